@@ -1,0 +1,53 @@
+# Actions: what the application tells the engine to do with a request. Each request has one
+# preallocated action slot (request.Action); a constructor fills it and returns it, or returns
+# None if the request already has an action, as MHD does.
+#
+# The entry points are action_from_response, action_abort_request, action_suspend and
+# request_resume.
+from .platform import const
+from . import response as _resp
+
+ACT_RESPONSE = const(1)
+ACT_SUSPEND = const(2)
+
+
+def _claim(request, kind):
+    act = request.action
+    if act.kind:
+        return None  # at most one action per request
+    act.kind = kind
+    return act
+
+
+def action_from_response(request, response):
+    """Send `response` for `request`. Consumes the response unless it is reusable.
+    Returns the action, or None (an abort) if response is None or already consumed, or if
+    the request has an action already."""
+    if response is None or (response.frozen and not response.flags & _resp.RF_REUSABLE):
+        return None
+    act = _claim(request, ACT_RESPONSE)
+    if act is None:
+        return None
+    if response.flags & _resp.RF_REUSABLE:
+        response.refs += 1  # the connection's own reference; the application keeps its one
+    response.frozen = True
+    act.response = response
+    return act
+
+
+def action_abort_request(request):
+    """Close the connection without a reply (MHD's macro is NULL: so is this)."""
+    return None
+
+
+action_abort_connection = action_abort_request  # the manual's name
+
+
+def action_suspend(request):
+    """Stop processing the request until request_resume(request); the request callback is
+    then called again. A suspended request does not time out."""
+    return _claim(request, ACT_SUSPEND)
+
+
+def request_resume(request):
+    request.conn.resume()

@@ -1,0 +1,463 @@
+# The connection: one preallocated slot (socket, buffer, request) and the HTTP/1.1 state
+# machine that moves it from request head to reply and back for the next request.
+#
+# The entry point is Connection.process(): it runs the stage workers in order until one
+# needs I/O. Each worker returns True when it advanced (run the next stage) or False when it
+# waits for the socket. Stages only move forward within a request; _done() starts the next.
+#
+# Buffer rules: the request head is read to the front of the slot's buffer and parsed in
+# place. Once the application has answered, the head is dead: pipelined bytes that follow
+# it move to the front and the reply header is written right after them, in the same
+# buffer, so a small reply goes out in one send. Nothing here allocates per request except
+# the path string the request callback receives.
+from .platform import const, recv_into, send, ticks_ms
+from .parser import parse_head, chunk_step, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_CHUNKED, F_EXPECT_100, CH_DONE
+from .request import Request, request_path
+from . import response as _resp
+from .status import status_line
+from .action import ACT_RESPONSE, ACT_SUSPEND
+
+# stages, in the order a request goes through them
+ST_FREE = const(0)
+ST_HEAD = const(1)  # receiving and parsing the request head
+ST_APP = const(2)  # head complete: call the application
+ST_SUSPENDED = const(3)  # action_suspend: waits for request_resume
+ST_BODY = const(4)  # reading past the request body
+ST_REPLY = const(5)  # write the reply header
+ST_SEND = const(6)  # sending header, body and chunked tail
+ST_DONE = const(7)  # reply sent: next request or close
+
+_M_HEAD = const(2)
+_CRLF = b"\r\n"
+_CHUNK_END = b"\r\n0\r\n\r\n"
+_LAST_CHUNK = b"0\r\n\r\n"
+_CONN_CLOSE = b"Connection: close\r\n"
+_CONN_KEEP_ALIVE = b"Connection: Keep-Alive\r\n"
+_CL = b"Content-Length: "
+_TE_CHUNKED = b"Transfer-Encoding: chunked\r\n"
+_HTML = b"Content-Type: text/html\r\n"
+_LOCATION = b"Location: "
+
+# parts of a reply, sent in this order
+_P_HEAD = const(0)
+_P_BODY = const(1)
+_P_TAIL = const(2)
+_P_END = const(3)
+
+_REQUEST_ENDED_COMPLETED_OK = const(0)
+
+
+def _put(b, p, data):
+    e = p + len(data)
+    b[p:e] = data
+    return e
+
+
+def _put_uint(b, p, n, base=10):
+    """Write n in decimal (or hex) at b[p:], without making a string. Returns the end."""
+    k = p
+    while True:
+        d = n % base
+        b[k] = d + 48 if d < 10 else d + 87
+        k += 1
+        n //= base
+        if not n:
+            break
+    i, j = p, k - 1
+    while i < j:  # digits came out backwards
+        b[i], b[j] = b[j], b[i]
+        i += 1
+        j -= 1
+    return k
+
+
+class Connection:
+    def __init__(self, daemon, size, nfields):
+        self.daemon = daemon
+        self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)
+        self.req = Request(self, nfields)
+        self.sock = None
+        self.addr = None
+        self.peer = None
+        self.app_context = None
+        self.stage = ST_FREE
+        self.mask = 0
+        self.rlen = 0  # bytes held in buf, from 0
+        self.pos = 0  # first byte not yet consumed by the body reader
+        self.last = 0  # ticks of the last I/O, for the timeout
+        self.rready = False  # the socket may have bytes to read
+        self.resuming = False
+        self.resp = None
+        self.keep = False
+        self.force_close = False
+        self.out = None
+        self.out_off = 0
+        self.out_end = 0
+        self.part = _P_END
+        self.chunked = False
+
+    # -- life cycle, driven by the daemon ------------------------------------------------
+    def open(self, sock, addr, peer, now):
+        self.sock = sock
+        self.addr = addr
+        self.peer = peer
+        self.app_context = None
+        self.stage = ST_HEAD
+        self.rlen = 0
+        self.pos = 0
+        self.last = now
+        self.rready = True  # clients usually send right after connecting: try at once
+        self.resuming = False
+        self.force_close = False
+        self.req.reset()
+
+    def close(self):
+        if self.stage == ST_FREE:
+            return
+        self._drop_response()
+        self.stage = ST_FREE
+        self.daemon.conn_closed(self)
+        self.sock = None
+
+    def _drop_response(self):
+        act = self.req.action
+        resp = self.resp or act.response
+        if resp is not None:
+            _resp.release(resp)
+        self.resp = None
+        act.response = None
+        act.kind = 0
+
+    def is_idle(self):
+        """Between requests on a kept-alive connection, with nothing received yet."""
+        return self.stage == ST_HEAD and self.rlen == 0
+
+    def want(self):
+        """The poll events this stage waits for."""
+        st = self.stage
+        if st == ST_SEND:
+            return 4  # POLLOUT
+        if st == ST_HEAD or st == ST_BODY:
+            return 1  # POLLIN
+        return 0
+
+    def resume(self):
+        if self.stage == ST_SUSPENDED:
+            self.resuming = True
+            self.daemon.resume_requested = True
+
+    # -- the state machine ---------------------------------------------------------------
+    def process(self):
+        while True:
+            st = self.stage
+            if st == ST_HEAD:
+                if not self._head():
+                    return
+            elif st == ST_APP:
+                self._call_app()
+            elif st == ST_BODY:
+                if not self._body():
+                    return
+            elif st == ST_REPLY:
+                self._reply()
+            elif st == ST_SEND:
+                if not self._send():
+                    return
+            elif st == ST_DONE:
+                self._done()
+            else:
+                return
+
+    def _recv(self, at):
+        """Read into buf[at:]. Returns the count, None to wait, 0 when closed."""
+        mv = self.mv
+        try:
+            n = recv_into(self.sock, mv[at:] if at else mv)
+        except OSError:
+            n = 0
+        if n is None:
+            self.rready = False
+            return None
+        if not n:
+            self.close()
+            return 0
+        if at + n < len(mv):
+            self.rready = False  # short read: the socket is drained, poll before reading again
+        self.rlen = at + n
+        self.last = ticks_ms()
+        return n
+
+    def _head(self):
+        r = self.req
+        b = self.buf
+        d = self.daemon
+        while True:
+            st = parse_head(r, b, self.rlen, d.opt_strict) if self.rlen > r.line else MORE
+            if r.phase and not r.uri_logged:
+                r.uri_logged = True
+                if d.uri_logger is not None:
+                    r.app_context = d.call_uri_logger(r)
+            if st == 0:
+                self.stage = ST_APP
+                return True
+            if st != MORE:
+                if st == DROP:
+                    self.close()
+                    return False
+                self._error(st)
+                return True
+            if self.rlen == len(b):
+                # the head does not fit: say which part was too long
+                if r.phase:
+                    st = 431
+                elif b.find(b" ", r.line, self.rlen) < 0:
+                    st = 501  # the method
+                else:
+                    st = 414  # the request target
+                self._error(st)
+                return True
+            if not self.rready or not self._recv(self.rlen):
+                return False
+
+    def _call_app(self):
+        r = self.req
+        d = self.daemon
+        path = request_path(r)
+        if path is None:
+            self._error(400)
+            return
+        act = d.call_app(r, path)
+        if act is None or act is not r.action or not act.kind:
+            self.close()  # abort: None, a foreign action or a raise
+            return
+        if act.kind == ACT_SUSPEND:
+            act.kind = 0
+            self.stage = ST_SUSPENDED
+            d.suspend(self)
+            return
+        self.resp = act.response
+        act.response = None
+        self.pos = r.body_start
+        if r.upload_size:
+            if r.flags & F_EXPECT_100:
+                # the client waits for 100 before sending: answer and close instead
+                self.force_close = True
+                self.stage = ST_REPLY
+            else:
+                self.stage = ST_BODY
+        else:
+            self.stage = ST_REPLY
+
+    def _body(self):
+        """Read past the request body (Content-Length or chunked) so the next request on the
+        connection starts at the right byte."""
+        r = self.req
+        b = self.buf
+        while True:
+            pos = self.pos
+            end = self.rlen
+            if r.flags & F_CHUNKED:
+                strict = self.daemon.opt_strict
+                while pos < end:
+                    p = chunk_step(r, b, pos, end, strict)
+                    if p == MORE:
+                        break
+                    if p == DROP:
+                        self._error(r.error)
+                        return True
+                    r.received += r.data_e - r.data_s
+                    pos = p
+                    if r.chunk_left == CH_DONE:
+                        break
+                done = r.chunk_left == CH_DONE
+            else:
+                n = r.cl - r.received
+                if n > end - pos:
+                    n = end - pos
+                r.received += n
+                pos += n
+                done = r.received == r.cl
+            self.pos = pos
+            if done:
+                self.stage = ST_REPLY
+                return True
+            # keep the head, drop the body bytes consumed, read more after them
+            keep = r.body_start
+            if pos > keep:
+                n = end - pos
+                if n:
+                    b[keep:keep + n] = self.mv[pos:end]
+                self.rlen = keep + n
+                self.pos = keep
+            if self.rlen == len(b):
+                self._error(431 if r.chunk_left == -3 else 413)
+                return True
+            if not self.rready or not self._recv(self.rlen):
+                return False
+
+    def _reply(self):
+        resp = self.resp
+        r = self.req
+        b = self.buf
+        d = self.daemon
+        f = resp.flags
+        # pipelined bytes after this request go to the front; the reply is written after them
+        left = self.rlen - self.pos
+        if left and self.pos:
+            b[0:left] = self.mv[self.pos:self.rlen]
+        self.rlen = left
+        self.pos = 0
+        sc = resp.sc
+        http10 = r.version == 1 or f & (_resp.RF_HTTP10_STRICT | _resp.RF_HTTP10_SERVER)
+        head = r.method == _M_HEAD or f & _resp.RF_HEAD_ONLY
+        no_body = sc < 200 or sc == 204 or sc == 304
+        size = resp.size
+        chunked = bool(f & _resp.RF_CHUNKED) and not http10 and not no_body
+        keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_resp.RF_CONN_CLOSE | _resp.RF_HTTP10_STRICT)
+                    or self.force_close or d.quiesced)
+        sl = status_line(sc, f & _resp.RF_HTTP10_SERVER)
+        date = d.date_line()
+        need = len(sl) + len(date) + 24 + 40 + resp.hdr_len + 2 + 20
+        if left + need > len(b):
+            if left + need - len(b) > left:
+                d.log(50231, "reply header does not fit in the connection buffer")
+                self.close()
+                return
+            left = self.rlen = 0  # drop the pipelined requests: the client must retry them
+            keep = False
+        p = _put(b, left, sl)
+        p = _put(b, p, date)
+        if not keep:
+            p = _put(b, p, _CONN_CLOSE)
+        elif r.version == 1:
+            p = _put(b, p, _CONN_KEEP_ALIVE)
+        if chunked:
+            p = _put(b, p, _TE_CHUNKED)
+        elif not (no_body or f & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY)):
+            p = _put(b, p, _CL)
+            p = _put_uint(b, p, size)
+            p = _put(b, p, _CRLF)
+        for line in resp.hdrs:
+            p = _put(b, p, line)
+        p = _put(b, p, _CRLF)
+        body_len = 0 if head or no_body else size
+        if chunked:
+            if body_len:
+                p = _put_uint(b, p, body_len, 16)
+                p = _put(b, p, _CRLF)
+            else:
+                if not head and not no_body:
+                    p = _put(b, p, _LAST_CHUNK)
+                chunked = False
+        self.keep = keep
+        self.chunked = chunked
+        self.out = b
+        self.out_off = left
+        self.part = _P_HEAD
+        if not body_len:
+            self.part = _P_BODY
+        elif p + body_len + 7 <= len(b):
+            # small body: header and body leave in one send
+            b[p:p + body_len] = resp.data
+            p += body_len
+            self.part = _P_BODY
+            if chunked:
+                p = _put(b, p, _CHUNK_END)
+                self.part = _P_TAIL
+        self.out_end = p
+        self.stage = ST_SEND
+
+    def _next_part(self):
+        """Set up the next part of the reply to send. Returns False when all is sent."""
+        part = self.part + 1
+        self.part = part
+        if part == _P_BODY:
+            self.out = self.resp.data
+            self.out_off = 0
+            self.out_end = self.resp.size
+            return True
+        if part == _P_TAIL and self.chunked:
+            self.out = _CHUNK_END
+            self.out_off = 0
+            self.out_end = len(_CHUNK_END)
+            return True
+        return False
+
+    def _send(self):
+        sock = self.sock
+        while True:
+            off = self.out_off
+            n = self.out_end - off
+            if n:
+                try:
+                    n = send(sock, self.out, off, n)
+                except OSError:
+                    self.close()
+                    return False
+                if n is None:
+                    return False
+                self.out_off = off + n
+                self.last = ticks_ms()
+                if self.out_off < self.out_end:
+                    return False  # the socket is full: wait for POLLOUT
+            elif not self._next_part():
+                self.stage = ST_DONE
+                return True
+
+    def _done(self):
+        r = self.req
+        resp = self.resp
+        self.resp = None
+        if resp is not None:
+            if resp.ended_cb is not None:
+                self.daemon.call_safely(resp.ended_cb, resp.ended_cb_cls, r, _REQUEST_ENDED_COMPLETED_OK, r.app_context)
+            _resp.release(resp)
+        self.out = None
+        if not self.keep:
+            self.close()
+            return
+        r.reset()
+        self.stage = ST_HEAD
+
+    def _error(self, status):
+        """Reply with an automatic error page, then close: the request stream can't be trusted."""
+        d = self.daemon
+        r = self.req
+        b = self.buf
+        self._drop_response()
+        body = d.error_body(status)
+        # 301 for spaces in the target needs the target: write the reply after the head
+        w = self.rlen if status == 301 and self.rlen + 256 + 3 * (r.te - r.ts) <= len(b) else 0
+        if status == 301 and not w:
+            status = 400
+        sl = status_line(status)
+        p = _put(b, w, sl)
+        p = _put(b, p, d.date_line())
+        p = _put(b, p, _CONN_CLOSE)
+        if status == 301:
+            p = _put(b, p, _LOCATION)
+            for i in range(r.ts, r.te):
+                c = b[i]
+                if c == 32:
+                    p = _put(b, p, b"%20")
+                else:
+                    b[p] = c
+                    p += 1
+            p = _put(b, p, _CRLF)
+        if body:
+            p = _put(b, p, _HTML)
+        p = _put(b, p, _CL)
+        p = _put_uint(b, p, len(body))
+        p = _put(b, p, _CRLF)
+        p = _put(b, p, _CRLF)
+        if p + len(body) <= len(b):
+            b[p:p + len(body)] = body
+            p += len(body)
+        self.out = b
+        self.out_off = w
+        self.out_end = p
+        self.part = _P_TAIL
+        self.chunked = False
+        self.keep = False
+        self.stage = ST_SEND

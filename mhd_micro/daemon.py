@@ -1,0 +1,382 @@
+# The daemon: options, the fixed pools, the listening socket and the event loop that the
+# application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode).
+#
+# The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
+# state machine, close timed-out ones. All memory is taken in Daemon.start(): one
+# Connection (buffer, request, action) per slot of the global connection limit, and the
+# response pool. After that, load only reuses it.
+import sys
+
+from .platform import (const, ticks_ms, ticks_diff, ticks_add, listen, accept, peer_key, close, Poller, gmtime,
+                       print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP, HAS_IPV6)
+from .connection import Connection, ST_FREE, ST_APP, ST_SUSPENDED
+from . import response as _resp
+from .status import status_line, HTTP_status_code_to_string
+
+WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
+
+_SC_OK = const(0)
+_SC_TOO_EARLY = const(60000)
+_SC_TOO_LATE = const(60001)
+_SC_OPTIONS_CONFLICT = const(60020)
+_SC_LIMIT_CONNECTIONS_REACHED = const(30000)
+_SC_ACCEPT_POLICY_REJECTED = const(30070)
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
+_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
+_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
+_SC_APP_ERROR = const(59900)  # SC_INTERNAL_ERROR: a request callback raised
+_SC_DAEMON_ALREADY_QUIESCED = const(30040)
+_SC_INFO_GET_TYPE_UNKNOWN = const(60200)
+_SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
+_SC_INFO_GET_TYPE_UNOBTAINABLE = const(60204)
+
+_AF_NONE = const(0)
+_AF_INET6 = const(3)
+_AF_DUAL = const(4)
+_AF_DUAL_v4_OPTIONAL = const(5)
+_AF_DUAL_v6_OPTIONAL = const(6)
+_CONNECTION_NOTIFY_STARTED = const(0)
+_CONNECTION_NOTIFY_CLOSED = const(1)
+_TIMEOUT_SCAN_MS = const(250)
+_ACCEPT_BATCH = const(8)
+
+_DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
+_MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
+_ERROR_PAGE = b"<html><head><title>%s</title></head><body>%s</body></html>"
+_BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+# small boards get small defaults; the options override both
+_SMALL = 0 < mem_free() < 4 * 1024 * 1024
+DEFAULT_CONN_LIMIT = 8 if _SMALL else 64
+DEFAULT_CONN_MEMORY = 2048 if _SMALL else 16384
+DEFAULT_RESPONSE_POOL = 16 if _SMALL else 128
+
+
+class Daemon:
+    def __init__(self, cb, cls):
+        self.cb = cb
+        self.cb_cls = cls
+        self.started = False
+        self.quiesced = False
+        self.resume_requested = False
+        # options (see options.py)
+        self.opt_bind = None
+        self.opt_bind_sa = None
+        self.opt_listen_sock = None
+        self.opt_backlog = 0
+        self.opt_conn_limit = 0
+        self.opt_per_ip = 0
+        self.opt_timeout = 0
+        self.opt_conn_memory = DEFAULT_CONN_MEMORY
+        self.opt_strict = 0
+        self.opt_no_date = False
+        self.opt_disable_cookies = False
+        self.opt_no_plus_space = False
+        self.opt_no_suspend = False
+        self.opt_response_pool = DEFAULT_RESPONSE_POOL
+        self.log_cb = _log_stderr
+        self.log_cls = None
+        self.uri_logger = None
+        self.uri_logger_cls = None
+        self.notify_cb = None
+        self.notify_cls = None
+        self.accept_cb = None
+        self.accept_cls = None
+        # run time
+        self.slots = ()
+        self.by_sock = {}
+        self.poller = None
+        self.lsock = None
+        self.port = 0
+        self.timeout_ms = 0
+        self.next_scan = 0
+        self.date = bytearray(37)
+        self.date_tick = 0
+        self.date_valid = False
+        self.scratch = None
+        self.errors = {}
+
+    # -- start, stop ---------------------------------------------------------------------
+    def start(self):
+        if self.started:
+            return _SC_TOO_LATE
+        binds = (self.opt_bind is not None) + (self.opt_bind_sa is not None) + (self.opt_listen_sock is not None)
+        if binds > 1:
+            return _SC_OPTIONS_CONFLICT
+        limit = self.opt_conn_limit or DEFAULT_CONN_LIMIT
+        size = self.opt_conn_memory
+        try:
+            # every slot and buffer now: after start, serving takes no new memory
+            self.slots = tuple(Connection(self, size, max(8, size // 24)) for _ in range(limit))
+            _resp.pool_reserve(self.opt_response_pool)
+            self.scratch = bytearray(160)
+            self.poller = Poller()
+        except MemoryError:
+            self.slots = ()
+            self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "pools of %d x %d bytes do not fit in the heap" % (limit, size))
+            return _SC_DAEMON_MEM_ALLOC_FAILURE
+        rc = self._listen()
+        if rc != _SC_OK:
+            self.slots = ()
+            return rc
+        if self.lsock is not None:
+            self.poller.register(self.lsock, POLLIN)
+        self.timeout_ms = self.opt_timeout * 1000
+        self.started = True
+        return _SC_OK
+
+    def _listen(self):
+        import socket
+        if self.opt_listen_sock is not None:
+            self.lsock = self.opt_listen_sock
+            self.lsock.setblocking(False)
+            return _SC_OK
+        if self.opt_bind_sa is not None:
+            (host, port), dual = self.opt_bind_sa
+            v6 = ":" in host
+        elif self.opt_bind is not None and self.opt_bind[0] != _AF_NONE:
+            af, port = self.opt_bind
+            v6 = af in (_AF_INET6, _AF_DUAL, _AF_DUAL_v6_OPTIONAL)
+            if af == _AF_DUAL_v4_OPTIONAL or (af == _AF_DUAL_v6_OPTIONAL and not HAS_IPV6):
+                v6 = HAS_IPV6
+            host = "::" if v6 else "0.0.0.0"
+        else:
+            return _SC_OK  # no listening socket: connections only from daemon_add_connection
+        if v6 and not HAS_IPV6:
+            return _SC_IPV6_NOT_SUPPORTED_BY_BUILD
+        try:
+            self.lsock, self.port = listen(socket.AF_INET6 if v6 else socket.AF_INET, host, port,
+                                           self.opt_backlog or 16)
+        except OSError as e:
+            self.log(_SC_LISTEN_SOCKET_BIND_FAILED, "cannot listen on %s port %d: %s" % (host, port, e))
+            return _SC_LISTEN_SOCKET_BIND_FAILED
+        return _SC_OK
+
+    def quiesce(self):
+        """Stop accepting; returns the listening socket (the application closes it), or None."""
+        if self.quiesced or self.lsock is None:
+            return None
+        self.quiesced = True
+        if self.started:
+            self.poller.unregister(self.lsock)
+        s = self.lsock
+        self.lsock = None
+        return s
+
+    def destroy(self):
+        for c in self.slots:
+            c.close()
+        if self.lsock is not None and self.opt_listen_sock is None:
+            close(self.lsock)
+        self.lsock = None
+        self.slots = ()
+        self.started = False
+
+    # -- the loop ------------------------------------------------------------------------
+    def process(self, microsec):
+        """Wait up to `microsec` (0: don't wait; WAIT_INDEFINITELY) for network events,
+        then process everything that is ready. Returns SC_OK."""
+        if not self.started:
+            return _SC_TOO_EARLY
+        if self.resume_requested:
+            self._resume()
+        wait = self.max_wait_ms()
+        if microsec != WAIT_INDEFINITELY and (wait < 0 or microsec // 1000 < wait):
+            wait = microsec // 1000
+        by_sock = self.by_sock
+        lsock = self.lsock
+        accepting = False
+        for sock, ev in self.poller.ipoll(wait):
+            if sock is lsock:
+                accepting = True  # after the loop: registering now would disturb ipoll
+                continue
+            c = by_sock.get(sock)
+            if c is None:
+                continue
+            if ev & (POLLIN | POLLERR | POLLHUP):
+                c.rready = True
+            self.run(c)
+        now = ticks_ms()
+        if accepting:
+            self._accept(now)
+        if self.timeout_ms and ticks_diff(now, self.next_scan) >= 0:
+            self._timeouts(now)
+        return _SC_OK
+
+    def max_wait_ms(self):
+        """Milliseconds until the daemon needs to run again; -1 for no limit."""
+        if self.resume_requested:
+            return 0
+        if self.timeout_ms and self.by_sock:
+            return max(0, ticks_diff(self.next_scan, ticks_ms()))
+        return -1
+
+    def run(self, c):
+        """Run a connection's state machine; a fault in it closes that connection only."""
+        try:
+            c.process()
+        except Exception as e:
+            self.log(_SC_APP_ERROR, "internal error %r: connection closed" % (e,), e)
+            c.close()
+        if c.stage != ST_FREE:
+            self.update(c)
+
+    def update(self, c):
+        want = c.want()
+        if want != c.mask:
+            self.poller.modify(c.sock, want)
+            c.mask = want
+
+    def _accept(self, now):
+        for _ in range(_ACCEPT_BATCH):
+            if self.lsock is None:
+                return
+            a = accept(self.lsock)
+            if a is None:
+                return
+            sock, addr = a
+            if self.accept_cb is not None and not self.call_safely(self.accept_cb, self.accept_cls, addr):
+                self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
+                close(sock)
+                continue
+            peer = peer_key(addr)
+            c = None
+            if not self.opt_per_ip or self._count_peer(peer) < self.opt_per_ip:
+                c = self._free_slot()
+            if c is None:
+                self._refuse(sock)
+                continue
+            c.open(sock, addr, peer, now)
+            self.by_sock[sock] = c
+            self.poller.register(sock, POLLIN)
+            c.mask = POLLIN
+            if self.notify_cb is not None:
+                self.call_safely(self.notify_cb, self.notify_cls, c, _CONNECTION_NOTIFY_STARTED)
+            self.run(c)
+
+    def _count_peer(self, peer):
+        n = 0
+        for c in self.slots:
+            if c.stage != ST_FREE and c.peer == peer:
+                n += 1
+        return n
+
+    def _free_slot(self):
+        """A free slot; else the longest-idle keep-alive connection is closed to make one
+        (browsers open several connections and leave some idle)."""
+        idle = None
+        for c in self.slots:
+            if c.stage == ST_FREE:
+                return c
+            if c.is_idle() and (idle is None or ticks_diff(c.last, idle.last) < 0):
+                idle = c
+        if idle is not None:
+            idle.close()
+        return idle
+
+    def _refuse(self, sock):
+        """Every slot is busy: a prebuilt 503, sent once without waiting, then close."""
+        self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
+        b = self.scratch
+        sl = status_line(503)
+        date = self.date_line()
+        p = len(sl)
+        b[0:p] = sl
+        b[p:p + len(date)] = date
+        p += len(date)
+        b[p:p + len(_BUSY)] = _BUSY
+        p += len(_BUSY)
+        try:
+            send(sock, b, 0, p)
+        except OSError:
+            pass
+        close(sock)
+
+    def _timeouts(self, now):
+        t = self.timeout_ms
+        for c in self.slots:
+            st = c.stage
+            if st != ST_FREE and st != ST_SUSPENDED and ticks_diff(now, c.last) >= t:
+                c.close()
+        self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
+
+    def suspend(self, c):
+        # out of the poll set: a suspended connection's hang-ups would wake poll forever
+        self.poller.unregister(c.sock)
+        c.mask = -1
+
+    def _resume(self):
+        self.resume_requested = False
+        for c in self.slots:
+            if c.resuming:
+                c.resuming = False
+                c.stage = ST_APP
+                c.last = ticks_ms()
+                c.mask = c.want()
+                self.poller.register(c.sock, c.mask)
+                self.run(c)
+
+    def conn_closed(self, c):
+        sock = c.sock
+        if c.mask >= 0:
+            self.poller.unregister(sock)
+        c.mask = 0
+        del self.by_sock[sock]
+        close(sock)
+        c.resuming = False
+        if self.notify_cb is not None:
+            self.call_safely(self.notify_cb, self.notify_cls, c, _CONNECTION_NOTIFY_CLOSED)
+
+    # -- helpers for the connections -----------------------------------------------------
+    def date_line(self):
+        """The Date header line, formatted at most once a second (RFC 9110 section 6.6.1)."""
+        if self.opt_no_date:
+            return b""
+        now = ticks_ms()
+        if not self.date_valid or ticks_diff(now, self.date_tick) >= 1000:
+            t = gmtime()
+            self.date[:] = b"Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n" % (
+                _DAYS[t[6]], t[2], _MONTHS[t[1] - 1], t[0], t[3], t[4], t[5])
+            self.date_tick = now
+            self.date_valid = True
+        return self.date
+
+    def error_body(self, status):
+        body = self.errors.get(status)
+        if body is None:
+            phrase = (HTTP_status_code_to_string(status) or "Error").encode()
+            body = self.errors[status] = _ERROR_PAGE % (phrase, phrase)
+        return body
+
+    def call_app(self, r, path):
+        try:
+            return self.cb(self.cb_cls, r, path, r.method, r.upload_size)
+        except Exception as e:
+            self.log(_SC_APP_ERROR, "request callback raised %r: connection closed" % (e,), e)
+            return None
+
+    def call_uri_logger(self, r):
+        b = r.conn.buf
+        uri = str(memoryview(b)[r.ts:r.te], "utf-8")
+        return self.call_safely(self.uri_logger, self.uri_logger_cls, r, uri, r.method)
+
+    def call_safely(self, fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:
+            self.log(_SC_APP_ERROR, "callback raised %r" % (e,), e)
+            return None
+
+    def log(self, sc, msg, exc=None):
+        if self.log_cb is None:
+            return
+        try:
+            self.log_cb(self.log_cls, sc, msg)
+        except Exception:
+            pass
+        if exc is not None and self.log_cb is _log_stderr:
+            print_exception(exc)
+
+
+def _log_stderr(cls, sc, msg):
+    print("mhd_micro [%d]: %s" % (sc, msg), file=sys.stderr)

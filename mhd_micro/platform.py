@@ -1,0 +1,122 @@
+# The platform layer: the only place the core touches sockets, polling, clocks and the heap.
+#
+# This file is the MicroPython implementation (unix port, ESP32, RP2040). On CPython the
+# `micropython` module is missing, so the same names come from port_cpython/platform.py.
+# The core imports these names and nothing else from the runtime:
+#
+#   const(x)                      compile-time constant (MicroPython) / identity (CPython)
+#   ticks_ms() ticks_diff(a, b) ticks_add(t, d)   wrap-safe millisecond clock
+#   recv_into(sock, mv) -> n      n > 0 bytes read, 0 peer closed, None would block; OSError on reset
+#   send(sock, buf, off, n) -> n  bytes written from buf[off:off+n], None would block; OSError on reset
+#   listen(af, host, port, backlog) -> (sock, port)   non-blocking listening socket
+#   accept(lsock) -> (sock, addr) or None
+#   peer_key(addr)                hashable client IP (for per-IP limits)
+#   close(sock)
+#   Poller()                      register/modify/unregister(sock[, mask]); ipoll(ms) -> (sock, ev) pairs
+#   gmtime()                      UTC time tuple of now
+#   mem_free() mem_alloc() collect()
+#   print_exception(e)
+#   HAS_IPV6 HAS_SENDFILE HAS_PIPE  what this runtime can do
+try:
+    import micropython
+except ImportError:  # CPython has no micropython module: use the CPython port
+    from port_cpython.platform import *  # noqa: F401,F403
+else:
+    from micropython import const
+    import gc
+    import select
+    import socket
+    import sys
+    import time
+
+    ticks_ms = time.ticks_ms
+    ticks_diff = time.ticks_diff
+    ticks_add = time.ticks_add
+    # Unbound stream methods: no wrapper call on the hot path. readinto returns None on EAGAIN,
+    # write(buf, off, n) sends a slice without allocating one.
+    recv_into = socket.socket.readinto
+    send = socket.socket.write
+    mem_free = gc.mem_free
+    mem_alloc = gc.mem_alloc
+    collect = gc.collect
+    print_exception = sys.print_exception
+
+    POLLIN = select.POLLIN
+    POLLOUT = select.POLLOUT
+    POLLERR = select.POLLERR
+    POLLHUP = select.POLLHUP
+    HAS_IPV6 = hasattr(socket, "AF_INET6")
+    HAS_SENDFILE = False
+    HAS_PIPE = False
+    _EADDRINUSE = const(98)
+
+    def gmtime():
+        return time.gmtime()
+
+    def _bind(s, host, port):
+        s.bind(socket.getaddrinfo(host, port)[0][-1])
+
+    def listen(af, host, port, backlog):
+        """A non-blocking listening socket. MicroPython sockets have no getsockname(), so
+        port 0 is resolved here by probing random ports of the dynamic range."""
+        s = socket.socket(af, socket.SOCK_STREAM)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if port:
+                _bind(s, host, port)
+            else:
+                import random
+                for _ in range(64):
+                    port = random.getrandbits(14) + 49152
+                    try:
+                        _bind(s, host, port)
+                        break
+                    except OSError as e:
+                        if e.errno != _EADDRINUSE:
+                            raise
+                else:
+                    raise OSError(_EADDRINUSE)
+            s.listen(backlog)
+            s.setblocking(False)
+        except Exception:
+            s.close()
+            raise
+        return s, port
+
+    def accept(ls):
+        try:
+            s, addr = ls.accept()
+        except OSError:  # EAGAIN, or the client went away before we accepted it
+            return None
+        s.setblocking(False)
+        return s, addr
+
+    def peer_key(addr):
+        # unix port: raw sockaddr bytes (family, port, address...); bare-metal ports: (ip, port)
+        if isinstance(addr, tuple):
+            return addr[0]
+        return bytes(addr[4:8]) if addr[0] == 2 else bytes(addr[8:24])
+
+    def close(s):
+        try:
+            s.close()
+        except OSError:
+            pass
+
+    class Poller:
+        """select.poll with ipoll(): the result tuples are reused, so polling allocates nothing."""
+
+        def __init__(self):
+            self._p = select.poll()
+
+        def register(self, s, mask):
+            self._p.register(s, mask)
+
+        def modify(self, s, mask):
+            self._p.modify(s, mask)
+
+        def unregister(self, s):
+            self._p.unregister(s)
+
+        def ipoll(self, timeout_ms):
+            return self._p.ipoll(timeout_ms)

@@ -1,0 +1,130 @@
+# The CPython side of mhd_micro's platform layer: the same names as mhd_micro/platform.py
+# (see the list at its top), built on CPython's socket, select and time modules.
+import gc
+import os
+import select
+import socket
+import sys
+import time
+import traceback
+
+POLLIN = select.POLLIN
+POLLOUT = select.POLLOUT
+POLLERR = select.POLLERR
+POLLHUP = select.POLLHUP
+HAS_IPV6 = socket.has_ipv6
+HAS_SENDFILE = hasattr(os, "sendfile")
+HAS_PIPE = hasattr(os, "pipe")
+
+_TICKS_PERIOD = 1 << 30
+_TICKS_HALF = _TICKS_PERIOD >> 1
+
+
+def const(x):
+    return x
+
+
+def ticks_ms():
+    return int(time.monotonic() * 1000) & (_TICKS_PERIOD - 1)
+
+
+def ticks_add(t, d):
+    return (t + d) & (_TICKS_PERIOD - 1)
+
+
+def ticks_diff(a, b):
+    return ((a - b + _TICKS_HALF) & (_TICKS_PERIOD - 1)) - _TICKS_HALF
+
+
+def recv_into(s, mv):
+    try:
+        return s.recv_into(mv)
+    except BlockingIOError:
+        return None
+
+
+def send(s, buf, off, n):
+    try:
+        return s.send(memoryview(buf)[off:off + n])
+    except BlockingIOError:
+        return None
+
+
+def listen(af, host, port, backlog):
+    s = socket.socket(af, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if af == socket.AF_INET6 and host in ("::", ""):
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind((host, port))
+        s.listen(backlog)
+        s.setblocking(False)
+        return s, s.getsockname()[1]
+    except Exception:
+        s.close()
+        raise
+
+
+def accept(ls):
+    try:
+        s, addr = ls.accept()
+    except OSError:  # EAGAIN, or the client went away before we accepted it
+        return None
+    s.setblocking(False)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s, addr
+
+
+def peer_key(addr):
+    return addr[0] if isinstance(addr, tuple) else addr
+
+
+def close(s):
+    try:
+        s.close()
+    except OSError:
+        pass
+
+
+def gmtime():
+    return time.gmtime()
+
+
+def mem_free():
+    return 0
+
+
+def mem_alloc():
+    return 0
+
+
+collect = gc.collect
+
+
+def print_exception(e):
+    traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+
+
+class Poller:
+    """select.poll keyed by socket object, as MicroPython's is: CPython's poll speaks fds."""
+
+    def __init__(self):
+        self._p = select.poll()
+        self._by_fd = {}
+
+    def register(self, s, mask):
+        fd = s.fileno()
+        self._by_fd[fd] = s
+        self._p.register(fd, mask)
+
+    def modify(self, s, mask):
+        self._p.modify(s.fileno(), mask)
+
+    def unregister(self, s):
+        fd = s.fileno()
+        self._by_fd.pop(fd, None)
+        self._p.unregister(fd)
+
+    def ipoll(self, timeout_ms):
+        by_fd = self._by_fd
+        return [(by_fd[fd], ev) for fd, ev in self._p.poll(timeout_ms) if fd in by_fd]
