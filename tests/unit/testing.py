@@ -1,0 +1,29 @@
+"""Test doubles for the unit tests, in the MicroPython/CPython common subset."""
+try:
+    import unittest
+except ImportError:  # MicroPython's unix port has no unittest
+    import microtest as unittest  # noqa: F401
+
+from mhd_micro.request import Request
+
+
+class _Conn:
+    """Enough of a Connection for the parser: a buffer and a daemon with options."""
+
+    def __init__(self, size=1024):
+        self.buf = bytearray(size)
+        self.daemon = _Daemon()
+
+
+class _Daemon:
+    opt_strict = 0
+    opt_disable_cookies = False
+    opt_no_plus_space = False
+
+
+def request_over(raw, size=1024):
+    """A fresh Request whose connection buffer holds `raw`. Returns (request, buf, len)."""
+    c = _Conn(size)
+    c.buf[0:len(raw)] = raw
+    r = Request(c, 32)
+    return r, c.buf, len(raw)
