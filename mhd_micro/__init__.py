@@ -17,15 +17,19 @@ from .request import (request_get_value, request_get_values_cb, request_get_info
 from .action import (action_from_response, action_abort_request, action_abort_connection,
                      action_suspend, request_resume)
 from .response import (response_from_buffer, response_from_buffer_static, response_from_buffer_copy,
-                       response_from_empty, response_add_header, response_destroy, response_set_option,
+                       response_from_empty, response_from_iovec, response_from_callback,
+                       response_add_header, response_add_predef_header, predef_header_to_string, response_destroy, response_set_option,
                        response_set_options, RESPONSE_SET_OPTIONS, R_OPTION_REUSABLE,
                        R_OPTION_HEAD_ONLY_RESPONSE, R_OPTION_CHUNKED_ENC, R_OPTION_CONN_CLOSE,
                        R_OPTION_HTTP_1_0_COMPATIBLE_STRICT, R_OPTION_HTTP_1_0_SERVER,
                        R_OPTION_INSANITY_HEADER_CONTENT_LENGTH, R_OPTION_TERMINATION_CALLBACK,
                        R_OPTION_TERMINATE)
+from .dcc import (dcc_action_continue, dcc_action_continue_ce, dcc_action_continue_zc, dcc_action_finish,
+                  dcc_action_finish_with_footer, dcc_action_suspend, dcc_action_abort, DynContentZCIoVec)
 from .status import HTTP_status_code_to_string
 
 VERSION = "0.1.0"
+SIZE_UNKNOWN = SIZE_UNKNOWN
 NO = False
 YES = True
 SC_OK = 0
@@ -176,6 +180,27 @@ def daemon_get_info_dynamic(daemon, info):
 
 
 # -- constants resolved on first use ---------------------------------------------------------
+def http_method_to_string(method):
+    """"GET" for HTTP_METHOD_GET...; None for HTTP_METHOD_OTHER or an unknown value."""
+    from .parser import METHODS
+    if 1 <= method <= len(METHODS):
+        return METHODS[method - 1].decode()
+    return "*" if method == HTTP_METHOD_ASTERISK else None
+
+
+def protocol_version_to_string(version):
+    if version == HTTP_VERSION_1_0:
+        return "HTTP/1.0"
+    if version == HTTP_VERSION_1_1:
+        return "HTTP/1.1"
+    return None
+
+
+def _no_file_responses(*args):
+    """response_from_fd / response_from_pipe in a build without the fd module: None."""
+    return None
+
+
 def status_code_to_string(code):
     """The name of an MHD status code without the SC_ prefix ("TOO_LATE"), or None."""
     try:
@@ -193,6 +218,20 @@ def __getattr__(name):
             value = _module("names").lookup(name)
         finally:
             _drop("names")
+    elif name == "response_from_fd" or name == "response_from_pipe":
+        try:
+            value = getattr(_module("fd"), name)
+        except ImportError:  # left out of this build (tools/build.py --without large_file)
+            value = _no_file_responses
+    elif name.startswith("PREDEF_"):
+        from .response import _PREDEF
+        want = name[7:]
+        for i in range(len(_PREDEF)):
+            if _PREDEF[i] and _PREDEF[i].upper().replace("-", "_") == want:
+                value = i
+                break
+    elif name.startswith("R_O_"):
+        value = getattr(_module("response"), name, None)
     else:
         for prefix in ("D_OPTION_", "D_O_", "AF_", "WM_", "SPS_"):
             if name.startswith(prefix):

@@ -15,7 +15,8 @@ from .parser import parse_head, chunk_step, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F
 from .request import Request, request_path
 from . import response as _resp
 from .status import status_line
-from .action import ACT_RESPONSE, ACT_SUSPEND
+from .action import ACT_SUSPEND
+from .dcc import Context
 
 # stages, in the order a request goes through them
 ST_FREE = const(0)
@@ -44,7 +45,22 @@ _P_BODY = const(1)
 _P_TAIL = const(2)
 _P_END = const(3)
 
-_REQUEST_ENDED_COMPLETED_OK = const(0)
+# MHD_RequestEndedCode: how a request ended, for R_O_TERMINATION_CALLBACK
+_ENDED_COMPLETED_OK = const(0)
+_ENDED_TIMEOUT_REACHED = const(10)
+_ENDED_CONNECTION_ERROR = const(20)
+_ENDED_CLIENT_ABORT = const(30)
+_ENDED_BY_APP_ABORT = const(40)
+_ENDED_BY_APP_ERROR = const(41)
+_ENDED_NO_RESOURCES = const(50)
+_ENDED_FILE_ERROR = const(51)
+_ENDED_DAEMON_SHUTDOWN = const(60)
+_DCC_FINISH = const(2)
+_DCC_SUSPEND = const(3)
+_SC_DCC_ACTION_INVALID = const(60082)
+_SC_FILE_READ_ERROR = const(50232)  # SC_REPLY_FILE_READ_ERROR
+_SC_REPLY_FOOTER_TOO_LARGE = const(60103)  # SC_REPLY_HEADERS_TOO_LARGE
+_ZERO_CHUNK = b"0\r\n"
 
 
 def _put(b, p, data):
@@ -96,6 +112,18 @@ class Connection:
         self.out_end = 0
         self.part = _P_END
         self.chunked = False
+        self.ws = 0
+        self.body_pos = 0
+        self.body_left = 0
+        self.footers = None
+        self.iov = None
+        self.iov_i = 0
+        self.iov_fcb = None
+        self.iov_fcb_cls = None
+        self.crlf_after = False
+        self.sendfile = False
+        self.resume_stage = ST_APP
+        self.dcc = Context(self.req)
 
     # -- life cycle, driven by the daemon ------------------------------------------------
     def open(self, sock, addr, peer, now):
@@ -112,22 +140,36 @@ class Connection:
         self.force_close = False
         self.req.reset()
 
-    def close(self):
+    def close(self, ended=_ENDED_CONNECTION_ERROR):
+        """Close the connection; a reply in progress ends with the code `ended`."""
         if self.stage == ST_FREE:
             return
-        self._drop_response()
+        self._drop_response(ended)
         self.stage = ST_FREE
         self.daemon.conn_closed(self)
         self.sock = None
 
-    def _drop_response(self):
+    def _drop_response(self, ended):
+        if self.iov is not None:
+            self._iov_done()
+        self.crlf_after = False
+        self.sendfile = False
         act = self.req.action
-        resp = self.resp or act.response
+        resp = self.resp
         if resp is not None:
-            _resp.release(resp)
-        self.resp = None
+            self.resp = None
+            self._ended(resp, ended)
+        if act.response is not None:
+            _resp.release(act.response)
         act.response = None
         act.kind = 0
+
+    def _ended(self, resp, code):
+        """The request is over: the termination callback learns how, then the reference goes."""
+        if resp.ended_cb is not None:
+            r = self.req
+            self.daemon.call_safely(resp.ended_cb, resp.ended_cb_cls, r, code, r.app_context)
+        _resp.release(resp)
 
     def is_idle(self):
         """Between requests on a kept-alive connection, with nothing received yet."""
@@ -180,7 +222,7 @@ class Connection:
             self.rready = False
             return None
         if not n:
-            self.close()
+            self.close(_ENDED_CLIENT_ABORT)
             return 0
         if at + n < len(mv):
             self.rready = False  # short read: the socket is drained, poll before reading again
@@ -234,6 +276,7 @@ class Connection:
         if act.kind == ACT_SUSPEND:
             act.kind = 0
             self.stage = ST_SUSPENDED
+            self.resume_stage = ST_APP
             d.suspend(self)
             return
         self.resp = act.response
@@ -313,16 +356,17 @@ class Connection:
         head = r.method == _M_HEAD or f & _resp.RF_HEAD_ONLY
         no_body = sc < 200 or sc == 204 or sc == 304
         size = resp.size
-        chunked = bool(f & _resp.RF_CHUNKED) and not http10 and not no_body
+        unknown = size == _resp.SIZE_UNKNOWN
+        chunked = (unknown or f & _resp.RF_CHUNKED) and not http10 and not no_body
         keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_resp.RF_CONN_CLOSE | _resp.RF_HTTP10_STRICT)
-                    or self.force_close or d.quiesced)
+                    or self.force_close or d.quiesced or (unknown and not chunked and not head))
         sl = status_line(sc, f & _resp.RF_HTTP10_SERVER)
         date = d.date_line()
         need = len(sl) + len(date) + 24 + 40 + resp.hdr_len + 2 + 20
         if left + need > len(b):
-            if left + need - len(b) > left:
+            if need > len(b):
                 d.log(50231, "reply header does not fit in the connection buffer")
-                self.close()
+                self.close(_ENDED_NO_RESOURCES)
                 return
             left = self.rlen = 0  # drop the pipelined requests: the client must retry them
             keep = False
@@ -334,66 +378,251 @@ class Connection:
             p = _put(b, p, _CONN_KEEP_ALIVE)
         if chunked:
             p = _put(b, p, _TE_CHUNKED)
-        elif not (no_body or f & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY)):
+        elif not (no_body or unknown or f & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY)):
             p = _put(b, p, _CL)
             p = _put_uint(b, p, size)
             p = _put(b, p, _CRLF)
         for line in resp.hdrs:
             p = _put(b, p, line)
         p = _put(b, p, _CRLF)
-        body_len = 0 if head or no_body else size
-        if chunked:
-            if body_len:
-                p = _put_uint(b, p, body_len, 16)
-                p = _put(b, p, _CRLF)
-            else:
-                if not head and not no_body:
-                    p = _put(b, p, _LAST_CHUNK)
-                chunked = False
         self.keep = keep
         self.chunked = chunked
-        self.out = b
-        self.out_off = left
+        self.ws = left
+        self.body_pos = 0
+        self.body_left = 0 if head or no_body else (-1 if unknown else size)
+        self.footers = None
         self.part = _P_HEAD
-        if not body_len:
-            self.part = _P_BODY
-        elif p + body_len + 7 <= len(b):
-            # small body: header and body leave in one send
-            b[p:p + body_len] = resp.data
-            p += body_len
-            self.part = _P_BODY
+        if not self.body_left:
+            if chunked and not head and not no_body:
+                p = _put(b, p, _LAST_CHUNK)
+            self.part = _P_TAIL
+        elif resp.kind == _resp.K_BUFFER and p + size + 27 <= len(b):
+            # a small body leaves with the header, in one send
+            if chunked:
+                p = _put_uint(b, p, size, 16)
+                p = _put(b, p, _CRLF)
+            b[p:p + size] = resp.data
+            p += size
             if chunked:
                 p = _put(b, p, _CHUNK_END)
-                self.part = _P_TAIL
+            self.body_left = 0
+            self.part = _P_TAIL
+        self.out = b
+        self.out_off = left
         self.out_end = p
         self.stage = ST_SEND
 
     def _next_part(self):
-        """Set up the next part of the reply to send. Returns False when all is sent."""
-        part = self.part + 1
-        self.part = part
-        if part == _P_BODY:
-            self.out = self.resp.data
-            self.out_off = 0
-            self.out_end = self.resp.size
+        """Set up the next segment of the reply. Returns False when there is none: the reply
+        is complete, or the stage changed (closed, or suspended by dyn_cont)."""
+        while True:
+            iov = self.iov
+            if iov is not None:
+                i = self.iov_i
+                if i < len(iov):
+                    self.iov_i = i + 1
+                    self.out = iov[i]
+                    self.out_off = 0
+                    self.out_end = len(iov[i])
+                    return True
+                self._iov_done()
+            if self.crlf_after:
+                self.crlf_after = False
+                self.out = _CRLF
+                self.out_off = 0
+                self.out_end = 2
+                return True
+            part = self.part
+            if part == _P_TAIL or part == _P_END:
+                self.part = _P_END
+                return False
+            self.part = _P_BODY
+            if self.body_left:
+                st = self._produce()
+                if st == 1:
+                    return True
+                if st < 0:
+                    return False
+                if st == 2:
+                    continue
+            # the body is complete: the chunked tail, with the footers if any
+            self.part = _P_TAIL
+            if not self.chunked:
+                return False
+            self._tail()
             return True
-        if part == _P_TAIL and self.chunked:
-            self.out = _CHUNK_END
-            self.out_off = 0
-            self.out_end = len(_CHUNK_END)
-            return True
-        return False
+
+    def _produce(self):
+        """The next piece of body. Returns 1 when a segment is ready, 2 when iov segments
+        are queued, 0 when the body is complete, -1 when the connection stopped (closed or
+        suspended)."""
+        resp = self.resp
+        k = resp.kind
+        left = self.body_left
+        chunked = self.chunked
+        if k == _resp.K_BUFFER or k == _resp.K_IOVEC:
+            self.iov = resp.data if k == _resp.K_IOVEC else (resp.data,)
+            self.iov_i = 0
+            self.crlf_after = chunked
+            self.body_left = 0
+            if chunked:  # one chunk: its size line, then the buffers
+                p = _put_uint(self.buf, self.ws, resp.size, 16)
+                self.out = self.buf
+                self.out_off = self.ws
+                self.out_end = _put(self.buf, p, _CRLF)
+                return 1
+            return 2
+        if k == _resp.K_READER and resp.sendfile is not None and not chunked and left > 0:
+            self.sendfile = True
+            return 1
+        b = self.buf
+        ws = self.ws
+        room = 24 if chunked else 0  # for the chunk-size line, written in front of the data
+        s = ws + room
+        cap = len(b) - s - (2 if chunked else 0)
+        if 0 < left < cap:
+            cap = left
+        iov = None
+        ext = None
+        if k == _resp.K_READER:
+            try:
+                n = resp.reader(resp, self.body_pos, self.mv[s:s + cap])
+            except OSError as e:
+                self.daemon.log(_SC_FILE_READ_ERROR, "file read failed: %r" % (e,))
+                n = -1
+            if n <= 0:
+                if n == 0 and left < 0:
+                    return 0  # end of the pipe
+                self.close(_ENDED_FILE_ERROR)  # the file is shorter than promised, or unreadable
+                return -1
+            total = n
+        else:
+            ctx = self.dcc
+            ctx.reset()
+            act = self.daemon.call_safely(resp.data, resp.dyn_cls, ctx, self.body_pos, self.mv[s:s + cap], cap)
+            kind = ctx.kind
+            if act is None or act is not ctx or not kind:
+                self.close(_ENDED_BY_APP_ABORT)
+                return -1
+            if kind == _DCC_SUSPEND:
+                self.stage = ST_SUSPENDED
+                self.resume_stage = ST_SEND
+                self.daemon.suspend(self)
+                return -1
+            if kind == _DCC_FINISH:
+                self.footers = ctx.footers
+                if left > 0:
+                    self.keep = False  # fewer bytes than Content-Length: only a close ends it
+                return 0
+            n = ctx.size
+            iov = ctx.iov
+            ext = ctx.ext
+            total = n
+            if iov is not None:
+                for part in iov:
+                    total += len(part)
+            if n > cap or (left >= 0 and total > left):
+                self.daemon.log(_SC_DCC_ACTION_INVALID, "dyn_cont gave more data than allowed")
+                self.close(_ENDED_BY_APP_ERROR)
+                return -1
+            self.iov_fcb = ctx.iov_fcb
+            self.iov_fcb_cls = ctx.iov_fcb_cls
+        self.body_pos += total
+        if left > 0:
+            self.body_left = left - total
+        p0 = s
+        end = s + n
+        if chunked:
+            # chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF  (RFC 9112 section 7.1)
+            ext = ext.encode() if ext else b""
+            hl = 2 + (len(ext) + 1 if ext else 0)
+            v = total
+            while True:
+                hl += 1
+                v >>= 4
+                if not v:
+                    break
+            if hl > room:
+                if n + hl + 2 > len(b) - ws:
+                    ext = b""  # no room for a long extension: it is optional, drop it
+                    hl = 2 + len(b"%x" % total)
+                else:
+                    b[ws + hl:ws + hl + n] = self.mv[s:end]
+                    s = ws + hl
+                    end = s + n
+            p0 = s - hl
+            p = _put_uint(b, p0, total, 16)
+            if ext:
+                b[p] = 59  # ';'
+                p = _put(b, p + 1, ext)
+            _put(b, p, _CRLF)
+            if iov is None:
+                end = _put(b, end, _CRLF)
+            else:
+                self.crlf_after = True
+        self.out = b
+        self.out_off = p0
+        self.out_end = end
+        if iov is not None:
+            self.iov = iov
+            self.iov_i = 0
+        return 1
+
+    def _tail(self):
+        """last-chunk trailer-section CRLF, with the footers of dcc_action_finish_with_footer."""
+        b = self.buf
+        p = _put(b, self.ws, _ZERO_CHUNK)
+        footers = self.footers
+        if footers:
+            for name, value in footers:
+                line_len = len(name) + len(value) + 4
+                if p + line_len + 2 > len(b):
+                    self.daemon.log(_SC_REPLY_FOOTER_TOO_LARGE, "footers do not fit the buffer: rest dropped")
+                    break
+                p = _put(b, p, name.encode())
+                p = _put(b, p, b": ")
+                p = _put(b, p, value.encode())
+                p = _put(b, p, _CRLF)
+        self.out = b
+        self.out_off = self.ws
+        self.out_end = _put(b, p, _CRLF)
+
+    def _iov_done(self):
+        self.iov = None
+        fcb = self.iov_fcb
+        if fcb is not None:
+            self.iov_fcb = None
+            self.daemon.call_safely(fcb, self.iov_fcb_cls)
 
     def _send(self):
         sock = self.sock
         while True:
+            if self.sendfile:
+                resp = self.resp
+                try:
+                    n = resp.sendfile(sock, resp, self.body_pos, self.body_left)
+                except OSError:
+                    self.close(_ENDED_CLIENT_ABORT)
+                    return False
+                if n is None:
+                    return False
+                if not n:
+                    self.close(_ENDED_FILE_ERROR)  # the file shrank
+                    return False
+                self.body_pos += n
+                self.body_left -= n
+                self.last = ticks_ms()
+                if self.body_left:
+                    continue
+                self.sendfile = False
+                self.out_off = self.out_end = 0
             off = self.out_off
             n = self.out_end - off
             if n:
                 try:
                     n = send(sock, self.out, off, n)
                 except OSError:
-                    self.close()
+                    self.close(_ENDED_CLIENT_ABORT)
                     return False
                 if n is None:
                     return False
@@ -402,17 +631,17 @@ class Connection:
                 if self.out_off < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
             elif not self._next_part():
-                self.stage = ST_DONE
-                return True
+                if self.stage == ST_SEND:
+                    self.stage = ST_DONE
+                    return True
+                return False
 
     def _done(self):
         r = self.req
         resp = self.resp
         self.resp = None
         if resp is not None:
-            if resp.ended_cb is not None:
-                self.daemon.call_safely(resp.ended_cb, resp.ended_cb_cls, r, _REQUEST_ENDED_COMPLETED_OK, r.app_context)
-            _resp.release(resp)
+            self._ended(resp, _ENDED_COMPLETED_OK)
         self.out = None
         if not self.keep:
             self.close()
@@ -425,7 +654,7 @@ class Connection:
         d = self.daemon
         r = self.req
         b = self.buf
-        self._drop_response()
+        self._drop_response(_ENDED_CONNECTION_ERROR)
         body = d.error_body(status)
         # 301 for spaces in the target needs the target: write the reply after the head
         w = self.rlen if status == 301 and self.rlen + 256 + 3 * (r.te - r.ts) <= len(b) else 0

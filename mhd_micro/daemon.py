@@ -9,7 +9,7 @@ import sys
 
 from .platform import (const, ticks_ms, ticks_diff, ticks_add, listen, accept, peer_key, close, Poller, gmtime,
                        print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP, HAS_IPV6)
-from .connection import Connection, ST_FREE, ST_APP, ST_SUSPENDED
+from .connection import Connection, ST_FREE, ST_SUSPENDED
 from . import response as _resp
 from .status import status_line, HTTP_status_code_to_string
 
@@ -38,6 +38,8 @@ _AF_DUAL_v6_OPTIONAL = const(6)
 _CONNECTION_NOTIFY_STARTED = const(0)
 _CONNECTION_NOTIFY_CLOSED = const(1)
 _TIMEOUT_SCAN_MS = const(250)
+_ENDED_TIMEOUT_REACHED = const(10)
+_ENDED_DAEMON_SHUTDOWN = const(60)
 _ACCEPT_BATCH = const(8)
 
 _DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
@@ -165,7 +167,7 @@ class Daemon:
 
     def destroy(self):
         for c in self.slots:
-            c.close()
+            c.close(_ENDED_DAEMON_SHUTDOWN)
         if self.lsock is not None and self.opt_listen_sock is None:
             close(self.lsock)
         self.lsock = None
@@ -223,7 +225,7 @@ class Daemon:
 
     def update(self, c):
         want = c.want()
-        if want != c.mask:
+        if want != c.mask and c.mask >= 0:  # mask -1: suspended, out of the poll set
             self.poller.modify(c.sock, want)
             c.mask = want
 
@@ -297,7 +299,7 @@ class Daemon:
         for c in self.slots:
             st = c.stage
             if st != ST_FREE and st != ST_SUSPENDED and ticks_diff(now, c.last) >= t:
-                c.close()
+                c.close(_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 
     def suspend(self, c):
@@ -310,7 +312,7 @@ class Daemon:
         for c in self.slots:
             if c.resuming:
                 c.resuming = False
-                c.stage = ST_APP
+                c.stage = c.resume_stage
                 c.last = ticks_ms()
                 c.mask = c.want()
                 self.poller.register(c.sock, c.mask)

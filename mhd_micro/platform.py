@@ -16,6 +16,7 @@
 #   gmtime()                      UTC time tuple of now
 #   mem_free() mem_alloc() collect()
 #   print_exception(e)
+#   sendfile(sock, fd, off, n)    zero-copy file send (CPython only; None elsewhere)
 #   HAS_IPV6 HAS_SENDFILE HAS_PIPE  what this runtime can do
 try:
     import micropython
@@ -48,6 +49,7 @@ else:
     HAS_IPV6 = hasattr(socket, "AF_INET6")
     HAS_SENDFILE = False
     HAS_PIPE = False
+    sendfile = None
     _EADDRINUSE = const(98)
 
     def gmtime():

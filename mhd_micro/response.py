@@ -22,6 +22,11 @@ RF_HAS_CL = const(256)
 
 # body kinds
 K_BUFFER = const(1)  # data: a bytes-like object sent as it is
+K_IOVEC = const(2)  # data: a tuple of bytes-like objects, sent one after the other
+K_READER = const(3)  # reader(response, pos, mv) -> n fills mv from a file or pipe (fd.py)
+K_CALLBACK = const(4)  # data: dyn_cont(cls, ctx, pos, buf, max) -> DCC action (dcc.py)
+
+SIZE_UNKNOWN = 0xFFFFFFFFFFFFFFFF
 
 R_O_END = const(0)
 R_O_REUSABLE = const(20)
@@ -71,6 +76,10 @@ class Response:
         self.free_cb_cls = None
         self.ended_cb = None
         self.ended_cb_cls = None
+        self.dyn_cls = None  # K_CALLBACK: the dyn_cont closure; K_READER: the file or fd
+        self.reader = None  # K_READER: reader(response, pos, mv) -> bytes read, 0 at the end
+        self.sendfile = None  # K_READER on CPython: sendfile(sock, response, pos, n) -> sent
+        self.closer = None  # called once when the response is recycled (closes a file)
 
 
 # The pool: responses are made once (pool_reserve at daemon start) and recycled.
@@ -115,6 +124,9 @@ def release(r):
         return
     cb = r.free_cb
     cls = r.free_cb_cls
+    closer = r.closer
+    if closer is not None:
+        closer(r)
     r.clear()
     _free.append(r)
     if cb is not None:
@@ -143,6 +155,35 @@ def response_from_empty(sc):
     return _new(sc, K_BUFFER, b"", 0)
 
 
+def response_from_iovec(sc, iov, free_cb=None, free_cb_cls=None):
+    """A body made of several buffers sent in order, none copied (the list is copied).
+    free_cb(free_cb_cls) runs once after the last use."""
+    iov = tuple(iov)
+    size = 0
+    for part in iov:
+        size += len(part)
+    r = _new(sc, K_IOVEC, iov, size)
+    if r is not None:
+        r.free_cb = free_cb
+        r.free_cb_cls = free_cb_cls
+    return r
+
+
+def response_from_callback(sc, size, dyn_cont, dyn_cont_cls=None, dyn_cont_fc=None):
+    """A body produced by dyn_cont(dyn_cont_cls, ctx, pos, buf, max), which writes into the
+    connection's buffer `buf` (a memoryview of max bytes) and returns a DCC action. `size`
+    may be SIZE_UNKNOWN: chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0.
+    dyn_cont_fc(dyn_cont_cls) runs once when the response is destroyed."""
+    if dyn_cont is None:
+        return None
+    r = _new(sc, K_CALLBACK, dyn_cont, size)
+    if r is not None:
+        r.dyn_cls = dyn_cont_cls
+        r.free_cb = dyn_cont_fc
+        r.free_cb_cls = dyn_cont_cls
+    return r
+
+
 def response_destroy(response):
     """Drop the application's reference: needed for reusable responses and unused ones."""
     if response is None or response.refs <= 0:
@@ -166,9 +207,9 @@ def response_add_header(response, name, value):
         return _SC_RESP_POINTER_NULL
     if response.frozen:
         return _SC_TOO_LATE
-    if not name or _bad(name, " \t\r\n:"):
+    if not name or _bad(name, " \t\r\n:\0"):
         return _SC_RESP_HEADER_NAME_INVALID
-    if _bad(value, "\t\r\n"):
+    if _bad(value, "\t\r\n\0"):
         return _SC_RESP_HEADER_VALUE_INVALID
     lname = name.lower()
     lvalue = value.strip().lower()
@@ -185,7 +226,7 @@ def response_add_header(response, name, value):
             return _SC_OK
         return _SC_OK if lvalue == "identity" else _SC_RESP_HEADER_VALUE_INVALID
     if lname == "content-length":
-        if not f & RF_INSANITY_CL:
+        if not f & (RF_INSANITY_CL | RF_HEAD_ONLY):
             return _SC_RESP_HEADERS_CONFLICT
         response.flags = f | RF_HAS_CL
     elif lname == "date":
@@ -194,6 +235,31 @@ def response_add_header(response, name, value):
     response.hdrs.append(line)
     response.hdr_len += len(line)
     return _SC_OK
+
+
+# Predefined headers: the HPACK static table's header names (RFC 7541, Appendix A), by index.
+_PREDEF = ("", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "Accept-Charset", "Accept-Encoding",
+           "Accept-Language", "Accept-Ranges", "Accept", "Access-Control-Allow-Origin", "Age", "Allow",
+           "Authorization", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language",
+           "Content-Length", "Content-Location", "Content-Range", "Content-Type", "Cookie", "Date", "ETag",
+           "Expect", "Expires", "From", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+           "If-Unmodified-Since", "Last-Modified", "Link", "Location", "Max-Forwards", "Proxy-Authenticate",
+           "Proxy-Authorization", "Range", "Referer", "Refresh", "Retry-After", "Server", "Set-Cookie",
+           "Strict-Transport-Security", "Transfer-Encoding", "User-Agent", "Vary", "Via", "WWW-Authenticate")
+
+
+def predef_header_to_string(stk):
+    """The header name of a PREDEF_* code, or None."""
+    if 0 <= stk < len(_PREDEF) and _PREDEF[stk]:
+        return _PREDEF[stk]
+    return None
+
+
+def response_add_predef_header(response, stk, content):
+    name = predef_header_to_string(stk)
+    if name is None:
+        return _SC_RESP_HEADER_NAME_INVALID
+    return response_add_header(response, name, content)
 
 
 def R_OPTION_REUSABLE(value):

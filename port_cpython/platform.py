@@ -50,6 +50,14 @@ def send(s, buf, off, n):
         return None
 
 
+def sendfile(s, fd, offset, n):
+    """Zero-copy file send on a non-blocking socket: bytes sent, None if it would block."""
+    try:
+        return os.sendfile(s.fileno(), fd, offset, n)
+    except BlockingIOError:
+        return None
+
+
 def listen(af, host, port, backlog):
     s = socket.socket(af, socket.SOCK_STREAM)
     try:
