@@ -674,6 +674,8 @@ class Connection:
                     b[p] = c
                     p += 1
             p = _put(b, p, _CRLF)
+        if p + len(_HTML) + len(_CL) + 24 + len(body) > len(b):
+            body = b""  # no room for the page in a small buffer: send the status alone, Content-Length 0
         if body:
             p = _put(b, p, _HTML)
         p = _put(b, p, _CL)
