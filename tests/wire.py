@@ -121,3 +121,137 @@ def request(port, target="/", method="GET", headers=(), body=b"", version="1.1")
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
     data, _ = exchange(port, raw)
     return parse_responses(data, head_requests=(0,) if method == "HEAD" else ())[0]
+
+
+# -- persistent connections ------------------------------------------------------------------
+def build(method="GET", target="/", headers=(("Host", "x"),), body=b"", version="1.1"):
+    """The bytes of one request; headers are written exactly as given (no Content-Length is
+    added: pass it in headers)."""
+    lines = ["%s %s HTTP/%s" % (method, target, version)] + ["%s: %s" % h for h in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def get(target="/", *extra):
+    """A keep-alive HTTP/1.1 GET for `target` with Host and the extra (name, value) headers."""
+    return build("GET", target, (("Host", "x"),) + extra)
+
+
+class Client:
+    """One connection to the server. response() reads exactly one response (judged by h11
+    and llhttp), leaving any later bytes for the next call."""
+
+    def __init__(self, port, timeout=3.0):
+        self.sock = connect(port, timeout)
+        self.timeout = timeout
+        self.buf = b""
+        self.eof = False
+
+    def send(self, raw):
+        self.sock.sendall(raw)
+
+    def _more(self, timeout):
+        self.sock.settimeout(timeout)
+        try:
+            chunk = self.sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            self.eof = True
+        self.buf += chunk
+        return chunk
+
+    def response(self, head=False, timeout=None):
+        """The next complete response. Raises AssertionError if the server closes first."""
+        deadline = time.time() + (timeout or self.timeout)
+        while True:
+            conn = h11.Connection(h11.CLIENT)
+            conn.send(h11.Request(method=b"HEAD" if head else b"GET", target="/", headers=[("Host", "x")]))
+            conn.send(h11.EndOfMessage())
+            if self.buf:
+                conn.receive_data(self.buf)  # (empty data would tell h11 the peer closed)
+            status, body, done = None, b"", False
+            while True:
+                ev = conn.next_event()
+                if ev is h11.NEED_DATA:
+                    break
+                if isinstance(ev, h11.Response):
+                    status = ev
+                elif isinstance(ev, h11.Data):
+                    body += ev.data
+                elif isinstance(ev, h11.EndOfMessage):
+                    done = True
+                    break
+            if done:
+                rest = conn.trailing_data[0]
+                raw = self.buf[:len(self.buf) - len(rest)]
+                _llhttp_check(raw, head)
+                self.buf = rest
+                r = Response(status.status_code, status.reason.decode(),
+                             [(n.decode(), v.decode()) for n, v in status.headers], body,
+                             status.http_version.decode())
+                r.raw = raw
+                return r
+            if self.eof:
+                raise AssertionError("the server closed before a full response; got %r" % self.buf)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("no full response in time; got %r" % self.buf)
+            try:
+                self._more(left)
+            except socket.timeout:
+                pass
+
+    def exchange(self, raw, head=False):
+        self.send(raw)
+        return self.response(head)
+
+    def closed(self, timeout=2.0):
+        """True if the server closes the connection within `timeout` without sending more;
+        False if it stays open. Unexpected bytes fail the test."""
+        deadline = time.time() + timeout
+        while not self.eof:
+            left = deadline - time.time()
+            if left <= 0:
+                return False
+            try:
+                self._more(left)
+            except socket.timeout:
+                return False
+        assert not self.buf, "unexpected bytes before the close: %r" % self.buf
+        return True
+
+    def is_open(self, wait=0.2):
+        """True if nothing (neither bytes nor a close) arrives within `wait` seconds."""
+        return not self.closed(wait)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def error_reply(port, raw, status, timeout=3.0):
+    """Send `raw` on a new connection and check the automatic error reply: exactly one
+    response with `status`, `Connection: close`, a short body, then the close. Returns it."""
+    s = connect(port, timeout)
+    try:
+        try:
+            s.sendall(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before it has read everything
+        data, closed = read_until_close(s, timeout)
+    finally:
+        s.close()
+    assert closed, "the connection was left open after %r" % data
+    rs = parse_responses(data)
+    assert len(rs) == 1, rs
+    r = rs[0]
+    assert r.status == status, "expected %d, got %r for %r" % (status, r, raw[:120])
+    assert r.header("connection") == "close", r
+    assert r.header("content-length") == str(len(r.body)), r
+    assert len(r.body) < 512, r
+    return r

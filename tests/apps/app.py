@@ -43,7 +43,10 @@ def reply(request, text, sc=200, *options):
     r = mhd.response_from_buffer_copy(sc, text.encode() if isinstance(text, str) else text)
     for o in options:
         mhd.response_set_option(r, o)
-    return mhd.action_from_response(request, r)
+    act = mhd.action_from_response(request, r)
+    if act is None:
+        mhd.response_destroy(r)  # refused (the request has an action already): back to the pool
+    return act
 
 
 def on_request(hello, request, path, method, upload_size):
