@@ -59,13 +59,15 @@ class Server:
 
 
 def start_server(runtime, script, args=(), cwd=ROOT, heap=None):
+    """script: a path, or "-m name" for a module compiled into the mpy_tree."""
+    run = script.split() if script.startswith("-m ") else [script]
     if runtime == "cpython":
-        cmd = [sys.executable, "-u", script]
+        cmd = [sys.executable, "-u"] + run
     else:
         cmd = [micropython_cmd()]
         if heap:
             cmd += ["-X", "heapsize=%s" % heap]
-        cmd.append(script)
+        cmd += run
     cmd += [str(a) for a in args]
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = proc.stdout.readline()
@@ -109,4 +111,8 @@ def mpy_tree(tmp_path_factory):
             subprocess.check_call([mpyc, "-o", str(pkg / (name[:-3] + ".mpy")), os.path.join(ROOT, "mhd_micro", name)])
     shutil.copytree(os.path.join(ROOT, "examples"), out / "examples")
     shutil.copytree(os.path.join(ROOT, "tests", "apps"), out / "tests" / "apps")
+    # the test apps as modules too ("-m name"): compiling source needs more heap than a board has
+    for name in os.listdir(os.path.join(ROOT, "tests", "apps")):
+        if name.endswith(".py"):
+            subprocess.check_call([mpyc, "-o", str(out / (name[:-3] + ".mpy")), os.path.join(ROOT, "tests", "apps", name)])
     return str(out)

@@ -169,6 +169,10 @@ def on_request(reusable, request, path, method, upload_size):
         for r in held:
             mhd.response_destroy(r)
         return mhd.action_from_response(request, reply)
+    if path == "/heap":
+        import gc
+        gc.collect()
+        return act(request, mhd.response_from_buffer_copy(200, str(gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0).encode()))
     if path == "/stats":
         s = "free=%d iov_fcb=%d ended=%s" % (stats["free"], stats["iov_fcb"], ",".join(str(c) for c in stats["ended"]))
         return act(request, mhd.response_from_buffer_copy(200, s.encode()))
