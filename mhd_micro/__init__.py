@@ -179,6 +179,23 @@ def daemon_get_info_dynamic(daemon, info):
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 
 
+# -- library information (libinfo.py, imported when asked) -----------------------------------
+def lib_get_info_fixed(info):
+    """(SC_OK, value) for a LIB_INFO_FIXED_* item, or (error code, None): what this build
+    can do on this runtime (a feature needs its flag, its module and the platform)."""
+    return _module("libinfo").lib_get_info_fixed(info)
+
+
+def lib_get_info_dynamic(info):
+    """(SC_OK, value) for a LIB_INFO_DYNAMIC_* item, or (error code, None)."""
+    return _module("libinfo").lib_get_info_dynamic(info)
+
+
+def lib_get_info_ver_num():
+    """The version packed as MHD packs it (0x00010000 for "0.1.0")."""
+    return _module("libinfo").version_num()
+
+
 # -- constants resolved on first use ---------------------------------------------------------
 def http_method_to_string(method):
     """"GET" for HTTP_METHOD_GET...; None for HTTP_METHOD_OTHER or an unknown value."""
@@ -233,11 +250,16 @@ def __getattr__(name):
     elif name.startswith("R_O_"):
         value = getattr(_module("response"), name, None)
     else:
-        for prefix in ("D_OPTION_", "D_O_", "AF_", "WM_", "SPS_"):
+        for prefix, mod in (("D_OPTION_", "options"), ("D_O_", "options"), ("AF_", "options"),
+                            ("WM_", "options"), ("SPS_", "options"), ("LIB_INFO_", "libinfo")):
             if name.startswith(prefix):
-                value = getattr(_module("options"), name, None)
+                value = getattr(_module(mod), name, None)
                 break
     if value is None:
-        raise AttributeError(name)
+        # a submodule: MicroPython resolves `from . import x` through this function
+        try:
+            value = _module(name)
+        except ImportError:
+            raise AttributeError(name)
     globals()[name] = value
     return value

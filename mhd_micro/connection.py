@@ -45,22 +45,25 @@ _P_BODY = const(1)
 _P_TAIL = const(2)
 _P_END = const(3)
 
-# MHD_RequestEndedCode: how a request ended, for R_O_TERMINATION_CALLBACK
+# MHD_RequestEndedCode: how a request ended, for R_O_TERMINATION_CALLBACK (body.py and
+# daemon.py use the others)
 _ENDED_COMPLETED_OK = const(0)
-_ENDED_TIMEOUT_REACHED = const(10)
 _ENDED_CONNECTION_ERROR = const(20)
 _ENDED_CLIENT_ABORT = const(30)
-_ENDED_BY_APP_ABORT = const(40)
-_ENDED_BY_APP_ERROR = const(41)
 _ENDED_NO_RESOURCES = const(50)
-_ENDED_FILE_ERROR = const(51)
-_ENDED_DAEMON_SHUTDOWN = const(60)
-_DCC_FINISH = const(2)
-_DCC_SUSPEND = const(3)
-_SC_DCC_ACTION_INVALID = const(60082)
-_SC_FILE_READ_ERROR = const(50232)  # SC_REPLY_FILE_READ_ERROR
-_SC_REPLY_FOOTER_TOO_LARGE = const(60103)  # SC_REPLY_HEADERS_TOO_LARGE
 _ZERO_CHUNK = b"0\r\n"
+
+
+_body_module = [None]
+
+
+def _body():
+    """body.py, imported the first time a reply needs more than one piece."""
+    m = _body_module[0]
+    if m is None:
+        from . import body as m
+        _body_module[0] = m
+    return m
 
 
 def _put(b, p, data):
@@ -151,7 +154,7 @@ class Connection:
 
     def _drop_response(self, ended):
         if self.iov is not None:
-            self._iov_done()
+            _body().iov_done(self)
         self.crlf_after = False
         self.sendfile = False
         act = self.req.action
@@ -414,208 +417,19 @@ class Connection:
 
     def _next_part(self):
         """Set up the next segment of the reply. Returns False when there is none: the reply
-        is complete, or the stage changed (closed, or suspended by dyn_cont)."""
-        while True:
-            iov = self.iov
-            if iov is not None:
-                i = self.iov_i
-                if i < len(iov):
-                    self.iov_i = i + 1
-                    self.out = iov[i]
-                    self.out_off = 0
-                    self.out_end = len(iov[i])
-                    return True
-                self._iov_done()
-            if self.crlf_after:
-                self.crlf_after = False
-                self.out = _CRLF
-                self.out_off = 0
-                self.out_end = 2
-                return True
-            part = self.part
-            if part == _P_TAIL or part == _P_END:
-                self.part = _P_END
-                return False
-            self.part = _P_BODY
-            if self.body_left:
-                st = self._produce()
-                if st == 1:
-                    return True
-                if st < 0:
-                    return False
-                if st == 2:
-                    continue
-            # the body is complete: the chunked tail, with the footers if any
-            self.part = _P_TAIL
-            if not self.chunked:
-                return False
-            self._tail()
-            return True
-
-    def _produce(self):
-        """The next piece of body. Returns 1 when a segment is ready, 2 when iov segments
-        are queued, 0 when the body is complete, -1 when the connection stopped (closed or
-        suspended)."""
-        resp = self.resp
-        k = resp.kind
-        left = self.body_left
-        chunked = self.chunked
-        if k == _resp.K_BUFFER or k == _resp.K_IOVEC:
-            self.iov = resp.data if k == _resp.K_IOVEC else (resp.data,)
-            self.iov_i = 0
-            self.crlf_after = chunked
-            self.body_left = 0
-            if chunked:  # one chunk: its size line, then the buffers
-                p = _put_uint(self.buf, self.ws, resp.size, 16)
-                self.out = self.buf
-                self.out_off = self.ws
-                self.out_end = _put(self.buf, p, _CRLF)
-                return 1
-            return 2
-        if k == _resp.K_READER and resp.sendfile is not None and not chunked and left > 0:
-            self.sendfile = True
-            return 1
-        b = self.buf
-        ws = self.ws
-        room = 24 if chunked else 0  # for the chunk-size line, written in front of the data
-        s = ws + room
-        cap = len(b) - s - (2 if chunked else 0)
-        if 0 < left < cap:
-            cap = left
-        iov = None
-        ext = None
-        if k == _resp.K_READER:
-            try:
-                n = resp.reader(resp, self.body_pos, self.mv[s:s + cap])
-            except OSError as e:
-                self.daemon.log(_SC_FILE_READ_ERROR, "file read failed: %r" % (e,))
-                n = -1
-            if n <= 0:
-                if n == 0 and left < 0:
-                    return 0  # end of the pipe
-                self.close(_ENDED_FILE_ERROR)  # the file is shorter than promised, or unreadable
-                return -1
-            total = n
-        else:
-            ctx = self.dcc
-            ctx.reset()
-            act = self.daemon.call_safely(resp.data, resp.dyn_cls, ctx, self.body_pos, self.mv[s:s + cap], cap)
-            kind = ctx.kind
-            if act is None or act is not ctx or not kind:
-                self.close(_ENDED_BY_APP_ABORT)
-                return -1
-            if kind == _DCC_SUSPEND:
-                self.stage = ST_SUSPENDED
-                self.resume_stage = ST_SEND
-                self.daemon.suspend(self)
-                return -1
-            if kind == _DCC_FINISH:
-                self.footers = ctx.footers
-                if left > 0:
-                    self.keep = False  # fewer bytes than Content-Length: only a close ends it
-                return 0
-            n = ctx.size
-            iov = ctx.iov
-            ext = ctx.ext
-            total = n
-            if iov is not None:
-                for part in iov:
-                    total += len(part)
-            if n > cap or (left >= 0 and total > left):
-                self.daemon.log(_SC_DCC_ACTION_INVALID, "dyn_cont gave more data than allowed")
-                self.close(_ENDED_BY_APP_ERROR)
-                return -1
-            self.iov_fcb = ctx.iov_fcb
-            self.iov_fcb_cls = ctx.iov_fcb_cls
-        self.body_pos += total
-        if left > 0:
-            self.body_left = left - total
-        p0 = s
-        end = s + n
-        if chunked:
-            # chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF  (RFC 9112 section 7.1)
-            ext = ext.encode() if ext else b""
-            hl = 2 + (len(ext) + 1 if ext else 0)
-            v = total
-            while True:
-                hl += 1
-                v >>= 4
-                if not v:
-                    break
-            if hl > room:
-                if n + hl + 2 > len(b) - ws:
-                    ext = b""  # no room for a long extension: it is optional, drop it
-                    hl = 2 + len(b"%x" % total)
-                else:
-                    b[ws + hl:ws + hl + n] = self.mv[s:end]
-                    s = ws + hl
-                    end = s + n
-            p0 = s - hl
-            p = _put_uint(b, p0, total, 16)
-            if ext:
-                b[p] = 59  # ';'
-                p = _put(b, p + 1, ext)
-            _put(b, p, _CRLF)
-            if iov is None:
-                end = _put(b, end, _CRLF)
-            else:
-                self.crlf_after = True
-        self.out = b
-        self.out_off = p0
-        self.out_end = end
-        if iov is not None:
-            self.iov = iov
-            self.iov_i = 0
-        return 1
-
-    def _tail(self):
-        """last-chunk trailer-section CRLF, with the footers of dcc_action_finish_with_footer."""
-        b = self.buf
-        p = _put(b, self.ws, _ZERO_CHUNK)
-        footers = self.footers
-        if footers:
-            for name, value in footers:
-                line_len = len(name) + len(value) + 4
-                if p + line_len + 2 > len(b):
-                    self.daemon.log(_SC_REPLY_FOOTER_TOO_LARGE, "footers do not fit the buffer: rest dropped")
-                    break
-                p = _put(b, p, name.encode())
-                p = _put(b, p, b": ")
-                p = _put(b, p, value.encode())
-                p = _put(b, p, _CRLF)
-        self.out = b
-        self.out_off = self.ws
-        self.out_end = _put(b, p, _CRLF)
-
-    def _iov_done(self):
-        self.iov = None
-        fcb = self.iov_fcb
-        if fcb is not None:
-            self.iov_fcb = None
-            self.daemon.call_safely(fcb, self.iov_fcb_cls)
+        is complete, or the stage changed (closed, or suspended by dyn_cont). A reply sent in
+        one piece (the usual small one) needs nothing more; anything else is body.py's."""
+        if self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
+            self.part = _P_END
+            return False
+        return _body().next_part(self)
 
     def _send(self):
         sock = self.sock
         while True:
             if self.sendfile:
-                resp = self.resp
-                try:
-                    n = resp.sendfile(sock, resp, self.body_pos, self.body_left)
-                except OSError:
-                    self.close(_ENDED_CLIENT_ABORT)
+                if not _body().sendfile_step(self):
                     return False
-                if n is None:
-                    return False
-                if not n:
-                    self.close(_ENDED_FILE_ERROR)  # the file shrank
-                    return False
-                self.body_pos += n
-                self.body_left -= n
-                self.last = ticks_ms()
-                if self.body_left:
-                    continue
-                self.sendfile = False
-                self.out_off = self.out_end = 0
             off = self.out_off
             n = self.out_end - off
             if n:

@@ -4,7 +4,7 @@
 # reset before every call of dyn_cont; an action fills it and returns it (or None), so
 # producing a chunk allocates nothing. At most one action per call: a second returns None.
 # MHD2 declares zero-copy, chunk extensions, footers and suspend but does not implement
-# them; here they all work (see connection.py, Connection._produce).
+# them; here they all work (see body.py, produce).
 from .platform import const
 
 DCC_CONTINUE = const(1)
