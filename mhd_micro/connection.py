@@ -252,6 +252,12 @@ class Connection:
                     return False
                 self._error(st)
                 return True
+            if self.rlen == len(b) and not r.phase and r.line:
+                # skipped empty lines before the request line fill the buffer: drop them
+                n = self.rlen - r.line
+                b[0:n] = self.mv[r.line:self.rlen]
+                self.rlen = n
+                r.line = 0
             if self.rlen == len(b):
                 # the head does not fit: say which part was too long
                 if r.phase:
