@@ -17,6 +17,7 @@ VK_FOOTER = const(16)
 _SC_OK = const(0)
 _SC_INFO_GET_TYPE_UNKNOWN = const(60200)
 _SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
+_SC_FEATURE_DISABLED = const(50300)
 
 
 class Action:
@@ -128,60 +129,29 @@ def _each_query(r, fn, cls):
     return n
 
 
+# The cookie parser is an optional module (cookie.py, features.COOKIE_PARSER), imported on
+# the first cookie lookup. None: not looked for yet; False: not in this build, so VK_COOKIE
+# gives no values and REQUEST_INFO_DYNAMIC_NUMBER_COOKIES gives SC_FEATURE_DISABLED.
+_cookie = None
+
+
+def _cookie_parser():
+    global _cookie
+    if _cookie is None:
+        _cookie = False
+        from .features import COOKIE_PARSER
+        if COOKIE_PARSER:
+            try:
+                from .cookie import each_cookie
+                _cookie = each_cookie
+            except ImportError:
+                pass
+    return _cookie
+
+
 def _each_cookie(r, fn, cls):
-    """Cookie = cookie-pair *( ";" SP cookie-pair )  https://www.rfc-editor.org/rfc/rfc6265#section-4.2.1
-    Lenient by strictness: levels >= 2 drop a Cookie header with any bad pair, lower levels
-    keep the valid pairs."""
-    d = r.conn.daemon
-    if d.opt_disable_cookies:
-        return 0
-    b = r.conn.buf
-    hdr = r.hdr
-    strict = d.opt_strict
-    n = 0
-    for k in range(0, r.nhdr * 4, 4):
-        if hdr[k + 1] - hdr[k] != 6 or not _ieq_name(b, hdr[k], b"cookie"):
-            continue
-        pairs = []
-        s, e = hdr[k + 2], hdr[k + 3]
-        bad = False
-        while s < e:
-            a = b.find(b";", s, e)
-            if a < 0:
-                a = e
-            ps, pe = s, a
-            while ps < pe and b[ps] in (32, 9):
-                if b[ps] == 9 and strict > -2:
-                    bad = True
-                ps += 1
-            eq = b.find(b"=", ps, pe)
-            if eq <= ps or (strict > -3 and (b[eq - 1] in (32, 9) or (eq + 1 < pe and b[eq + 1] in (32, 9)))):
-                if ps < pe or strict > 0:
-                    bad = True
-            else:
-                vs, ve = eq + 1, pe
-                while ve > vs and b[ve - 1] in (32, 9):
-                    ve -= 1
-                if ve - vs >= 2 and b[vs] == 34 and b[ve - 1] == 34:
-                    vs += 1
-                    ve -= 1
-                pairs.append((ps, eq, vs, ve))
-            s = a + 1
-        if bad and strict >= 2:
-            continue
-        mv = memoryview(b)
-        for ps, pe, vs, ve in pairs:
-            n += 1
-            if fn is not None and fn(cls, str(mv[ps:pe], "utf-8"), str(mv[vs:ve], "utf-8")):
-                return n
-    return n
-
-
-def _ieq_name(b, s, lower):
-    for i in range(len(lower)):
-        if b[s + i] | 0x20 != lower[i]:
-            return False
-    return True
+    each = _cookie_parser()
+    return each(r, fn, cls) if each else 0
 
 
 def _each_header(r, fn, cls):
@@ -295,6 +265,8 @@ def request_get_info_dynamic(request, info):
     if info == REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
         return _SC_OK, _each_query(request, None, None)
     if info == REQUEST_INFO_DYNAMIC_NUMBER_COOKIES:
+        if not _cookie_parser():
+            return _SC_FEATURE_DISABLED, None
         return _SC_OK, _each_cookie(request, None, None)
     if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:
         return _SC_OK, request.head_size

@@ -1,0 +1,22 @@
+# The build's feature flags: which optional parts this copy of mhd_micro was built with.
+#
+# This is the repository's copy: every feature whose module exists is on. tools/build.py
+# writes its own features.py into each bundle (build/<name>/mhd_micro/features.mpy) from a
+# board config or --without flags, and leaves the modules of disabled features out.
+#
+# A flag alone does not make a feature: lib_get_info_fixed (libinfo.py) reports a feature
+# only if its flag is on, its module is present (importable, from the filesystem or frozen)
+# and the platform can do it. Flags of features that later issues bring stay False in
+# every build until their modules exist; tools/build.py refuses to turn them on.
+
+COOKIE_PARSER = True  # cookie.py: VK_COOKIE values, REQUEST_INFO_DYNAMIC_NUMBER_COOKIES
+LARGE_FILE = True  # fd.py: file and pipe responses; past 2 GiB where the platform can seek there
+AUTO_REPLY_BODIES = True  # the daemon's automatic error replies carry a short HTML body
+LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBACK)
+
+# later issues: no module yet
+UPGRADE = False  # upgrade.py: action_upgrade
+POST_PARSER = False  # post.py: action_parse_post
+AUTH_BASIC = False  # auth_basic.py
+AUTH_DIGEST = False  # auth_digest.py
+TLS = False  # tls.py
