@@ -132,6 +132,9 @@ def produce(c):
         total = n
     else:
         ctx = c.dcc
+        if ctx is None:
+            from .dcc import Context
+            ctx = c.dcc = Context(c.req)
         ctx.reset()
         act = c.daemon.call_safely(resp.data, resp.dyn_cls, ctx, c.body_pos, c.mv[s:s + cap], cap)
         kind = ctx.kind

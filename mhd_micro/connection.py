@@ -16,7 +16,6 @@ from .request import Request, request_path
 from . import response as _resp
 from .status import status_line
 from .action import ACT_SUSPEND
-from .dcc import Context
 
 # stages, in the order a request goes through them
 ST_FREE = const(0)
@@ -126,7 +125,7 @@ class Connection:
         self.crlf_after = False
         self.sendfile = False
         self.resume_stage = ST_APP
-        self.dcc = Context(self.req)
+        self.dcc = None  # the dyn_cont context, made by body.py when first needed
 
     # -- life cycle, driven by the daemon ------------------------------------------------
     def open(self, sock, addr, peer, now):

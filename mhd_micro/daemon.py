@@ -2,39 +2,22 @@
 # application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode).
 #
 # The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
-# state machine, close timed-out ones. All memory is taken in Daemon.start(): one
-# Connection (buffer, request, action) per slot of the global connection limit, and the
-# response pool. After that, load only reuses it.
+# state machine, close timed-out ones. All memory is taken by daemon_start (options.start):
+# one Connection (buffer, request, action) per slot of the global connection limit, and
+# the response pool. After that, load only reuses it.
 import sys
 
-from .platform import (const, ticks_ms, ticks_diff, ticks_add, listen, accept, peer_key, close, Poller, gmtime,
-                       print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP, HAS_IPV6)
-from .connection import Connection, ST_FREE, ST_SUSPENDED
-from . import response as _resp
+from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
+                       print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP)
+from .connection import ST_FREE, ST_SUSPENDED
 from .status import status_line, HTTP_status_code_to_string
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 
 _SC_OK = const(0)
-_SC_TOO_EARLY = const(60000)
-_SC_TOO_LATE = const(60001)
-_SC_OPTIONS_CONFLICT = const(60020)
 _SC_LIMIT_CONNECTIONS_REACHED = const(30000)
 _SC_ACCEPT_POLICY_REJECTED = const(30070)
-_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
-_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
-_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
 _SC_APP_ERROR = const(59900)  # SC_INTERNAL_ERROR: a request callback raised
-_SC_DAEMON_ALREADY_QUIESCED = const(30040)
-_SC_INFO_GET_TYPE_UNKNOWN = const(60200)
-_SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
-_SC_INFO_GET_TYPE_UNOBTAINABLE = const(60204)
-
-_AF_NONE = const(0)
-_AF_INET6 = const(3)
-_AF_DUAL = const(4)
-_AF_DUAL_v4_OPTIONAL = const(5)
-_AF_DUAL_v6_OPTIONAL = const(6)
 _CONNECTION_NOTIFY_STARTED = const(0)
 _CONNECTION_NOTIFY_CLOSED = const(1)
 _TIMEOUT_SCAN_MS = const(250)
@@ -99,61 +82,6 @@ class Daemon:
         self.errors = {}
 
     # -- start, stop ---------------------------------------------------------------------
-    def start(self):
-        if self.started:
-            return _SC_TOO_LATE
-        binds = (self.opt_bind is not None) + (self.opt_bind_sa is not None) + (self.opt_listen_sock is not None)
-        if binds > 1:
-            return _SC_OPTIONS_CONFLICT
-        limit = self.opt_conn_limit or DEFAULT_CONN_LIMIT
-        size = self.opt_conn_memory
-        try:
-            # every slot and buffer now: after start, serving takes no new memory
-            self.slots = tuple(Connection(self, size, max(8, size // 24)) for _ in range(limit))
-            _resp.pool_reserve(self.opt_response_pool)
-            self.scratch = bytearray(160)
-            self.poller = Poller()
-        except MemoryError:
-            self.slots = ()
-            self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "pools of %d x %d bytes do not fit in the heap" % (limit, size))
-            return _SC_DAEMON_MEM_ALLOC_FAILURE
-        rc = self._listen()
-        if rc != _SC_OK:
-            self.slots = ()
-            return rc
-        if self.lsock is not None:
-            self.poller.register(self.lsock, POLLIN)
-        self.timeout_ms = self.opt_timeout * 1000
-        self.started = True
-        return _SC_OK
-
-    def _listen(self):
-        import socket
-        if self.opt_listen_sock is not None:
-            self.lsock = self.opt_listen_sock
-            self.lsock.setblocking(False)
-            return _SC_OK
-        if self.opt_bind_sa is not None:
-            (host, port), dual = self.opt_bind_sa
-            v6 = ":" in host
-        elif self.opt_bind is not None and self.opt_bind[0] != _AF_NONE:
-            af, port = self.opt_bind
-            v6 = af in (_AF_INET6, _AF_DUAL, _AF_DUAL_v6_OPTIONAL)
-            if af == _AF_DUAL_v4_OPTIONAL or (af == _AF_DUAL_v6_OPTIONAL and not HAS_IPV6):
-                v6 = HAS_IPV6
-            host = "::" if v6 else "0.0.0.0"
-        else:
-            return _SC_OK  # no listening socket: connections only from daemon_add_connection
-        if v6 and not HAS_IPV6:
-            return _SC_IPV6_NOT_SUPPORTED_BY_BUILD
-        try:
-            self.lsock, self.port = listen(socket.AF_INET6 if v6 else socket.AF_INET, host, port,
-                                           self.opt_backlog or 16)
-        except OSError as e:
-            self.log(_SC_LISTEN_SOCKET_BIND_FAILED, "cannot listen on %s port %d: %s" % (host, port, e))
-            return _SC_LISTEN_SOCKET_BIND_FAILED
-        return _SC_OK
-
     def quiesce(self):
         """Stop accepting; returns the listening socket (the application closes it), or None."""
         if self.quiesced or self.lsock is None:
@@ -179,7 +107,7 @@ class Daemon:
         """Wait up to `microsec` (0: don't wait; WAIT_INDEFINITELY) for network events,
         then process everything that is ready. Returns SC_OK."""
         if not self.started:
-            return _SC_TOO_EARLY
+            return 60000  # SC_TOO_EARLY
         if self.resume_requested:
             self._resume()
         wait = self.max_wait_ms()

@@ -4,7 +4,7 @@
 # name here once, caches the value in its own globals and drops this module again, so the
 # tables cost heap only while a lookup runs (and nothing when frozen into flash).
 #
-# The entry point is lookup(name); status_code_to_string(code) maps back.
+# The entry point is resolve(name); status_code_to_string(code) maps back.
 
 _SC = (
     b'\nOK 0\nDAEMON_STARTED 10000\nCONNECTION_ACCEPTED 10001\nTHREAD_TERMINATING 10002\nSTATE_MACHINE_STAT'
@@ -133,8 +133,25 @@ def _line(table, start):
     return table[start:table.find(b"\n", start)]
 
 
-def lookup(name):
-    """The value of a public constant name, or raise AttributeError."""
+REQUEST_ENDED_COMPLETED_OK = 0
+REQUEST_ENDED_COMPLETED_OK_UPGRADE = 1
+REQUEST_ENDED_TIMEOUT_REACHED = 10
+REQUEST_ENDED_CONNECTION_ERROR = 20
+REQUEST_ENDED_CLIENT_ABORT = 30
+REQUEST_ENDED_HTTP_PROTOCOL_ERROR = 31
+REQUEST_ENDED_BY_APP_ABORT = 40
+REQUEST_ENDED_BY_APP_ERROR = 41
+REQUEST_ENDED_BY_EXT_EVENT_ERROR = 42
+REQUEST_ENDED_NO_RESOURCES = 50
+REQUEST_ENDED_FILE_ERROR = 51
+REQUEST_ENDED_NONCE_ERROR = 52
+REQUEST_ENDED_DAEMON_SHUTDOWN = 60
+CONNECTION_NOTIFY_STARTED = 0
+CONNECTION_NOTIFY_CLOSED = 1
+
+
+def resolve(name):
+    """The value of a public constant name made from the tables, or None."""
     if name.startswith("SC_"):
         key = b"\n" + name[3:].encode() + b" "
         i = _SC.find(key)
@@ -149,7 +166,7 @@ def lookup(name):
             if value.upper().replace(b"-", b"_") == want.encode():
                 return value.decode()
             i += 1 + len(value)
-    raise AttributeError(name)
+    return None
 
 
 def status_code_to_string(code):

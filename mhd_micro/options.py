@@ -1,11 +1,16 @@
-# Daemon options: the D_OPTION_* constructors (each returns a tuple (code, values...)) and
-# apply(d, option), which checks one option and stores it on a daemon that is not started.
+# Daemon options: the D_OPTION_* constructors (each returns a tuple (code, values...)),
+# daemon_set_option(s), and start(d), which makes what the options ask for: the pools and
+# the listening socket.
 #
-# Only daemon_set_option(s) imports this module, so a running server carries no option code
-# it no longer needs. Options MHD2 stores and ignores are implemented here (NI in the survey):
+# Only setting options and daemon_start import this module, and daemon_start lets it go
+# again: a running server carries no setup code. Options that MHD2 stores and ignores are
+# implemented here (NI in the survey):
 # DEFAULT_TIMEOUT, PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
 # DISABLE_URI_QUERY_PLUS_AS_SPACE.
-from .platform import const
+from .platform import const, listen, Poller, POLLIN, HAS_IPV6
+from .connection import Connection
+from .daemon import DEFAULT_CONN_LIMIT
+from . import response as _resp
 
 D_O_END = const(0)
 D_O_WORK_MODE = const(40)
@@ -55,8 +60,23 @@ WM_EXTERNAL_PERIODIC = const(0)
 SPS_AUTO = const(0)
 SPS_POLL = const(2)
 
+PSL_EXTRA_STRICT = const(3)
+PSL_VERY_STRICT = const(2)
+PSL_STRICT = const(1)
+PSL_DEFAULT = const(0)
+PSL_PERMISSIVE = const(-1)
+PSL_VERY_PERMISSIVE = const(-2)
+PSL_EXTRA_PERMISSIVE = const(-3)
+USL_THIS_OR_STRICTER = const(0)
+USL_PRECISE = const(1)
+USL_NEAREST = const(2)
+
 _SC_OK = const(0)
 _SC_TOO_LATE = const(60001)
+_SC_OPTIONS_CONFLICT = const(60020)
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
+_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
+_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
 _SC_OPTION_UNKNOWN = const(60021)
 _SC_FEATURE_DISABLED = const(50300)
 _SC_CONFIGURATION_UNEXPECTED_WM = const(60022)
@@ -191,6 +211,10 @@ def apply(d, opt):
     if d.started:
         return _SC_TOO_LATE
     code = opt[0]
+    if code == D_O_DISABLE_COOKIES and opt[1]:
+        from .request import _cookie_parser
+        if not _cookie_parser():
+            return _SC_FEATURE_DISABLED  # built without the cookie parser: as MHD, only False is OK
     if code in _PLAIN:
         setattr(d, _PLAIN[code], opt[1])
     elif code in _CALLBACKS:
@@ -226,4 +250,81 @@ def apply(d, opt):
         pass
     else:
         return _SC_OPTION_UNKNOWN
+    return _SC_OK
+
+
+def daemon_set_option(daemon, option):
+    return apply(daemon, option)
+
+
+def daemon_set_options(daemon, options, options_max_num=None):
+    """Apply options in order until D_OPTION_TERMINATE() or options_max_num; returns the
+    first failing status code, or SC_OK."""
+    n = len(options) if options_max_num is None else min(options_max_num, len(options))
+    for i in range(n):
+        if options[i][0] == D_O_END:
+            break
+        rc = apply(daemon, options[i])
+        if rc:
+            return rc
+    return _SC_OK
+
+
+def DAEMON_SET_OPTIONS(daemon, *options):
+    return daemon_set_options(daemon, options)
+
+
+def start(d):
+    """daemon_start: check the options, take all the memory, open the listening socket."""
+    if d.started:
+        return _SC_TOO_LATE
+    if (d.opt_bind is not None) + (d.opt_bind_sa is not None) + (d.opt_listen_sock is not None) > 1:
+        return _SC_OPTIONS_CONFLICT
+    limit = d.opt_conn_limit or DEFAULT_CONN_LIMIT
+    size = d.opt_conn_memory
+    try:
+        # every slot and buffer now: after start, serving takes no new memory
+        d.slots = tuple(Connection(d, size, max(8, size // 24)) for _ in range(limit))
+        _resp.pool_reserve(d.opt_response_pool)
+        d.scratch = bytearray(160)
+        d.poller = Poller()
+    except MemoryError:
+        d.slots = ()
+        d.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "pools of %d x %d bytes do not fit in the heap" % (limit, size))
+        return _SC_DAEMON_MEM_ALLOC_FAILURE
+    rc = _listen(d)
+    if rc != _SC_OK:
+        d.slots = ()
+        return rc
+    if d.lsock is not None:
+        d.poller.register(d.lsock, POLLIN)
+    d.timeout_ms = d.opt_timeout * 1000
+    d.started = True
+    return _SC_OK
+
+
+def _listen(d):
+    import socket
+    if d.opt_listen_sock is not None:
+        d.lsock = d.opt_listen_sock
+        d.lsock.setblocking(False)
+        return _SC_OK
+    if d.opt_bind_sa is not None:
+        (host, port), dual = d.opt_bind_sa
+        v6 = ":" in host
+    elif d.opt_bind is not None and d.opt_bind[0] != AF_NONE:
+        af, port = d.opt_bind
+        v6 = af in (AF_INET6, AF_DUAL, AF_DUAL_v6_OPTIONAL)
+        if af == AF_DUAL_v4_OPTIONAL or (af == AF_DUAL_v6_OPTIONAL and not HAS_IPV6):
+            v6 = HAS_IPV6
+        host = "::" if v6 else "0.0.0.0"
+    else:
+        return _SC_OK  # no listening socket: nothing to accept
+    if v6 and not HAS_IPV6:
+        return _SC_IPV6_NOT_SUPPORTED_BY_BUILD
+    try:
+        d.lsock, d.port = listen(socket.AF_INET6 if v6 else socket.AF_INET, host, port, d.opt_backlog or 16)
+    except OSError as e:
+        d.log(_SC_LISTEN_SOCKET_BIND_FAILED, "cannot listen on %s port %d: %s" % (host, port, e))
+        return _SC_LISTEN_SOCKET_BIND_FAILED
     return _SC_OK

@@ -1,8 +1,9 @@
 # Responses: status, headers and a body source, from a fixed pool, reference counted.
 #
-# The entry points are the response_from_* constructors, response_add_header,
-# response_set_option(s) and response_destroy. The connection reads a response through
-# its fields (sc, hdrs, flags, kind, data, size) and gives it back with release().
+# The entry points are the response_from_* constructors and response_destroy; headers are
+# added by response_headers.py, options set by response_options.py. The connection reads
+# a response through its fields (sc, hdrs, flags, kind, data, size) and gives it back with
+# release().
 #
 # Rules (MHD2 manual, "Responses"): a response is frozen once it became an action; a
 # response that is not reusable is consumed by its action; a reusable one is shared by any
@@ -28,33 +29,6 @@ K_CALLBACK = const(4)  # data: dyn_cont(cls, ctx, pos, buf, max) -> DCC action (
 
 SIZE_UNKNOWN = 0xFFFFFFFFFFFFFFFF
 
-R_O_END = const(0)
-R_O_REUSABLE = const(20)
-R_O_HEAD_ONLY_RESPONSE = const(40)
-R_O_CHUNKED_ENC = const(41)
-R_O_CONN_CLOSE = const(60)
-R_O_HTTP_1_0_COMPATIBLE_STRICT = const(80)
-R_O_HTTP_1_0_SERVER = const(81)
-R_O_INSANITY_HEADER_CONTENT_LENGTH = const(100)
-R_O_TERMINATION_CALLBACK = const(121)
-_OPTION_FLAGS = {
-    R_O_REUSABLE: RF_REUSABLE,
-    R_O_HEAD_ONLY_RESPONSE: RF_HEAD_ONLY,
-    R_O_CHUNKED_ENC: RF_CHUNKED,
-    R_O_CONN_CLOSE: RF_CONN_CLOSE,
-    R_O_HTTP_1_0_COMPATIBLE_STRICT: RF_HTTP10_STRICT,
-    R_O_HTTP_1_0_SERVER: RF_HTTP10_SERVER,
-    R_O_INSANITY_HEADER_CONTENT_LENGTH: RF_INSANITY_CL,
-}
-
-_SC_OK = const(0)
-_SC_TOO_LATE = const(60001)
-_SC_OPTION_UNKNOWN = const(60021)
-_SC_RESP_HEADER_NAME_INVALID = const(60050)
-_SC_RESP_HEADER_VALUE_INVALID = const(60051)
-_SC_RESP_HEADERS_CONFLICT = const(60052)
-_SC_RESP_POINTER_NULL = const(60060)
-_SC_RESPONSE_CANNOT_CLEAR_REUSE = const(50520)
 
 
 class Response:
@@ -191,148 +165,3 @@ def response_destroy(response):
     if response.frozen and not response.flags & RF_REUSABLE:
         return  # consumed by its action: the connection owns the last reference
     release(response)
-
-
-def _bad(s, chars):
-    for ch in chars:
-        if ch in s:
-            return True
-    return False
-
-
-def response_add_header(response, name, value):
-    """Add a header line. Returns SC_OK or the reason it was refused (MHD2 rules, including
-    those MHD2 documents but does not enforce)."""
-    if response is None:
-        return _SC_RESP_POINTER_NULL
-    if response.frozen:
-        return _SC_TOO_LATE
-    if not name or _bad(name, " \t\r\n:\0"):
-        return _SC_RESP_HEADER_NAME_INVALID
-    if _bad(value, "\t\r\n\0"):
-        return _SC_RESP_HEADER_VALUE_INVALID
-    lname = name.lower()
-    lvalue = value.strip().lower()
-    f = response.flags
-    if lname == "connection":
-        # only "close" and "keep-alive"; the engine writes the header itself
-        if lvalue == "close":
-            response.flags = f | RF_CONN_CLOSE
-            return _SC_OK
-        return _SC_OK if lvalue == "keep-alive" else _SC_RESP_HEADER_VALUE_INVALID
-    if lname == "transfer-encoding":
-        if lvalue == "chunked":
-            response.flags = f | RF_CHUNKED
-            return _SC_OK
-        return _SC_OK if lvalue == "identity" else _SC_RESP_HEADER_VALUE_INVALID
-    if lname == "content-length":
-        if not f & (RF_INSANITY_CL | RF_HEAD_ONLY):
-            return _SC_RESP_HEADERS_CONFLICT
-        response.flags = f | RF_HAS_CL
-    elif lname == "date":
-        response.flags = f | RF_HAS_DATE
-    line = b"%s: %s\r\n" % (name.encode(), value.encode())
-    response.hdrs.append(line)
-    response.hdr_len += len(line)
-    return _SC_OK
-
-
-# Predefined headers: the HPACK static table's header names (RFC 7541, Appendix A), by index.
-_PREDEF = ("", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "Accept-Charset", "Accept-Encoding",
-           "Accept-Language", "Accept-Ranges", "Accept", "Access-Control-Allow-Origin", "Age", "Allow",
-           "Authorization", "Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language",
-           "Content-Length", "Content-Location", "Content-Range", "Content-Type", "Cookie", "Date", "ETag",
-           "Expect", "Expires", "From", "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
-           "If-Unmodified-Since", "Last-Modified", "Link", "Location", "Max-Forwards", "Proxy-Authenticate",
-           "Proxy-Authorization", "Range", "Referer", "Refresh", "Retry-After", "Server", "Set-Cookie",
-           "Strict-Transport-Security", "Transfer-Encoding", "User-Agent", "Vary", "Via", "WWW-Authenticate")
-
-
-def predef_header_to_string(stk):
-    """The header name of a PREDEF_* code, or None."""
-    if 0 <= stk < len(_PREDEF) and _PREDEF[stk]:
-        return _PREDEF[stk]
-    return None
-
-
-def response_add_predef_header(response, stk, content):
-    name = predef_header_to_string(stk)
-    if name is None:
-        return _SC_RESP_HEADER_NAME_INVALID
-    return response_add_header(response, name, content)
-
-
-def R_OPTION_REUSABLE(value):
-    return (R_O_REUSABLE, value)
-
-
-def R_OPTION_HEAD_ONLY_RESPONSE(value):
-    return (R_O_HEAD_ONLY_RESPONSE, value)
-
-
-def R_OPTION_CHUNKED_ENC(value):
-    return (R_O_CHUNKED_ENC, value)
-
-
-def R_OPTION_CONN_CLOSE(value):
-    return (R_O_CONN_CLOSE, value)
-
-
-def R_OPTION_HTTP_1_0_COMPATIBLE_STRICT(value):
-    return (R_O_HTTP_1_0_COMPATIBLE_STRICT, value)
-
-
-def R_OPTION_HTTP_1_0_SERVER(value):
-    return (R_O_HTTP_1_0_SERVER, value)
-
-
-def R_OPTION_INSANITY_HEADER_CONTENT_LENGTH(value):
-    return (R_O_INSANITY_HEADER_CONTENT_LENGTH, value)
-
-
-def R_OPTION_TERMINATION_CALLBACK(ended_cb, ended_cb_cls=None):
-    return (R_O_TERMINATION_CALLBACK, ended_cb, ended_cb_cls)
-
-
-def R_OPTION_TERMINATE():
-    return (R_O_END,)
-
-
-def response_set_option(response, option):
-    """Apply one option made by an R_OPTION_* function. Returns SC_OK or the error."""
-    if response is None:
-        return _SC_RESP_POINTER_NULL
-    if response.frozen:
-        return _SC_TOO_LATE
-    code = option[0]
-    if code == R_O_TERMINATION_CALLBACK:
-        response.ended_cb = option[1]
-        response.ended_cb_cls = option[2]
-        return _SC_OK
-    flag = _OPTION_FLAGS.get(code)
-    if flag is None:
-        return _SC_OPTION_UNKNOWN
-    if option[1]:
-        response.flags |= flag
-    elif flag == RF_REUSABLE and response.flags & RF_REUSABLE:
-        return _SC_RESPONSE_CANNOT_CLEAR_REUSE
-    else:
-        response.flags &= ~flag
-    return _SC_OK
-
-
-def response_set_options(response, options, options_max_num=None):
-    """Apply options in order up to R_OPTION_TERMINATE() or options_max_num; returns the
-    first failing code, or SC_OK."""
-    n = len(options) if options_max_num is None else min(options_max_num, len(options))
-    for i in range(n):
-        if options[i][0] == R_O_END:
-            break
-        rc = response_set_option(response, options[i])
-        if rc != _SC_OK:
-            return rc
-    return _SC_OK
-
-
-def RESPONSE_SET_OPTIONS(response, *options):
-    return response_set_options(response, options)

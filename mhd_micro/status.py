@@ -55,3 +55,8 @@ def status_by_name(name):
             return int(_PHRASES[i + 1:i + 4])
         i = end
     return None
+
+
+def resolve(name):
+    """HTTP_STATUS_<NAME> -> its code."""
+    return status_by_name(name[12:]) if name.startswith("HTTP_STATUS_") else None
