@@ -1,11 +1,9 @@
 """Timeouts, connection limits, floods, failing callbacks and suspend/resume, on both
 runtimes. The `serve` fixture checks that the server is still alive after each test."""
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from wire import Client, connect, get, parse_responses, read_until_close
+from wire import Client, connect, flood, get, parse_responses, read_until_close
 
 HELLO = b"Hello, world!"
 
@@ -144,61 +142,6 @@ def test_per_ip_limit(serve):
         time.sleep(0.05)
     else:
         raise AssertionError("no connection accepted after the first one closed")
-
-
-def flood_client(port, hold, slow):
-    """One client of a flood: connect, ask (a slow client sends half its request, waits,
-    then the rest: it keeps its slot busy), read one response, hold the connection.
-    Returns "200", "503" or "closed"; anything else is an error."""
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=8)
-    except OSError as e:
-        return "connect failed: %r" % e
-    try:
-        raw = get("/")
-        try:
-            if slow:
-                s.sendall(raw[:10])
-                time.sleep(0.3)
-                s.sendall(raw[10:])
-            else:
-                s.sendall(raw)
-        except OSError:
-            pass  # refused and closed before the request was sent
-        s.settimeout(8)
-        data = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                chunk = b""
-            except socket.timeout:
-                return "no answer: %r" % data
-            if not chunk:
-                break
-            data += chunk
-            if data.endswith(HELLO) or data.endswith(b"Content-Length: 0\r\n\r\n"):
-                break
-        if not data:
-            return "closed"
-        rs = parse_responses(data)
-        if len(rs) != 1 or rs[0].status not in (200, 503):
-            return "bad reply: %r" % data
-        hold.wait(5)
-        return str(rs[0].status)
-    except Exception as e:  # a malformed reply
-        return "error: %r" % e
-    finally:
-        s.close()
-
-
-def flood(port, n):
-    hold = threading.Event()
-    with ThreadPoolExecutor(n) as ex:
-        futures = [ex.submit(flood_client, port, hold, i % 2) for i in range(n)]
-        time.sleep(0.8)
-        hold.set()
-        return [f.result() for f in futures]
 
 
 def test_flood_64_connections_against_8(serve):

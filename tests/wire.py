@@ -1,7 +1,9 @@
 """Raw-socket HTTP/1.1 client helpers, with h11 and llhttp (httptools) as strict judges of
 every response the server sends."""
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import h11
 import httptools
@@ -255,3 +257,60 @@ def error_reply(port, raw, status, timeout=3.0):
     assert r.header("content-length") == str(len(r.body)), r
     assert len(r.body) < 512, r
     return r
+
+
+# -- floods ----------------------------------------------------------------------------------
+def flood_client(port, hold, slow):
+    """One client of a flood: connect, ask (a slow client sends half its request, waits,
+    then the rest: it keeps its slot busy), read one response, hold the connection.
+    Returns "200", "503" or "closed"; anything else is an error."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=8)
+    except OSError as e:
+        return "connect failed: %r" % e
+    try:
+        raw = get("/")
+        try:
+            if slow:
+                s.sendall(raw[:10])
+                time.sleep(0.3)
+                s.sendall(raw[10:])
+            else:
+                s.sendall(raw)
+        except OSError:
+            pass  # refused and closed before the request was sent
+        s.settimeout(8)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            except socket.timeout:
+                return "no answer: %r" % data
+            if not chunk:
+                break
+            data += chunk
+            if data.endswith(b"Hello, world!") or data.endswith(b"Content-Length: 0\r\n\r\n"):
+                break
+        if not data:
+            return "closed"
+        rs = parse_responses(data)
+        if len(rs) != 1 or rs[0].status not in (200, 503):
+            return "bad reply: %r" % data
+        hold.wait(5)
+        return str(rs[0].status)
+    except Exception as e:  # a malformed reply
+        return "error: %r" % e
+    finally:
+        s.close()
+
+
+def flood(port, n):
+    """n clients at once, half of them slow; returns each one's outcome (see flood_client)."""
+    hold = threading.Event()
+    with ThreadPoolExecutor(n) as ex:
+        futures = [ex.submit(flood_client, port, hold, i % 2) for i in range(n)]
+        time.sleep(0.8)
+        hold.set()
+        return [f.result() for f in futures]
