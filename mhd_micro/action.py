@@ -23,14 +23,14 @@ def action_from_response(request, response):
     """Send `response` for `request`. Consumes the response unless it is reusable.
     Returns the action, or None (an abort) if response is None or already consumed, or if
     the request has an action already."""
-    if response is None or (response.frozen and not response.flags & _resp.RF_REUSABLE):
+    if response is None or response.flags & (_resp.RF_FROZEN | _resp.RF_REUSABLE) == _resp.RF_FROZEN:
         return None
     act = _claim(request, ACT_RESPONSE)
     if act is None:
         return None
     if response.flags & _resp.RF_REUSABLE:
         response.refs += 1  # the connection's own reference; the application keeps its one
-    response.frozen = True
+    response.flags |= _resp.RF_FROZEN
     act.response = response
     return act
 

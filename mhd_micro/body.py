@@ -29,7 +29,7 @@ def sendfile_step(c):
     resp = c.resp
     while c.body_left:
         try:
-            n = resp.sendfile(c.sock, resp, c.body_pos, c.body_left)
+            n = resp.data.sendfile(c.sock, c.body_pos, c.body_left)
         except OSError:
             c.close(_ENDED_CLIENT_ABORT)
             return False
@@ -106,7 +106,7 @@ def produce(c):
             c.out_end = _put(c.buf, p, _CRLF)
             return 1
         return 2
-    if k == _resp.K_READER and resp.sendfile is not None and not chunked and left > 0:
+    if k == _resp.K_READER and resp.data.sendfile is not None and not chunked and left > 0:
         c.sendfile = True
         return 1
     b = c.buf
@@ -120,7 +120,7 @@ def produce(c):
     ext = None
     if k == _resp.K_READER:
         try:
-            n = resp.reader(resp, c.body_pos, c.mv[s:s + cap])
+            n = resp.data.read(c.body_pos, c.mv[s:s + cap])
         except OSError as e:
             c.daemon.log(_SC_FILE_READ_ERROR, "file read failed: %r" % (e,))
             n = -1
@@ -136,7 +136,7 @@ def produce(c):
             from .dcc import Context
             ctx = c.dcc = Context(c.req)
         ctx.reset()
-        act = c.daemon.call_safely(resp.data, resp.dyn_cls, ctx, c.body_pos, c.mv[s:s + cap], cap)
+        act = c.daemon.call_safely(resp.data, resp.aux, ctx, c.body_pos, c.mv[s:s + cap], cap)
         kind = ctx.kind
         if act is None or act is not ctx or not kind:
             c.close(_ENDED_BY_APP_ABORT)

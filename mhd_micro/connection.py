@@ -28,6 +28,7 @@ ST_SEND = const(6)  # sending header, body and chunked tail
 ST_DONE = const(7)  # reply sent: next request or close
 
 _M_HEAD = const(2)
+_REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
 _CRLF = b"\r\n"
 _CHUNK_END = b"\r\n0\r\n\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
@@ -94,6 +95,8 @@ class Connection:
         self.daemon = daemon
         self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
+        self.cap = size - min(_REPLY_RESERVE, size // 4)
+        self.mv_cap = self.mv[:self.cap]
         self.req = Request(self, nfields)
         self.sock = None
         self.addr = None
@@ -168,9 +171,9 @@ class Connection:
 
     def _ended(self, resp, code):
         """The request is over: the termination callback learns how, then the reference goes."""
-        if resp.ended_cb is not None:
+        if resp.ended is not None:
             r = self.req
-            self.daemon.call_safely(resp.ended_cb, resp.ended_cb_cls, r, code, r.app_context)
+            self.daemon.call_safely(resp.ended[0], resp.ended[1], r, code, r.app_context)
         _resp.release(resp)
 
     def is_idle(self):
@@ -214,10 +217,19 @@ class Connection:
                 return
 
     def _recv(self, at):
-        """Read into buf[at:]. Returns the count, None to wait, 0 when closed."""
-        mv = self.mv
+        """Read into buf[at:]. Returns the count, None to wait, 0 when closed.
+
+        Reads stop short of the last _REPLY_RESERVE bytes while the request head does not
+        need them: bytes pipelined after a head move to the front when the reply starts, and
+        the reply header must still fit after them."""
+        cap = self.cap
+        if at < cap:
+            view = self.mv_cap if not at else self.mv[at:cap]
+        else:
+            view = self.mv[at:]
+            cap = len(self.buf)
         try:
-            n = recv_into(self.sock, mv[at:] if at else mv)
+            n = recv_into(self.sock, view)
         except OSError:
             n = 0
         if n is None:
@@ -226,7 +238,7 @@ class Connection:
         if not n:
             self.close(_ENDED_CLIENT_ABORT)
             return 0
-        if at + n < len(mv):
+        if at + n < cap:
             self.rready = False  # short read: the socket is drained, poll before reading again
         self.rlen = at + n
         self.last = ticks_ms()

@@ -1,6 +1,6 @@
 # The cookie parser: the values of kind VK_COOKIE, parsed from the request's Cookie header
 # fields when the application asks for them. An optional module (feature "cookie_parser",
-# features.COOKIE_PARSER): request.py imports it on the first cookie lookup, and a build
+# features.COOKIE_PARSER): values.py imports it on the first cookie lookup, and a build
 # without it (tools/build.py --without cookie_parser) gives no cookies at all.
 #
 # The entry point is each_cookie(request, fn, cls).

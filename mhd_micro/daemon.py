@@ -33,8 +33,8 @@ _BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 # small boards get small defaults; the options override both
 _SMALL = 0 < mem_free() < 4 * 1024 * 1024
 DEFAULT_CONN_LIMIT = 8 if _SMALL else 64
-DEFAULT_CONN_MEMORY = 2048 if _SMALL else 16384
-DEFAULT_RESPONSE_POOL = 16 if _SMALL else 128
+DEFAULT_CONN_MEMORY = 1024 if _SMALL else 16384
+DEFAULT_RESPONSE_POOL = 8 if _SMALL else 128
 
 
 class Daemon:

@@ -30,32 +30,34 @@ def _close(fd):
         pass
 
 
-def _closer(r):
-    _close(r.dyn_cls)
+class Source:
+    """Where a K_READER response's body comes from: a file region or a pipe."""
 
+    def __init__(self, fd, offset, pipe):
+        self.fd = fd
+        self.offset = offset
+        self.pipe = pipe
+        self.sendfile = self._sendfile if _pf.HAS_SENDFILE and not pipe else None
 
-def _fileno(fd):
-    return fd if isinstance(fd, int) else fd.fileno()
+    def read(self, pos, mv):
+        """Read into mv the body bytes from `pos` on; 0 at the end."""
+        fd = self.fd
+        if self.pipe:
+            if isinstance(fd, int):
+                return os.readv(fd, [mv])
+            return fd.readinto(mv) or 0
+        off = self.offset + pos
+        if isinstance(fd, int):
+            return os.preadv(fd, [mv], off)
+        fd.seek(off)  # the file may be shared by several connections: always seek
+        return fd.readinto(mv) or 0
 
+    def _sendfile(self, sock, pos, n):
+        fd = self.fd
+        return _pf.sendfile(sock, fd if isinstance(fd, int) else fd.fileno(), self.offset + pos, n)
 
-def _read_file(r, pos, mv):
-    fd = r.dyn_cls
-    off = r.data + pos
-    if isinstance(fd, int):
-        return os.preadv(fd, [mv], off)
-    fd.seek(off)  # the file may be shared by several connections: always seek
-    return fd.readinto(mv) or 0
-
-
-def _read_pipe(r, pos, mv):
-    fd = r.dyn_cls
-    if isinstance(fd, int):
-        return os.readv(fd, [mv])
-    return fd.readinto(mv) or 0
-
-
-def _sendfile(sock, r, pos, n):
-    return _pf.sendfile(sock, _fileno(r.dyn_cls), r.data + pos, n)
+    def close(self):
+        _close(self.fd)
 
 
 def _file_size(fd):
@@ -84,15 +86,9 @@ def response_from_fd(sc, fd, offset=0, size=_resp.SIZE_UNKNOWN):
     except (OSError, ValueError, AttributeError, TypeError):
         _close(fd)
         return None
-    r = _resp._new(sc, _resp.K_READER, offset, size)
+    r = _resp._new(sc, _resp.K_READER, Source(fd, offset, False), size)
     if r is None:
         _close(fd)
-        return None
-    r.dyn_cls = fd
-    r.reader = _read_file
-    r.closer = _closer
-    if _pf.HAS_SENDFILE:
-        r.sendfile = _sendfile
     return r
 
 
@@ -104,11 +100,7 @@ def response_from_pipe(sc, fd):
     if not _pf.HAS_PIPE:
         _close(fd)
         return None
-    r = _resp._new(sc, _resp.K_READER, 0, _resp.SIZE_UNKNOWN)
+    r = _resp._new(sc, _resp.K_READER, Source(fd, 0, True), _resp.SIZE_UNKNOWN)
     if r is None:
         _close(fd)
-        return None
-    r.dyn_cls = fd
-    r.reader = _read_pipe
-    r.closer = _closer
     return r

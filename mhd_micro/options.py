@@ -212,7 +212,7 @@ def apply(d, opt):
         return _SC_TOO_LATE
     code = opt[0]
     if code == D_O_DISABLE_COOKIES and opt[1]:
-        from .request import _cookie_parser
+        from .values import _cookie_parser
         if not _cookie_parser():
             return _SC_FEATURE_DISABLED  # built without the cookie parser: as MHD, only False is OK
     if code in _PLAIN:

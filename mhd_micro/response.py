@@ -20,18 +20,21 @@ RF_HTTP10_SERVER = const(32)
 RF_INSANITY_CL = const(64)
 RF_HAS_DATE = const(128)
 RF_HAS_CL = const(256)
+RF_FROZEN = const(512)  # became an action: headers and options are final
 
 # body kinds
 K_BUFFER = const(1)  # data: a bytes-like object sent as it is
 K_IOVEC = const(2)  # data: a tuple of bytes-like objects, sent one after the other
-K_READER = const(3)  # reader(response, pos, mv) -> n fills mv from a file or pipe (fd.py)
-K_CALLBACK = const(4)  # data: dyn_cont(cls, ctx, pos, buf, max) -> DCC action (dcc.py)
+K_READER = const(3)  # data: a Source of fd.py (read, sendfile, close)
+K_CALLBACK = const(4)  # data: dyn_cont(aux, ctx, pos, buf, max) -> DCC action (dcc.py)
 
 SIZE_UNKNOWN = 0xFFFFFFFFFFFFFFFF
 
 
 
 class Response:
+    # Few attributes on purpose: on MicroPython each one costs every pooled response a slot
+    # in its instance dict. Rare things go in pairs: free = (cb, cls), ended = (cb, cls).
     def __init__(self):
         self.hdrs = []
         self.clear()
@@ -42,18 +45,12 @@ class Response:
         self.hdr_len = 0  # bytes of all lines in hdrs
         self.flags = 0
         self.refs = 0
-        self.frozen = False
         self.kind = 0
         self.data = None
+        self.aux = None  # K_CALLBACK: dyn_cont_cls
         self.size = 0
-        self.free_cb = None
-        self.free_cb_cls = None
-        self.ended_cb = None
-        self.ended_cb_cls = None
-        self.dyn_cls = None  # K_CALLBACK: the dyn_cont closure; K_READER: the file or fd
-        self.reader = None  # K_READER: reader(response, pos, mv) -> bytes read, 0 at the end
-        self.sendfile = None  # K_READER on CPython: sendfile(sock, response, pos, n) -> sent
-        self.closer = None  # called once when the response is recycled (closes a file)
+        self.free = None  # (free_cb, free_cb_cls): run once the last reference goes
+        self.ended = None  # (ended_cb, ended_cb_cls): R_O_TERMINATION_CALLBACK
 
 
 # The pool: responses are made once (pool_reserve at daemon start) and recycled.
@@ -96,24 +93,21 @@ def release(r):
     r.refs -= 1
     if r.refs > 0:
         return
-    cb = r.free_cb
-    cls = r.free_cb_cls
-    closer = r.closer
-    if closer is not None:
-        closer(r)
+    free = r.free
+    if r.kind == K_READER:
+        r.data.close()
     r.clear()
     _free.append(r)
-    if cb is not None:
-        cb(cls)
+    if free is not None and free[0] is not None:
+        free[0](free[1])
 
 
 def response_from_buffer(sc, buffer, free_cb=None, free_cb_cls=None):
     """A response whose body is `buffer`, sent as it is (not copied); free_cb(free_cb_cls)
     runs once after the last use. None if sc is not a 3-digit status or the pool is empty."""
     r = _new(sc, K_BUFFER, buffer, len(buffer))
-    if r is not None:
-        r.free_cb = free_cb
-        r.free_cb_cls = free_cb_cls
+    if r is not None and free_cb is not None:
+        r.free = (free_cb, free_cb_cls)
     return r
 
 
@@ -137,9 +131,8 @@ def response_from_iovec(sc, iov, free_cb=None, free_cb_cls=None):
     for part in iov:
         size += len(part)
     r = _new(sc, K_IOVEC, iov, size)
-    if r is not None:
-        r.free_cb = free_cb
-        r.free_cb_cls = free_cb_cls
+    if r is not None and free_cb is not None:
+        r.free = (free_cb, free_cb_cls)
     return r
 
 
@@ -152,9 +145,9 @@ def response_from_callback(sc, size, dyn_cont, dyn_cont_cls=None, dyn_cont_fc=No
         return None
     r = _new(sc, K_CALLBACK, dyn_cont, size)
     if r is not None:
-        r.dyn_cls = dyn_cont_cls
-        r.free_cb = dyn_cont_fc
-        r.free_cb_cls = dyn_cont_cls
+        r.aux = dyn_cont_cls
+        if dyn_cont_fc is not None:
+            r.free = (dyn_cont_fc, dyn_cont_cls)
     return r
 
 
@@ -162,6 +155,6 @@ def response_destroy(response):
     """Drop the application's reference: needed for reusable responses and unused ones."""
     if response is None or response.refs <= 0:
         return
-    if response.frozen and not response.flags & RF_REUSABLE:
+    if response.flags & (RF_FROZEN | RF_REUSABLE) == RF_FROZEN:
         return  # consumed by its action: the connection owns the last reference
     release(response)

@@ -3,7 +3,7 @@
 #
 # The entry points are response_add_header and response_add_predef_header.
 from .platform import const
-from .response import RF_CONN_CLOSE, RF_CHUNKED, RF_INSANITY_CL, RF_HEAD_ONLY, RF_HAS_CL, RF_HAS_DATE
+from .response import RF_CONN_CLOSE, RF_CHUNKED, RF_INSANITY_CL, RF_HEAD_ONLY, RF_HAS_CL, RF_HAS_DATE, RF_FROZEN
 
 _SC_OK = const(0)
 _SC_TOO_LATE = const(60001)
@@ -25,7 +25,7 @@ def response_add_header(response, name, value):
     those MHD2 documents but does not enforce)."""
     if response is None:
         return _SC_RESP_POINTER_NULL
-    if response.frozen:
+    if response.flags & RF_FROZEN:
         return _SC_TOO_LATE
     if not name or _bad(name, " \t\r\n:\0"):
         return _SC_RESP_HEADER_NAME_INVALID

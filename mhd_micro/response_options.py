@@ -4,7 +4,7 @@
 # The entry point is response_set_option; the connection reads the result from the
 # response's flags.
 from .platform import const
-from .response import (RF_REUSABLE, RF_HEAD_ONLY, RF_CHUNKED, RF_CONN_CLOSE, RF_HTTP10_STRICT,
+from .response import (RF_FROZEN, RF_REUSABLE, RF_HEAD_ONLY, RF_CHUNKED, RF_CONN_CLOSE, RF_HTTP10_STRICT,
                        RF_HTTP10_SERVER, RF_INSANITY_CL)
 
 R_O_END = const(0)
@@ -73,12 +73,11 @@ def response_set_option(response, option):
     """Apply one option made by an R_OPTION_* function. Returns SC_OK or the error."""
     if response is None:
         return _SC_RESP_POINTER_NULL
-    if response.frozen:
+    if response.flags & RF_FROZEN:
         return _SC_TOO_LATE
     code = option[0]
     if code == R_O_TERMINATION_CALLBACK:
-        response.ended_cb = option[1]
-        response.ended_cb_cls = option[2]
+        response.ended = (option[1], option[2]) if option[1] is not None else None
         return _SC_OK
     flag = _OPTION_FLAGS.get(code)
     if flag is None:

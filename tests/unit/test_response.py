@@ -158,7 +158,7 @@ class TestOptions(unittest.TestCase):
             self.assertFalse(r.flags & flag)
         f = lambda *a: None
         mhd.response_set_option(r, mhd.R_OPTION_TERMINATION_CALLBACK(f, 7))
-        self.assertIs(r.ended_cb, f)
+        self.assertIs(r.ended[0], f)
         mhd.response_destroy(r)
 
 

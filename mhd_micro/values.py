@@ -1,0 +1,241 @@
+# The application's view of a request: request_get_value, request_get_values_cb and
+# request_get_info_fixed/dynamic, decoding values from the buffer only when asked, plus the
+# method and version names.
+#
+# The entry points are the request_* functions; the package loads this module on first use.
+from .platform import const
+from .parser import SIZE_UNKNOWN, F_CHUNKED
+from .request import _unquote
+
+VK_HEADER = const(1)
+VK_COOKIE = const(2)
+VK_GET_ARGUMENT = const(4)
+VK_POSTDATA = const(8)
+VK_FOOTER = const(16)
+VK_HEADER_FOOTER = const(17)
+VK_GET_POST = const(12)
+
+_SC_OK = const(0)
+_SC_INFO_GET_TYPE_UNKNOWN = const(60200)
+_SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
+_SC_FEATURE_DISABLED = const(50300)
+
+
+
+def _each_query(r, fn, cls):
+    """Calls fn(cls, name, value) for every query argument; stops early if fn returns True.
+    `?c` gives value None and `?d=` gives "" (MHD semantics)."""
+    if r.qs < 0:
+        return 0
+    b = r.conn.buf
+    plus = not r.conn.daemon.opt_no_plus_space
+    s, e, n = r.qs, r.te, 0
+    while s <= e:
+        a = b.find(b"&", s, e)
+        if a < 0:
+            a = e
+        if a > s:
+            eq = b.find(b"=", s, a)
+            if eq < 0:
+                name, value = _unquote(b, s, a, plus), None
+            else:
+                name, value = _unquote(b, s, eq, plus), _unquote(b, eq + 1, a, plus)
+            n += 1
+            if fn is not None and fn(cls, name, value):
+                return n
+        s = a + 1
+    return n
+
+
+# The cookie parser is an optional module (cookie.py, features.COOKIE_PARSER), imported on
+# the first cookie lookup. None: not looked for yet; False: not in this build, so VK_COOKIE
+# gives no values and REQUEST_INFO_DYNAMIC_NUMBER_COOKIES gives SC_FEATURE_DISABLED.
+_cookie = None
+
+
+def _cookie_parser():
+    global _cookie
+    if _cookie is None:
+        _cookie = False
+        from .features import COOKIE_PARSER
+        if COOKIE_PARSER:
+            try:
+                from .cookie import each_cookie
+                _cookie = each_cookie
+            except ImportError:
+                pass
+    return _cookie
+
+
+def _each_cookie(r, fn, cls):
+    each = _cookie_parser()
+    return each(r, fn, cls) if each else 0
+
+
+def _each_header(r, fn, cls):
+    b = r.conn.buf
+    hdr = r.hdr
+    mv = memoryview(b)
+    for k in range(0, r.nhdr * 4, 4):
+        try:
+            name = str(mv[hdr[k]:hdr[k + 1]], "utf-8")
+            value = str(mv[hdr[k + 2]:hdr[k + 3]], "utf-8")
+        except (ValueError, UnicodeError):  # not UTF-8: give the bytes as latin-1 would
+            name = "".join(chr(c) for c in mv[hdr[k]:hdr[k + 1]])
+            value = "".join(chr(c) for c in mv[hdr[k + 2]:hdr[k + 3]])
+        if fn is not None and fn(cls, name, value):
+            return k // 4 + 1
+    return r.nhdr
+
+
+_KINDS = ((VK_HEADER, _each_header), (VK_COOKIE, _each_cookie), (VK_GET_ARGUMENT, _each_query))
+
+
+def request_get_values_cb(request, kind, iterator=None, cls=None):
+    """Calls iterator(cls, kind, name, value) for each value of the kinds in the bitmask
+    `kind`. As in MHD, the iterator returns YES (True) to go on and NO (False) to stop; None
+    goes on. With no iterator, counts. Returns the number of values visited."""
+    total = 0
+    for k, each in _KINDS:
+        if kind & k:
+            if iterator is None:
+                total += each(request, None, None)
+                continue
+            state = [0, False]
+
+            def visit(_, name, value, k=k, state=state):
+                state[0] += 1
+                if iterator(cls, k, name, value) is False:
+                    state[1] = True
+                    return True
+                return False
+
+            each(request, visit, None)
+            total += state[0]
+            if state[1]:
+                break
+    return total
+
+
+def request_get_value(request, kind, key):
+    """The first value named `key` (case-insensitive for headers) among the kinds in `kind`,
+    as str; None if absent or, for `?c`, when the argument has no value."""
+    found = [None]
+    lkey = key.lower()
+
+    def match(_, name, value):
+        if name == key or name.lower() == lkey:
+            found[0] = value
+            return True
+        return False
+
+    for k, each in _KINDS:
+        if kind & k:
+            each(request, match, None)
+            if found[0] is not None:
+                break
+    return found[0]
+
+
+# request_get_info_fixed / request_get_info_dynamic
+REQUEST_INFO_FIXED_HTTP_VER = const(1)
+REQUEST_INFO_FIXED_HTTP_METHOD = const(2)
+REQUEST_INFO_FIXED_DAEMON = const(20)
+REQUEST_INFO_FIXED_CONNECTION = const(21)
+REQUEST_INFO_FIXED_STREAM = const(22)
+REQUEST_INFO_FIXED_APP_CONTEXT = const(30)
+REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING = const(1)
+REQUEST_INFO_DYNAMIC_URI = const(2)
+REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS = const(3)
+REQUEST_INFO_DYNAMIC_NUMBER_COOKIES = const(4)
+REQUEST_INFO_DYNAMIC_HEADER_SIZE = const(5)
+REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS = const(6)
+REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT = const(10)
+REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED = const(11)
+REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL = const(12)
+REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED = const(13)
+REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE = const(14)
+
+
+def request_get_info_fixed(request, info):
+    """Returns (SC_OK, value) or (error code, None)."""
+    c = request.conn
+    if info == REQUEST_INFO_FIXED_HTTP_VER:
+        return _SC_OK, request.version
+    if info == REQUEST_INFO_FIXED_HTTP_METHOD:
+        return _SC_OK, request.method
+    if info == REQUEST_INFO_FIXED_DAEMON:
+        return _SC_OK, c.daemon
+    if info in (REQUEST_INFO_FIXED_CONNECTION, REQUEST_INFO_FIXED_STREAM):
+        return _SC_OK, c
+    if info == REQUEST_INFO_FIXED_APP_CONTEXT:
+        return _SC_OK, request.app_context
+    return _SC_INFO_GET_TYPE_UNKNOWN, None
+
+
+def request_get_info_dynamic(request, info):
+    """Returns (SC_OK, value) or (error code, None)."""
+    b = request.conn.buf
+    if info == REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING:
+        return _SC_OK, str(memoryview(b)[request.ms:request.me], "utf-8")
+    if info == REQUEST_INFO_DYNAMIC_URI:
+        return _SC_OK, str(memoryview(b)[request.ts:request.te], "utf-8")
+    if info == REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
+        return _SC_OK, _each_query(request, None, None)
+    if info == REQUEST_INFO_DYNAMIC_NUMBER_COOKIES:
+        if not _cookie_parser():
+            return _SC_FEATURE_DISABLED, None
+        return _SC_OK, _each_cookie(request, None, None)
+    if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:
+        return _SC_OK, request.head_size
+    if info == REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS:
+        return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
+    chunked = bool(request.flags & F_CHUNKED)
+    present = chunked or request.cl > 0
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT:
+        return _SC_OK, present
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED:
+        return _SC_OK, chunked
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL:
+        return _SC_OK, request.upload_size
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED:
+        return _SC_OK, request.received
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE:
+        if chunked:
+            return _SC_OK, SIZE_UNKNOWN
+        return _SC_OK, request.upload_size - request.received
+    return _SC_INFO_GET_TYPE_UNKNOWN, None
+
+
+HTTP_METHOD_GET = const(1)
+HTTP_METHOD_HEAD = const(2)
+HTTP_METHOD_POST = const(3)
+HTTP_METHOD_PUT = const(4)
+HTTP_METHOD_DELETE = const(5)
+HTTP_METHOD_CONNECT = const(6)
+HTTP_METHOD_OPTIONS = const(7)
+HTTP_METHOD_TRACE = const(8)
+HTTP_METHOD_ASTERISK = const(9)
+HTTP_METHOD_OTHER = const(255)
+HTTP_VERSION_INVALID = const(0)
+HTTP_VERSION_1_0 = const(1)
+HTTP_VERSION_1_1 = const(2)
+HTTP_VERSION_2 = const(3)
+HTTP_VERSION_3 = const(4)
+HTTP_VERSION_FUTURE = const(255)
+
+
+def http_method_to_string(method):
+    """"GET" for HTTP_METHOD_GET...; "*" for HTTP_METHOD_ASTERISK; None otherwise."""
+    from .parser import METHODS
+    if 1 <= method <= len(METHODS):
+        return METHODS[method - 1].decode()
+    return "*" if method == HTTP_METHOD_ASTERISK else None
+
+
+def protocol_version_to_string(version):
+    if version == HTTP_VERSION_1_0:
+        return "HTTP/1.0"
+    if version == HTTP_VERSION_1_1:
+        return "HTTP/1.1"
+    return None
