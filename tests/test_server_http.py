@@ -1,6 +1,7 @@
 """Connection handling on the wire, on both runtimes: keep-alive, pipelining, HTTP/1.0,
 HEAD, the automatic headers, reading past request bodies, Expect: 100-continue, and the
 request getters as the application sees them (tests/apps/app.py)."""
+import socket
 import time
 
 from wire import Client, build, exchange, get, parse_responses
@@ -41,6 +42,51 @@ def test_pipelining_many_small_requests_in_one_write(serve):
         assert bodies == [b"i=%d" % i for i in range(n)]
 
 
+def test_pipelining_more_than_the_buffer_holds(serve):
+    # 30 pipelined requests into a 512-byte buffer: every reply is whole and in order; if the
+    # server has to drop the requests it has no room for, it says `Connection: close` first
+    srv = serve("--conn-memory", 512)
+    with Client(srv.port) as c:
+        c.send(b"".join(get("/query?i=%02d" % i) for i in range(30)))
+        got = []
+        while len(got) < 30:
+            r = c.response()
+            got.append(r.body)
+            if r.header("connection") == "close":
+                assert c.closed()
+                break
+        assert got == [b"i=%02d" % i for i in range(len(got))]
+        assert len(got) >= 2, got
+
+
+def test_big_bodies_to_a_slow_reader(serve):
+    # 5 MiB of replies to a client with a small window that waits before reading: the socket
+    # fills, the server waits for POLLOUT and goes on where it stopped
+    srv = serve()
+    sizes = [65536, 1, 40000, 65535] * 20
+    with Client(srv.port, rcvbuf=8192) as c:
+        c.send(b"".join(get("/big?n=%d" % n) for n in sizes) + get("/chunked") + get("/"))
+        time.sleep(0.3)
+        for n in sizes:
+            r = c.response()
+            assert (r.status, len(r.body), r.body.strip(b"x")) == (200, n, b"")
+        assert c.response().body == b"chunked body"
+        assert c.response().body == HELLO
+
+
+def test_client_gone_mid_reply_or_while_suspended(serve):
+    srv = serve()
+    for target in ("/big?n=65536", "/suspend"):
+        for _ in range(5):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+            s.sendall(get(target) * 3)
+            s.close()
+    time.sleep(0.4)  # the suspended ones resume and write to closed sockets
+    with Client(srv.port) as c:
+        assert c.exchange(get("/")).body == HELLO
+
+
 def test_http10_without_keep_alive_is_closed(serve):
     srv = serve()
     with Client(srv.port) as c:
@@ -61,6 +107,9 @@ def test_http10_keep_alive_is_kept_open(serve):
         assert c.is_open(0.3)
         r = c.exchange(b"GET /info HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
         assert r.body.split(b"|")[0] == b"1"  # MHD_HTTP_VERSION_1_0
+        # no chunked replies to HTTP/1.0: the length is given instead
+        r = c.exchange(b"GET /chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        assert (r.body, r.header("content-length"), r.header("transfer-encoding")) == (b"chunked body", "12", None)
         r = c.exchange(b"GET / HTTP/1.0\r\n\r\n")
         assert r.header("connection") == "close"
         assert c.closed()
@@ -85,13 +134,14 @@ def test_response_conn_close_option(serve):
 def test_head_has_get_headers_and_no_body(serve):
     srv = serve("--no-date")
     with Client(srv.port) as c:
-        for target in ("/", "/echo", "/notfound", "/big?n=3000"):
+        for target in ("/", "/echo", "/notfound", "/big?n=3000", "/chunked", "/empty"):
             g = c.exchange(get(target))
             h = c.exchange(build("HEAD", target), head=True)
             assert h.status == g.status
             assert h.body == b""
             assert h.headers == g.headers, target
-            assert h.header("content-length") == str(len(g.body))
+            if g.header("transfer-encoding") is None and g.status != 204:
+                assert h.header("content-length") == str(len(g.body))
             # nothing follows the HEAD reply's header: the next response starts right after it
             assert h.raw.endswith(b"\r\n\r\n")
         assert c.exchange(get("/")).body == HELLO

@@ -9,8 +9,16 @@ import h11
 import httptools
 
 
-def connect(port, timeout=5.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=5.0, rcvbuf=0):
+    """A connection to the server; rcvbuf (bytes) shrinks the receive window, set before
+    connecting so that the window is really small."""
+    if not rcvbuf:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(timeout)
+        s.connect(("127.0.0.1", port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
@@ -142,8 +150,8 @@ class Client:
     """One connection to the server. response() reads exactly one response (judged by h11
     and llhttp), leaving any later bytes for the next call."""
 
-    def __init__(self, port, timeout=3.0):
-        self.sock = connect(port, timeout)
+    def __init__(self, port, timeout=3.0, rcvbuf=0):
+        self.sock = connect(port, timeout, rcvbuf)
         self.timeout = timeout
         self.buf = b""
         self.eof = False
