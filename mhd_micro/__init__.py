@@ -29,11 +29,12 @@ def daemon_create(req_cb, req_cb_cls=None):
 
 
 def daemon_start(daemon):
-    """Take every pool and open the listening socket. Returns SC_OK or the failure."""
+    """Open the listening socket and take every pool. Returns SC_OK or the failure."""
     try:
-        return _module("options").start(daemon)
+        rc = _module("options").start(daemon)
     finally:
-        _drop("options")  # setup code: a running server does not need it
+        _drop("options")  # setup code: gone before the pools are taken, and for good
+    return rc or daemon.alloc()
 
 
 def daemon_process_blocking(daemon, microsec):

@@ -249,7 +249,7 @@ class Connection:
         b = self.buf
         d = self.daemon
         while True:
-            st = parse_head(r, b, self.rlen, d.opt_strict) if self.rlen > r.line else MORE
+            st = parse_head(r, b, self.rlen, d.strict) if self.rlen > r.line else MORE
             if r.phase and not r.uri_logged:
                 r.uri_logged = True
                 if d.uri_logger is not None:
@@ -321,7 +321,7 @@ class Connection:
             pos = self.pos
             end = self.rlen
             if r.flags & F_CHUNKED:
-                strict = self.daemon.opt_strict
+                strict = self.daemon.strict
                 while pos < end:
                     p = chunk_step(r, b, pos, end, strict)
                     if p == MORE:

@@ -13,11 +13,11 @@ def each_cookie(r, fn, cls):
     Lenient by strictness: levels >= 2 drop a Cookie header with any bad pair, lower levels
     keep the valid pairs."""
     d = r.conn.daemon
-    if d.opt_disable_cookies:
+    if d.no_cookies:
         return 0
     b = r.conn.buf
     hdr = r.hdr
-    strict = d.opt_strict
+    strict = d.strict
     n = 0
     for k in range(0, r.nhdr * 4, 4):
         if hdr[k + 1] - hdr[k] != 6 or not _ieq_name(b, hdr[k], b"cookie"):

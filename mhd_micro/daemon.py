@@ -2,13 +2,13 @@
 # application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode).
 #
 # The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
-# state machine, close timed-out ones. All memory is taken by daemon_start (options.start):
+# state machine, close timed-out ones. All memory is taken by daemon_start (Daemon.alloc):
 # one Connection (buffer, request, action) per slot of the global connection limit, and
 # the response pool. After that, load only reuses it.
 import sys
 
-from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
-                       print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP)
+from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime, Poller,
+                       collect, print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP)
 from .connection import ST_FREE, ST_SUSPENDED
 from .status import status_line, HTTP_status_code_to_string
 
@@ -24,6 +24,10 @@ _TIMEOUT_SCAN_MS = const(250)
 _ENDED_TIMEOUT_REACHED = const(10)
 _ENDED_DAEMON_SHUTDOWN = const(60)
 _ACCEPT_BATCH = const(8)
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
+_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
+_D_O_CONN_MEMORY_LIMIT = const(280)
+_D_O_RESPONSE_POOL_SIZE = const(10001)
 
 _DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
 _MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
@@ -44,36 +48,26 @@ class Daemon:
         self.started = False
         self.quiesced = False
         self.resume_requested = False
-        # options (see options.py)
-        self.opt_bind = None
-        self.opt_bind_sa = None
-        self.opt_listen_sock = None
-        self.opt_backlog = 0
-        self.opt_conn_limit = 0
-        self.opt_per_ip = 0
-        self.opt_timeout = 0
-        self.opt_conn_memory = DEFAULT_CONN_MEMORY
-        self.opt_strict = 0
-        self.opt_no_date = False
-        self.opt_disable_cookies = False
-        self.opt_no_plus_space = False
-        self.opt_no_suspend = False
-        self.opt_response_pool = DEFAULT_RESPONSE_POOL
-        self.log_cb = _log_stderr
-        self.log_cls = None
+        # options (options.py): setup holds what start needs once, {D_O_* code: values}
+        self.setup = {}
+        self.strict = 0
+        self.timeout_ms = 0
+        self.per_ip = 0
+        self.no_date = False
+        self.no_cookies = False
+        self.no_plus = False
+        self.no_suspend = False
+        self.log_to = _LOG_STDERR  # callbacks: (function, closure) or None
         self.uri_logger = None
-        self.uri_logger_cls = None
-        self.notify_cb = None
-        self.notify_cls = None
-        self.accept_cb = None
-        self.accept_cls = None
+        self.notify = None
+        self.accept_policy = None
         # run time
         self.slots = ()
         self.by_sock = {}
         self.poller = None
         self.lsock = None
+        self.own_lsock = True
         self.port = 0
-        self.timeout_ms = 0
         self.next_scan = 0
         self.date = bytearray(37)
         self.date_tick = 0
@@ -82,6 +76,38 @@ class Daemon:
         self.errors = {}
 
     # -- start, stop ---------------------------------------------------------------------
+    def alloc(self):
+        """The second half of daemon_start (options.start opened the socket): every slot,
+        buffer and pooled response now; after this, serving takes no new memory."""
+        from .connection import Connection
+        from . import response as _resp
+        s = self.setup
+        limit = s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT
+        size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
+        pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
+        collect()
+        try:
+            self.slots = tuple(Connection(self, size, max(8, size // 24)) for _ in range(limit))
+            _resp.pool_reserve(pool)
+            self.scratch = bytearray(160)
+            self.poller = Poller()
+        except MemoryError:
+            self.slots = ()
+            self.close_listener()
+            self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "%d connections x %d bytes and %d responses do not fit in "
+                     "the heap (%d bytes free): lower the limits" % (limit, size, pool, mem_free()))
+            return _SC_DAEMON_MEM_ALLOC_FAILURE
+        if self.lsock is not None:
+            self.poller.register(self.lsock, POLLIN)
+        self.setup = None
+        self.started = True
+        return _SC_OK
+
+    def close_listener(self):
+        if self.lsock is not None and self.own_lsock:
+            close(self.lsock)
+        self.lsock = None
+
     def quiesce(self):
         """Stop accepting; returns the listening socket (the application closes it), or None."""
         if self.quiesced or self.lsock is None:
@@ -96,9 +122,7 @@ class Daemon:
     def destroy(self):
         for c in self.slots:
             c.close(_ENDED_DAEMON_SHUTDOWN)
-        if self.lsock is not None and self.opt_listen_sock is None:
-            close(self.lsock)
-        self.lsock = None
+        self.close_listener()
         self.slots = ()
         self.started = False
 
@@ -165,13 +189,13 @@ class Daemon:
             if a is None:
                 return
             sock, addr = a
-            if self.accept_cb is not None and not self.call_safely(self.accept_cb, self.accept_cls, addr):
+            if self.accept_policy is not None and not self.call_safely(self.accept_policy[0], self.accept_policy[1], addr):
                 self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
                 close(sock)
                 continue
             peer = peer_key(addr)
             c = None
-            if not self.opt_per_ip or self._count_peer(peer) < self.opt_per_ip:
+            if not self.per_ip or self._count_peer(peer) < self.per_ip:
                 c = self._free_slot()
             if c is None:
                 self._refuse(sock)
@@ -180,8 +204,8 @@ class Daemon:
             self.by_sock[sock] = c
             self.poller.register(sock, POLLIN)
             c.mask = POLLIN
-            if self.notify_cb is not None:
-                self.call_safely(self.notify_cb, self.notify_cls, c, _CONNECTION_NOTIFY_STARTED)
+            if self.notify is not None:
+                self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
             self.run(c)
 
     def _count_peer(self, peer):
@@ -254,13 +278,13 @@ class Daemon:
         del self.by_sock[sock]
         close(sock)
         c.resuming = False
-        if self.notify_cb is not None:
-            self.call_safely(self.notify_cb, self.notify_cls, c, _CONNECTION_NOTIFY_CLOSED)
+        if self.notify is not None:
+            self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_CLOSED)
 
     # -- helpers for the connections -----------------------------------------------------
     def date_line(self):
         """The Date header line, formatted at most once a second (RFC 9110 section 6.6.1)."""
-        if self.opt_no_date:
+        if self.no_date:
             return b""
         now = ticks_ms()
         if not self.date_valid or ticks_diff(now, self.date_tick) >= 1000:
@@ -288,7 +312,7 @@ class Daemon:
     def call_uri_logger(self, r):
         b = r.conn.buf
         uri = str(memoryview(b)[r.ts:r.te], "utf-8")
-        return self.call_safely(self.uri_logger, self.uri_logger_cls, r, uri, r.method)
+        return self.call_safely(self.uri_logger[0], self.uri_logger[1], r, uri, r.method)
 
     def call_safely(self, fn, *args):
         try:
@@ -298,15 +322,19 @@ class Daemon:
             return None
 
     def log(self, sc, msg, exc=None):
-        if self.log_cb is None:
+        to = self.log_to
+        if to is None:
             return
         try:
-            self.log_cb(self.log_cls, sc, msg)
+            to[0](to[1], sc, msg)
         except Exception:
             pass
-        if exc is not None and self.log_cb is _log_stderr:
+        if exc is not None and to is _LOG_STDERR:
             print_exception(exc)
 
 
 def _log_stderr(cls, sc, msg):
     print("mhd_micro [%d]: %s" % (sc, msg), file=sys.stderr)
+
+
+_LOG_STDERR = (_log_stderr, None)  # MHD2's default: log to stderr

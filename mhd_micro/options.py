@@ -1,209 +1,126 @@
-# Daemon options: the D_OPTION_* constructors (each returns a tuple (code, values...)),
-# daemon_set_option(s), and start(d), which makes what the options ask for: the pools and
-# the listening socket.
+# Daemon options: the D_OPTION_* constructors, daemon_set_option(s), DAEMON_SET_OPTIONS, and
+# start(d), which checks the options and opens the listening socket for daemon_start.
 #
-# Only setting options and daemon_start import this module, and daemon_start lets it go
-# again: a running server carries no setup code. Options that MHD2 stores and ignores are
-# implemented here (NI in the survey):
-# DEFAULT_TIMEOUT, PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
-# DISABLE_URI_QUERY_PLUS_AS_SPACE.
-from .platform import const, listen, Poller, POLLIN, HAS_IPV6
-from .connection import Connection
-from .daemon import DEFAULT_CONN_LIMIT
-from . import response as _resp
+# Setup code: the package imports this module only to set options and to start, and lets
+# it go again, so a running server carries none of it. The constructors and constants
+# come from one table (resolve) rather than a function and a global each: on MicroPython
+# every name a module defines costs heap for as long as the firmware runs.
+#
+# Options that MHD2 stores and ignores (NI in the survey) are implemented: DEFAULT_TIMEOUT,
+# PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
+# DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and TLS are refused.
+from .platform import const, listen, HAS_IPV6
 
-D_O_END = const(0)
-D_O_WORK_MODE = const(40)
-D_O_POLL_SYSCALL = const(41)
-D_O_LOG_CALLBACK = const(60)
-D_O_BIND_PORT = const(80)
-D_O_BIND_SA = const(81)
-D_O_LISTEN_SOCKET = const(82)
-D_O_LISTEN_ADDR_REUSE = const(100)
-D_O_TCP_FASTOPEN = const(101)
-D_O_LISTEN_BACKLOG = const(102)
-D_O_SIGPIPE_SUPPRESSED = const(103)
-D_O_TLS = const(120)
-D_O_DEFAULT_TIMEOUT = const(160)
-D_O_GLOBAL_CONNECTION_LIMIT = const(161)
-D_O_PER_IP_LIMIT = const(162)
-D_O_ACCEPT_POLICY = const(163)
-D_O_PROTOCOL_STRICT_LEVEL = const(200)
-D_O_EARLY_URI_LOGGER = const(201)
-D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE = const(202)
-D_O_SUPPRESS_DATE_HEADER = const(240)
-D_O_ENABLE_SHOUTCAST = const(241)
-D_O_CONN_MEMORY_LIMIT = const(280)
-D_O_LARGE_POOL_SIZE = const(281)
-D_O_STACK_SIZE = const(282)
-D_O_FD_NUMBER_LIMIT = const(283)
-D_O_TURBO = const(320)
-D_O_DISABLE_THREAD_SAFETY = const(321)
-D_O_DISALLOW_UPGRADE = const(322)
-D_O_DISALLOW_SUSPEND_RESUME = const(323)
-D_O_DISABLE_COOKIES = const(324)
-D_O_DAEMON_READY_CALLBACK = const(360)
-D_O_NOTIFY_CONNECTION = const(361)
-D_O_NOTIFY_STREAM = const(362)
-# mhd_micro's own: size of the response pool (responses are not tied to a daemon in MHD)
-D_O_RESPONSE_POOL_SIZE = const(10001)
+# D_OPTION_<NAME> -> D_O_<NAME> code: D_OPTION_<NAME>(*values) makes (code, *values).
+# A third field gives fixed values (D_OPTION_WM_EXTERNAL_PERIODIC()).
+_OPTIONS = (
+    b"\nEND 0\nTERMINATE 0\nWORK_MODE 40\nWM_EXTERNAL_PERIODIC 40 0\nPOLL_SYSCALL 41\nREREGISTER_ALL 45"
+    b"\nLOG_CALLBACK 60\nBIND_PORT 80\nBIND_SA 81\nLISTEN_SOCKET 82\nLISTEN_ADDR_REUSE 100"
+    b"\nTCP_FASTOPEN 101\nLISTEN_BACKLOG 102\nSIGPIPE_SUPPRESSED 103\nTLS 120\nTLS_CERT_KEY 121"
+    b"\nTLS_CLIENT_CA 122\nTLS_PSK_CALLBACK 130\nNO_ALPN 140\nDEFAULT_TIMEOUT 160"
+    b"\nGLOBAL_CONNECTION_LIMIT 161\nPER_IP_LIMIT 162\nACCEPT_POLICY 163\nPROTOCOL_STRICT_LEVEL 200"
+    b"\nEARLY_URI_LOGGER 201\nDISABLE_URI_QUERY_PLUS_AS_SPACE 202\nSUPPRESS_DATE_HEADER 240"
+    b"\nENABLE_SHOUTCAST 241\nCONN_MEMORY_LIMIT 280\nLARGE_POOL_SIZE 281\nSTACK_SIZE 282"
+    b"\nFD_NUMBER_LIMIT 283\nTURBO 320\nDISABLE_THREAD_SAFETY 321\nDISALLOW_UPGRADE 322"
+    b"\nDISALLOW_SUSPEND_RESUME 323\nDISABLE_COOKIES 324\nDAEMON_READY_CALLBACK 360"
+    b"\nNOTIFY_CONNECTION 361\nNOTIFY_STREAM 362\nRANDOM_ENTROPY 400\nAUTH_DIGEST_MAP_SIZE 401"
+    b"\nAUTH_DIGEST_NONCE_TIMEOUT 403\nAUTH_DIGEST_DEF_MAX_NC 404\nRESPONSE_POOL_SIZE 10001\n"
+)
+# other constants of this family
+_CONSTANTS = (
+    b"\nAF_NONE 0\nAF_AUTO 1\nAF_INET4 2\nAF_INET6 3\nAF_DUAL 4\nAF_DUAL_v4_OPTIONAL 5\nAF_DUAL_v6_OPTIONAL 6"
+    b"\nWM_EXTERNAL_PERIODIC 0\nWM_EXTERNAL_EVENT_LOOP_CB_LEVEL 8\nWM_EXTERNAL_EVENT_LOOP_CB_EDGE 9"
+    b"\nWM_EXTERNAL_SINGLE_FD_WATCH 16\nWM_WORKER_THREADS 24\nWM_THREAD_PER_CONNECTION 32"
+    b"\nSPS_AUTO 0\nSPS_SELECT 1\nSPS_POLL 2\nSPS_EPOLL 3\nPSL_EXTRA_STRICT 3\nPSL_VERY_STRICT 2"
+    b"\nPSL_STRICT 1\nPSL_DEFAULT 0\nPSL_PERMISSIVE -1\nPSL_VERY_PERMISSIVE -2\nPSL_EXTRA_PERMISSIVE -3"
+    b"\nUSL_THIS_OR_STRICTER 0\nUSL_PRECISE 1\nUSL_NEAREST 2\n"
+)
 
-AF_NONE = const(0)
-AF_AUTO = const(1)
-AF_INET4 = const(2)
-AF_INET6 = const(3)
-AF_DUAL = const(4)
-AF_DUAL_v4_OPTIONAL = const(5)
-AF_DUAL_v6_OPTIONAL = const(6)
-
-WM_EXTERNAL_PERIODIC = const(0)
-SPS_AUTO = const(0)
-SPS_POLL = const(2)
-
-PSL_EXTRA_STRICT = const(3)
-PSL_VERY_STRICT = const(2)
-PSL_STRICT = const(1)
-PSL_DEFAULT = const(0)
-PSL_PERMISSIVE = const(-1)
-PSL_VERY_PERMISSIVE = const(-2)
-PSL_EXTRA_PERMISSIVE = const(-3)
-USL_THIS_OR_STRICTER = const(0)
-USL_PRECISE = const(1)
-USL_NEAREST = const(2)
+_D_O_WORK_MODE = const(40)
+_D_O_POLL_SYSCALL = const(41)
+_D_O_LOG_CALLBACK = const(60)
+_D_O_BIND_PORT = const(80)
+_D_O_BIND_SA = const(81)
+_D_O_LISTEN_SOCKET = const(82)
+_D_O_LISTEN_BACKLOG = const(102)
+_D_O_TLS = const(120)
+_D_O_DEFAULT_TIMEOUT = const(160)
+_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
+_D_O_PER_IP_LIMIT = const(162)
+_D_O_ACCEPT_POLICY = const(163)
+_D_O_PROTOCOL_STRICT_LEVEL = const(200)
+_D_O_EARLY_URI_LOGGER = const(201)
+_D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE = const(202)
+_D_O_SUPPRESS_DATE_HEADER = const(240)
+_D_O_CONN_MEMORY_LIMIT = const(280)
+_D_O_DISALLOW_SUSPEND_RESUME = const(323)
+_D_O_DISABLE_COOKIES = const(324)
+_D_O_NOTIFY_CONNECTION = const(361)
+_D_O_RESPONSE_POOL_SIZE = const(10001)  # mhd_micro's own: responses are not tied to a daemon in MHD
+_AF_NONE = const(0)
+_AF_INET6 = const(3)
+_AF_DUAL = const(4)
+_AF_DUAL_v4_OPTIONAL = const(5)
+_AF_DUAL_v6_OPTIONAL = const(6)
+_SPS_AUTO = const(0)
+_SPS_POLL = const(2)
 
 _SC_OK = const(0)
 _SC_TOO_LATE = const(60001)
 _SC_OPTIONS_CONFLICT = const(60020)
-_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
-_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
-_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
 _SC_OPTION_UNKNOWN = const(60021)
-_SC_FEATURE_DISABLED = const(50300)
 _SC_CONFIGURATION_UNEXPECTED_WM = const(60022)
 _SC_CONFIGURATION_UNEXPECTED_SPS = const(60023)
 _SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = const(60026)
 _SC_TLS_BACKEND_UNSUPPORTED = const(60030)
+_SC_FEATURE_DISABLED = const(50300)
+_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
+_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
 
-
-def D_OPTION_BIND_PORT(af, port):
-    return (D_O_BIND_PORT, af, port)
-
-
-def D_OPTION_BIND_SA(sa, dual=False):
-    """sa: (host, port); an IPv6 host binds IPv6 (dual stack if dual)."""
-    return (D_O_BIND_SA, sa, dual)
-
-
-def D_OPTION_LISTEN_SOCKET(sock):
-    return (D_O_LISTEN_SOCKET, sock)
-
-
-def D_OPTION_LISTEN_BACKLOG(backlog):
-    return (D_O_LISTEN_BACKLOG, backlog)
-
-
-def D_OPTION_GLOBAL_CONNECTION_LIMIT(limit):
-    return (D_O_GLOBAL_CONNECTION_LIMIT, limit)
-
-
-def D_OPTION_PER_IP_LIMIT(limit):
-    return (D_O_PER_IP_LIMIT, limit)
-
-
-def D_OPTION_DEFAULT_TIMEOUT(seconds):
-    return (D_O_DEFAULT_TIMEOUT, seconds)
-
-
-def D_OPTION_CONN_MEMORY_LIMIT(size):
-    return (D_O_CONN_MEMORY_LIMIT, size)
-
-
-def D_OPTION_PROTOCOL_STRICT_LEVEL(sl, how=0):
-    return (D_O_PROTOCOL_STRICT_LEVEL, sl, how)
-
-
-def D_OPTION_SUPPRESS_DATE_HEADER(value):
-    return (D_O_SUPPRESS_DATE_HEADER, value)
-
-
-def D_OPTION_LOG_CALLBACK(log_cb, log_cb_cls=None):
-    """log_cb(cls, sc, message); None disables logging."""
-    return (D_O_LOG_CALLBACK, log_cb, log_cb_cls)
-
-
-def D_OPTION_DISABLE_COOKIES(value):
-    return (D_O_DISABLE_COOKIES, value)
-
-
-def D_OPTION_DISABLE_URI_QUERY_PLUS_AS_SPACE(value):
-    return (D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE, value)
-
-
-def D_OPTION_EARLY_URI_LOGGER(cb, cls=None):
-    """cb(cls, request, full_uri, method) before the header fields are parsed; its return
-    value becomes the request's application context (REQUEST_INFO_FIXED_APP_CONTEXT)."""
-    return (D_O_EARLY_URI_LOGGER, cb, cls)
-
-
-def D_OPTION_NOTIFY_CONNECTION(cb, cls=None):
-    """cb(cls, connection, code) with CONNECTION_NOTIFY_STARTED / CONNECTION_NOTIFY_CLOSED."""
-    return (D_O_NOTIFY_CONNECTION, cb, cls)
-
-
-def D_OPTION_ACCEPT_POLICY(cb, cls=None):
-    """cb(cls, addr) -> true to accept the client at `addr`, false to close it at once."""
-    return (D_O_ACCEPT_POLICY, cb, cls)
-
-
-def D_OPTION_WORK_MODE(mode):
-    return (D_O_WORK_MODE, mode)
-
-
-def D_OPTION_WM_EXTERNAL_PERIODIC():
-    return (D_O_WORK_MODE, WM_EXTERNAL_PERIODIC)
-
-
-def D_OPTION_POLL_SYSCALL(sps):
-    return (D_O_POLL_SYSCALL, sps)
-
-
-def D_OPTION_TLS(backend):
-    return (D_O_TLS, backend)
-
-
-def D_OPTION_DISALLOW_SUSPEND_RESUME(value):
-    return (D_O_DISALLOW_SUSPEND_RESUME, value)
-
-
-def D_OPTION_RESPONSE_POOL_SIZE(count):
-    return (D_O_RESPONSE_POOL_SIZE, count)
-
-
-def D_OPTION_TERMINATE():
-    return (D_O_END,)
-
-
-# option code -> daemon attribute, for options that store one value as they are given
-_PLAIN = {
-    D_O_LISTEN_BACKLOG: "opt_backlog",
-    D_O_PER_IP_LIMIT: "opt_per_ip",
-    D_O_SUPPRESS_DATE_HEADER: "opt_no_date",
-    D_O_DISABLE_COOKIES: "opt_disable_cookies",
-    D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE: "opt_no_plus_space",
-    D_O_DISALLOW_SUSPEND_RESUME: "opt_no_suspend",
-    D_O_RESPONSE_POOL_SIZE: "opt_response_pool",
+# codes stored as they are, in d.setup (used once, by start) or as daemon attributes
+_SETUP = (_D_O_BIND_PORT, _D_O_BIND_SA, _D_O_LISTEN_SOCKET, _D_O_LISTEN_BACKLOG,
+          _D_O_GLOBAL_CONNECTION_LIMIT, _D_O_CONN_MEMORY_LIMIT, _D_O_RESPONSE_POOL_SIZE)
+_FLAGS = {
+    _D_O_SUPPRESS_DATE_HEADER: "no_date",
+    _D_O_DISABLE_COOKIES: "no_cookies",
+    _D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE: "no_plus",
+    _D_O_DISALLOW_SUSPEND_RESUME: "no_suspend",
+    _D_O_PER_IP_LIMIT: "per_ip",
 }
-# (code -> (callback attribute, closure attribute))
 _CALLBACKS = {
-    D_O_LOG_CALLBACK: ("log_cb", "log_cls"),
-    D_O_EARLY_URI_LOGGER: ("uri_logger", "uri_logger_cls"),
-    D_O_NOTIFY_CONNECTION: ("notify_cb", "notify_cls"),
-    D_O_ACCEPT_POLICY: ("accept_cb", "accept_cls"),
+    _D_O_LOG_CALLBACK: "log_to",
+    _D_O_EARLY_URI_LOGGER: "uri_logger",
+    _D_O_NOTIFY_CONNECTION: "notify",
+    _D_O_ACCEPT_POLICY: "accept_policy",
 }
-# options accepted with no effect here, as in MHD2 (single-threaded, no SIGPIPE, no TFO...)
-_IGNORED = (D_O_SIGPIPE_SUPPRESSED, D_O_LISTEN_ADDR_REUSE, D_O_TCP_FASTOPEN, D_O_STACK_SIZE,
-            D_O_TURBO, D_O_DISABLE_THREAD_SAFETY, D_O_DISALLOW_UPGRADE, D_O_LARGE_POOL_SIZE,
-            D_O_FD_NUMBER_LIMIT, D_O_ENABLE_SHOUTCAST, D_O_DAEMON_READY_CALLBACK, D_O_NOTIFY_STREAM)
+
+
+def _find(table, key):
+    """The text after `key` on its line of `table`, or None."""
+    i = table.find(b"\n" + key + b" ")
+    if i < 0:
+        return None
+    i += len(key) + 2
+    return table[i:table.find(b"\n", i)]
+
+
+def resolve(name):
+    """D_OPTION_<NAME> -> its constructor, D_O_<NAME> -> its code, AF_/WM_/SPS_/PSL_/USL_
+    -> the constant; None if unknown."""
+    if name.startswith("D_OPTION_"):
+        found = _find(_OPTIONS, name[9:].encode())
+        if found is None:
+            return None
+        fixed = tuple(int(v) for v in found.split())
+
+        def option(*values):
+            return fixed + values
+        return option
+    if name.startswith("D_O_"):
+        found = _find(_OPTIONS, name[4:].encode())
+    else:
+        found = _find(_CONSTANTS, name.encode())
+    return None if found is None else int(found)
 
 
 def apply(d, opt):
@@ -211,45 +128,35 @@ def apply(d, opt):
     if d.started:
         return _SC_TOO_LATE
     code = opt[0]
-    if code == D_O_DISABLE_COOKIES and opt[1]:
-        from .values import _cookie_parser
-        if not _cookie_parser():
-            return _SC_FEATURE_DISABLED  # built without the cookie parser: as MHD, only False is OK
-    if code in _PLAIN:
-        setattr(d, _PLAIN[code], opt[1])
-    elif code in _CALLBACKS:
-        cb_attr, cls_attr = _CALLBACKS[code]
-        setattr(d, cb_attr, opt[1])
-        setattr(d, cls_attr, opt[2])
-    elif code == D_O_BIND_PORT:
-        d.opt_bind = (opt[1], opt[2])
-    elif code == D_O_BIND_SA:
-        d.opt_bind_sa = (opt[1], opt[2])
-    elif code == D_O_LISTEN_SOCKET:
-        d.opt_listen_sock = opt[1]
-    elif code == D_O_GLOBAL_CONNECTION_LIMIT:
-        if opt[1] < 0:
+    v = opt[1] if len(opt) > 1 else None
+    if code in _SETUP:
+        if code == _D_O_GLOBAL_CONNECTION_LIMIT and v < 0:
             return _SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL
-        d.opt_conn_limit = opt[1]
-    elif code == D_O_DEFAULT_TIMEOUT:
-        d.opt_timeout = opt[1]
-    elif code == D_O_CONN_MEMORY_LIMIT:
-        d.opt_conn_memory = max(256, opt[1])  # MHD's minimum pool
-    elif code == D_O_PROTOCOL_STRICT_LEVEL:
-        d.opt_strict = max(-3, min(3, opt[1]))  # nearest existing level
-    elif code == D_O_WORK_MODE:
-        if opt[1] != WM_EXTERNAL_PERIODIC:
+        d.setup[code] = opt[1:]
+    elif code in _FLAGS:
+        if code == _D_O_DISABLE_COOKIES and v:
+            from .values import _cookie_parser
+            if not _cookie_parser():
+                return _SC_FEATURE_DISABLED  # built without the cookie parser: MHD2 refuses this
+        setattr(d, _FLAGS[code], v)
+    elif code in _CALLBACKS:
+        setattr(d, _CALLBACKS[code], None if v is None else (v, opt[2] if len(opt) > 2 else None))
+    elif code == _D_O_DEFAULT_TIMEOUT:
+        d.timeout_ms = v * 1000
+    elif code == _D_O_PROTOCOL_STRICT_LEVEL:
+        d.strict = max(-3, min(3, v))  # the nearest existing level
+    elif code == _D_O_WORK_MODE:
+        if v:
             return _SC_CONFIGURATION_UNEXPECTED_WM  # no threads: the application drives the loop
-    elif code == D_O_POLL_SYSCALL:
-        if opt[1] not in (SPS_AUTO, SPS_POLL):
+    elif code == _D_O_POLL_SYSCALL:
+        if v not in (_SPS_AUTO, _SPS_POLL):
             return _SC_CONFIGURATION_UNEXPECTED_SPS
-    elif code == D_O_TLS:
-        if opt[1]:
+    elif code == _D_O_TLS:
+        if v:
             return _SC_TLS_BACKEND_UNSUPPORTED  # TLS is a later module
-    elif code in _IGNORED:
-        pass
-    else:
+    elif code == 0 or _OPTIONS.find(b" %d\n" % code) < 0:
         return _SC_OPTION_UNKNOWN
+    # any other known option is accepted with no effect here, as in MHD2 (SIGPIPE, TFO...)
     return _SC_OK
 
 
@@ -262,7 +169,7 @@ def daemon_set_options(daemon, options, options_max_num=None):
     first failing status code, or SC_OK."""
     n = len(options) if options_max_num is None else min(options_max_num, len(options))
     for i in range(n):
-        if options[i][0] == D_O_END:
+        if options[i][0] == 0:
             break
         rc = apply(daemon, options[i])
         if rc:
@@ -275,55 +182,36 @@ def DAEMON_SET_OPTIONS(daemon, *options):
 
 
 def start(d):
-    """daemon_start: check the options, take all the memory, open the listening socket."""
+    """The first half of daemon_start: check the options, open the listening socket and
+    leave in d.setup what the pools need. Daemon.alloc then takes the memory, once this
+    module is gone."""
     if d.started:
         return _SC_TOO_LATE
-    if (d.opt_bind is not None) + (d.opt_bind_sa is not None) + (d.opt_listen_sock is not None) > 1:
+    s = d.setup
+    if (_D_O_BIND_PORT in s) + (_D_O_BIND_SA in s) + (_D_O_LISTEN_SOCKET in s) > 1:
         return _SC_OPTIONS_CONFLICT
-    limit = d.opt_conn_limit or DEFAULT_CONN_LIMIT
-    size = d.opt_conn_memory
-    try:
-        # every slot and buffer now: after start, serving takes no new memory
-        d.slots = tuple(Connection(d, size, max(8, size // 24)) for _ in range(limit))
-        _resp.pool_reserve(d.opt_response_pool)
-        d.scratch = bytearray(160)
-        d.poller = Poller()
-    except MemoryError:
-        d.slots = ()
-        d.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "pools of %d x %d bytes do not fit in the heap" % (limit, size))
-        return _SC_DAEMON_MEM_ALLOC_FAILURE
-    rc = _listen(d)
-    if rc != _SC_OK:
-        d.slots = ()
-        return rc
-    if d.lsock is not None:
-        d.poller.register(d.lsock, POLLIN)
-    d.timeout_ms = d.opt_timeout * 1000
-    d.started = True
-    return _SC_OK
-
-
-def _listen(d):
-    import socket
-    if d.opt_listen_sock is not None:
-        d.lsock = d.opt_listen_sock
+    backlog = s.get(_D_O_LISTEN_BACKLOG, (0,))[0] or 16
+    if _D_O_LISTEN_SOCKET in s:
+        d.lsock = s[_D_O_LISTEN_SOCKET][0]
         d.lsock.setblocking(False)
+        d.own_lsock = False
         return _SC_OK
-    if d.opt_bind_sa is not None:
-        (host, port), dual = d.opt_bind_sa
+    if _D_O_BIND_SA in s:
+        (host, port), dual = s[_D_O_BIND_SA] + (False,) * (2 - len(s[_D_O_BIND_SA]))
         v6 = ":" in host
-    elif d.opt_bind is not None and d.opt_bind[0] != AF_NONE:
-        af, port = d.opt_bind
-        v6 = af in (AF_INET6, AF_DUAL, AF_DUAL_v6_OPTIONAL)
-        if af == AF_DUAL_v4_OPTIONAL or (af == AF_DUAL_v6_OPTIONAL and not HAS_IPV6):
+    elif _D_O_BIND_PORT in s and s[_D_O_BIND_PORT][0] != _AF_NONE:
+        af, port = s[_D_O_BIND_PORT]
+        v6 = af in (_AF_INET6, _AF_DUAL, _AF_DUAL_v6_OPTIONAL)
+        if af == _AF_DUAL_v4_OPTIONAL or (af == _AF_DUAL_v6_OPTIONAL and not HAS_IPV6):
             v6 = HAS_IPV6
         host = "::" if v6 else "0.0.0.0"
     else:
         return _SC_OK  # no listening socket: nothing to accept
     if v6 and not HAS_IPV6:
         return _SC_IPV6_NOT_SUPPORTED_BY_BUILD
+    import socket
     try:
-        d.lsock, d.port = listen(socket.AF_INET6 if v6 else socket.AF_INET, host, port, d.opt_backlog or 16)
+        d.lsock, d.port = listen(socket.AF_INET6 if v6 else socket.AF_INET, host, port, backlog)
     except OSError as e:
         d.log(_SC_LISTEN_SOCKET_BIND_FAILED, "cannot listen on %s port %d: %s" % (host, port, e))
         return _SC_LISTEN_SOCKET_BIND_FAILED

@@ -28,7 +28,7 @@ def _each_query(r, fn, cls):
     if r.qs < 0:
         return 0
     b = r.conn.buf
-    plus = not r.conn.daemon.opt_no_plus_space
+    plus = not r.conn.daemon.no_plus
     s, e, n = r.qs, r.te, 0
     while s <= e:
         a = b.find(b"&", s, e)

@@ -16,9 +16,9 @@ class _Conn:
 
 
 class _Daemon:
-    opt_strict = 0
-    opt_disable_cookies = False
-    opt_no_plus_space = False
+    strict = 0
+    no_cookies = False
+    no_plus = False
 
 
 def request_over(raw, size=1024):
