@@ -25,6 +25,8 @@ _ENDED_TIMEOUT_REACHED = const(10)
 _ENDED_DAEMON_SHUTDOWN = const(60)
 _ACCEPT_BATCH = const(8)
 _SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
+_SC_DAEMON_STARTED = const(10000)
+_D_O_LOG_MEMORY = const(10002)
 _D_O_GLOBAL_CONNECTION_LIMIT = const(161)
 _D_O_CONN_MEMORY_LIMIT = const(280)
 _D_O_RESPONSE_POOL_SIZE = const(10001)
@@ -86,6 +88,13 @@ class Daemon:
         size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
         pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
         collect()
+        # MicroPython: refuse with the numbers before taking half of the heap. Per slot: its
+        # buffer, the header index (size // 3), ~180 words of objects; ~36 words a response
+        # (measured on the unix port, a little under: what fits is never refused)
+        w = 8 if sys.maxsize > 0x7FFFFFFF else 4
+        need = limit * (size + size // 3 + 180 * w) + max(0, pool - _resp._pool[0]) * 36 * w
+        if mem_free() and need > mem_free():
+            return self._no_room(limit, size, pool, need)
         try:
             self.slots = tuple(Connection(self, size, max(8, size // 24)) for _ in range(limit))
             _resp.pool_reserve(pool)
@@ -93,15 +102,24 @@ class Daemon:
             self.poller = Poller()
         except MemoryError:
             self.slots = ()
-            self.close_listener()
-            self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "%d connections x %d bytes and %d responses do not fit in "
-                     "the heap (%d bytes free): lower the limits" % (limit, size, pool, mem_free()))
-            return _SC_DAEMON_MEM_ALLOC_FAILURE
+            collect()
+            return self._no_room(limit, size, pool, 0)
         if self.lsock is not None:
             self.poller.register(self.lsock, POLLIN)
+        if s.get(_D_O_LOG_MEMORY, (False,))[0]:
+            collect()
+            self.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
+                     % (limit, size, pool, mem_free() or "n/a"))
         self.setup = None
         self.started = True
         return _SC_OK
+
+    def _no_room(self, limit, size, pool, need):
+        self.close_listener()
+        self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "cannot start: %d connections x %d bytes, %d responses "
+                 "(%s bytes) do not fit in %d bytes of free heap: lower D_OPTION_GLOBAL_CONNECTION_LIMIT or "
+                 "D_OPTION_CONN_MEMORY_LIMIT" % (limit, size, pool, need or "?", mem_free()))
+        return _SC_DAEMON_MEM_ALLOC_FAILURE
 
     def close_listener(self):
         if self.lsock is not None and self.own_lsock:
@@ -298,8 +316,10 @@ class Daemon:
     def error_body(self, status):
         body = self.errors.get(status)
         if body is None:
+            from .features import AUTO_REPLY_BODIES
             phrase = (HTTP_status_code_to_string(status) or "Error").encode()
-            body = self.errors[status] = _ERROR_PAGE % (phrase, phrase)
+            # built without automatic reply bodies: error replies are empty
+            body = self.errors[status] = _ERROR_PAGE % (phrase, phrase) if AUTO_REPLY_BODIES else b""
         return body
 
     def call_app(self, r, path):
@@ -324,6 +344,9 @@ class Daemon:
     def log(self, sc, msg, exc=None):
         to = self.log_to
         if to is None:
+            return
+        from .features import LOG_MESSAGES
+        if not LOG_MESSAGES:  # built without log messages
             return
         try:
             to[0](to[1], sc, msg)

@@ -105,6 +105,11 @@ def version_num(version=None):
     return n << 8
 
 
+def lib_get_info_ver_num():
+    """MHD's inline helper: the version number alone (LIB_INFO_FIXED_VERSION_NUM)."""
+    return version_num()
+
+
 def present(module):
     """Whether mhd_micro.<module> can be imported here. A module that was not loaded yet is
     let go again, so asking costs no memory."""
