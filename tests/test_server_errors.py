@@ -38,6 +38,14 @@ def test_400_bad_headers(serve):
         error_reply(srv.port, raw, 400)
 
 
+def test_400_path_not_utf8(serve):
+    # the percent-decoded path must be UTF-8 for the application to get it as a string
+    srv = serve()
+    error_reply(srv.port, b"GET /a%FFb HTTP/1.1\r\n" + H + b"\r\n", 400)
+    with Client(srv.port) as c:
+        assert c.exchange(get("/%C3%A9")).status == 404  # valid UTF-8: the app answers
+
+
 def test_400_bad_chunked_body_after_the_callback(serve):
     srv = serve()
     te = b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"

@@ -6,7 +6,7 @@ answers; above, the automatic error reply comes, then the close.
 One server per level, all the vectors on it: a failure lists every rule that went wrong."""
 import pytest
 
-from wire import Client, error_reply, read_until_close, connect
+from wire import Client, error_reply
 
 H = b"Host: h\r\n"
 DROP = "drop"  # the connection is closed without a reply
@@ -54,8 +54,8 @@ RULES = [
 ]
 
 
-def expected_close(name, level):
-    """Requests the server answers but must not keep the connection for."""
+def expected_close(name):
+    """Requests the server answers but must not keep the connection for (RFC 9112 section 6.1)."""
     return name in ("Transfer-Encoding with Content-Length", "Transfer-Encoding in HTTP/1.0")
 
 
@@ -90,7 +90,7 @@ def test_every_rule_at_every_level(serve, level):
         if level <= accepted_at:
             if st != 200 or (body is not None and got != body):
                 wrong.append("%s: expected 200 %r, got %r %r" % (name, body, st, got))
-            elif expected_close(name, level) != closed or (closed and conn != "close"):
+            elif expected_close(name) != closed or (closed and conn != "close"):
                 wrong.append("%s: closed=%r Connection=%r" % (name, closed, conn))
         elif st != refused or not closed or conn != "close":
             wrong.append("%s: expected %r and close, got %r (closed=%r, Connection=%r)" % (name, refused, st, closed, conn))
