@@ -20,7 +20,8 @@ the board instead (main.py runs as at power-on; not on the unix port, which has 
 --start none only copies; --follow stays to show the board's output (Ctrl-C leaves it).
 
 --method mip installs the bundle with `mpremote mip install <bundle>/package.json` into the
-board's lib directory instead of copying it to the root.
+board's lib directory instead of copying it to the root. --no-bundle copies no library (it is
+frozen into the firmware: build/<name>/manifest.py) and removes any from the filesystem.
 """
 import argparse
 import json
@@ -73,9 +74,13 @@ def make_config(bdir, args):
         wifi["ssid"] = ssid
         wifi["password"] = args.wifi_password or os.environ.get("MHD_WIFI_PASSWORD", "")
     cfg["wifi"] = wifi
-    for kv in args.set:
+    for kv in args.set:  # key=value; a dotted key sets inside an object: wifi.country=DE
         k, _, v = kv.partition("=")
-        cfg[k] = _value(v)
+        where = cfg
+        *outer, k = k.split(".")
+        for o in outer:
+            where = where.setdefault(o, {})
+        where[k] = _value(v)
     return cfg
 
 
@@ -136,9 +141,13 @@ def plan(args):
     mods = sorted(info["modules"])
     where = "lib/mhd_micro/" if args.method == "mip" else "mhd_micro/"
     keep = [where + m + ".mpy" for m in mods]
+    if args.no_bundle:  # frozen into the firmware: files would shadow it
+        where, keep = "-/", []
     connect = mpremote_cmd() + ["connect", args.device]
     copy = ["exec", _CLEAN % (keep, where[:-1]), "+"]
-    if args.method == "mip":
+    if args.no_bundle:
+        pass
+    elif args.method == "mip":
         copy += ["mip", "install", "--target", "lib", os.path.join(bundle, "package.json"), "+"]
     else:
         # files, not `cp -r`: mpremote's recursive copy into a directory that exists nests it
@@ -167,8 +176,10 @@ def main(argv=None):
     ap.add_argument("--http-port", type=int, help="the port the app listens on (config 'port')")
     ap.add_argument("--wifi-ssid", help="Wi-Fi network to join (or MHD_WIFI_SSID)")
     ap.add_argument("--wifi-password", help="its password (or MHD_WIFI_PASSWORD)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other config value (JSON)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other config value (JSON); wifi.country=DE sets inside an object")
     ap.add_argument("--method", choices=("cp", "mip"), default="cp")
+    ap.add_argument("--no-bundle", action="store_true",
+                    help="the bundle is frozen into the firmware: copy only main.py, wifi, config and app")
     ap.add_argument("--start", choices=("exec", "reset", "none"), default="exec")
     ap.add_argument("--follow", action="store_true", help="stay and show the board's output")
     ap.add_argument("--timeout", type=float, default=120, help="seconds for each mpremote run")
