@@ -1,0 +1,48 @@
+# main.py for an ESP32: MicroPython runs it after boot.py at every reset. It reads
+# config.json, brings Wi-Fi up (wifi.py: station, else its own access point) and starts the
+# app (app.mpy: examples/hello.py unless tools/deploy.py was given another) with the pool
+# sizes of the config, so the daemon logs what it took and the heap left.
+# tools/deploy.py copies it with config.json, wifi.mpy and app.mpy. Ctrl-C stops the app
+# and leaves the REPL.
+import gc
+import sys
+
+
+def load_config():
+    try:
+        import json
+        with open("config.json") as f:
+            return json.load(f)
+    except OSError:  # no config.json: a config.py with the same names
+        import config
+        return dict((k, getattr(config, k)) for k in dir(config) if not k.startswith("_"))
+
+
+def main():
+    cfg = load_config()
+    port = cfg.get("port", 80)
+    mode = ip = None
+    try:
+        import wifi
+        mode, ip = wifi.up(cfg)
+    except Exception as e:  # serve anyway: maybe on a network brought up by boot.py
+        print("wifi failed:", repr(e))
+    gc.collect()
+    print("mhd_micro on %s: network %s, open http://%s:%d/ ; %d bytes of heap free"
+          % (cfg.get("board", "esp32"), mode, ip or "<board address>", port, gc.mem_free()))
+    argv = ["app", "--port", port, "--timeout", cfg.get("timeout", 30)]
+    for key, flag in (("connections", "--connections"), ("conn_memory", "--conn-memory"),
+                      ("response_pool", "--pool"), ("log_memory", "--log-memory")):
+        if cfg.get(key):
+            argv += [flag, int(cfg[key])]
+    sys.argv.clear()
+    sys.argv.extend(str(a) for a in argv)
+    try:
+        __import__(cfg.get("app", "app"))
+    except SystemExit as e:  # in main.py a SystemExit would soft-reset: and run main.py again
+        print("the app stopped:", e)
+    except MemoryError:
+        print("the app ran out of heap: lower connections or conn_memory in config.json")
+
+
+main()
