@@ -29,6 +29,8 @@ ST_DONE = const(7)  # reply sent: next request or close
 
 _M_HEAD = const(2)
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
+_HEAD_MORE = const(130)  # Date, Connection, Content-Length or Transfer-Encoding, CRLF: at most
+_DIGITS = b"0123456789abcdef"
 _CRLF = b"\r\n"
 _CHUNK_END = b"\r\n0\r\n\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
@@ -66,27 +68,44 @@ def _body():
     return m
 
 
+# Socket calls live in these two small functions: a try in a bigger one would push its
+# frame onto the heap at every call (MicroPython keeps frames of up to 11 words on the stack).
+def _read(sock, view):
+    try:
+        return recv_into(sock, view)
+    except OSError:
+        return 0
+
+
+def _write(c):
+    try:
+        return send(c.sock, c.out, c.out_off, c.out_end - c.out_off)
+    except OSError:
+        return -1
+
+
 def _put(b, p, data):
     e = p + len(data)
     b[p:e] = data
     return e
 
 
-def _put_uint(b, p, n, base=10):
-    """Write n in decimal (or hex) at b[p:], without making a string. Returns the end."""
-    k = p
-    while True:
-        d = n % base
-        b[k] = d + 48 if d < 10 else d + 87
-        k += 1
+def _put_uint(b, p, n, base):
+    """Write n in decimal or hex at b[p:], without making a string. Returns the end."""
+    e = p + _ndigits(n, base)
+    k = e
+    while k > p:
+        k -= 1
+        b[k] = _DIGITS[n % base]
         n //= base
-        if not n:
-            break
-    i, j = p, k - 1
-    while i < j:  # digits came out backwards
-        b[i], b[j] = b[j], b[i]
-        i += 1
-        j -= 1
+    return e
+
+
+def _ndigits(n, base):
+    k = 1
+    while n >= base:
+        n //= base
+        k += 1
     return k
 
 
@@ -224,14 +243,10 @@ class Connection:
         the reply header must still fit after them."""
         cap = self.cap
         if at < cap:
-            view = self.mv_cap if not at else self.mv[at:cap]
+            n = _read(self.sock, self.mv_cap if not at else self.mv[at:cap])
         else:
-            view = self.mv[at:]
+            n = _read(self.sock, self.mv[at:])
             cap = len(self.buf)
-        try:
-            n = recv_into(self.sock, view)
-        except OSError:
-            n = 0
         if n is None:
             self.rready = False
             return None
@@ -360,77 +375,99 @@ class Connection:
                 return False
 
     def _reply(self):
-        resp = self.resp
-        r = self.req
-        b = self.buf
-        d = self.daemon
-        f = resp.flags
-        # pipelined bytes after this request go to the front; the reply is written after them
+        """Plan the reply, write its header after any pipelined bytes, and a small body with it."""
+        self._compact()
+        self._plan()
+        p = self._write_head()
+        if p >= 0:
+            self._first_segment(p)
+            self.stage = ST_SEND
+
+    def _compact(self):
+        # the request is answered: pipelined bytes after it go to the front of the buffer
         left = self.rlen - self.pos
         if left and self.pos:
-            b[0:left] = self.mv[self.pos:self.rlen]
+            self.buf[0:left] = self.mv[self.pos:self.rlen]
         self.rlen = left
         self.pos = 0
-        sc = resp.sc
-        http10 = r.version == 1 or f & (_resp.RF_HTTP10_STRICT | _resp.RF_HTTP10_SERVER)
-        head = r.method == _M_HEAD or f & _resp.RF_HEAD_ONLY
-        no_body = sc < 200 or sc == 204 or sc == 304
-        size = resp.size
-        unknown = size == _resp.SIZE_UNKNOWN
-        chunked = (unknown or f & _resp.RF_CHUNKED) and not http10 and not no_body
-        keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_resp.RF_CONN_CLOSE | _resp.RF_HTTP10_STRICT)
-                    or self.force_close or d.quiesced or (unknown and not chunked and not head))
-        sl = status_line(sc, f & _resp.RF_HTTP10_SERVER)
-        date = d.date_line()
-        need = len(sl) + len(date) + 24 + 40 + resp.hdr_len + 2 + 20
-        if left + need > len(b):
-            if need > len(b):
-                d.log(50231, "reply header does not fit in the connection buffer")
+
+    def _plan(self):
+        """Framing and persistence: https://www.rfc-editor.org/rfc/rfc9112#section-6.3 and 9.3"""
+        resp = self.resp
+        f = resp.flags
+        r = self.req
+        # no body for 1xx, 204 and 304 (RFC 9110 section 6.4.1), nor for HEAD
+        self.no_body = resp.sc < 200 or resp.sc == 204 or resp.sc == 304
+        self.head = r.method == _M_HEAD or f & _resp.RF_HEAD_ONLY
+        unknown = resp.size == _resp.SIZE_UNKNOWN
+        self.chunked = bool((unknown or f & _resp.RF_CHUNKED) and not self.no_body and not (
+            r.version == 1 or f & (_resp.RF_HTTP10_STRICT | _resp.RF_HTTP10_SERVER)))
+        self.keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_resp.RF_CONN_CLOSE | _resp.RF_HTTP10_STRICT)
+                         or self.force_close or self.daemon.quiesced or (unknown and not self.chunked and not self.head))
+        self.body_left = 0 if self.head or self.no_body else (-1 if unknown else resp.size)
+
+    def _write_head(self):
+        """Status line and header fields at buf[rlen:]. Returns their end, or -1 if the
+        connection had to be closed."""
+        resp = self.resp
+        b = self.buf
+        sl = status_line(resp.sc, resp.flags & _resp.RF_HTTP10_SERVER)
+        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
+            if len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
+                self.daemon.log(50231, "reply header does not fit in the connection buffer")
                 self.close(_ENDED_NO_RESOURCES)
-                return
-            left = self.rlen = 0  # drop the pipelined requests: the client must retry them
-            keep = False
-        p = _put(b, left, sl)
-        p = _put(b, p, date)
-        if not keep:
+                return -1
+            self.rlen = 0  # drop the pipelined requests: the client must retry them
+            self.keep = False
+        self.ws = self.rlen
+        p = _put(b, self.rlen, sl)
+        if not resp.flags & _resp.RF_HAS_DATE:
+            p = _put(b, p, self.daemon.date_line())
+        p = self._framing(p)
+        p = _put(b, p, resp.hdrs)
+        return _put(b, p, _CRLF)
+
+    def _framing(self, p):
+        """Connection, and Content-Length or Transfer-Encoding."""
+        b = self.buf
+        if not self.keep:
             p = _put(b, p, _CONN_CLOSE)
-        elif r.version == 1:
+        elif self.req.version == 1:
             p = _put(b, p, _CONN_KEEP_ALIVE)
-        if chunked:
-            p = _put(b, p, _TE_CHUNKED)
-        elif not (no_body or unknown or f & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY)):
-            p = _put(b, p, _CL)
-            p = _put_uint(b, p, size)
-            p = _put(b, p, _CRLF)
-        for line in resp.hdrs:
-            p = _put(b, p, line)
-        p = _put(b, p, _CRLF)
-        self.keep = keep
-        self.chunked = chunked
-        self.ws = left
+        if self.chunked:
+            return _put(b, p, _TE_CHUNKED)
+        resp = self.resp
+        if self.no_body or resp.size == _resp.SIZE_UNKNOWN or resp.flags & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY):
+            return p
+        p = _put(b, p, _CL)
+        p = _put_uint(b, p, resp.size, 10)
+        return _put(b, p, _CRLF)
+
+    def _first_segment(self, p):
+        """The header is buf[ws:p]; a small buffer body joins it, to leave in one send."""
+        b = self.buf
+        resp = self.resp
+        n = resp.size
         self.body_pos = 0
-        self.body_left = 0 if head or no_body else (-1 if unknown else size)
         self.footers = None
         self.part = _P_HEAD
         if not self.body_left:
-            if chunked and not head and not no_body:
+            if self.chunked and not self.head and not self.no_body:
                 p = _put(b, p, _LAST_CHUNK)
             self.part = _P_TAIL
-        elif resp.kind == _resp.K_BUFFER and p + size + 27 <= len(b):
-            # a small body leaves with the header, in one send
-            if chunked:
-                p = _put_uint(b, p, size, 16)
+        elif resp.kind == _resp.K_BUFFER and p + n + 27 <= len(b):
+            if self.chunked:
+                p = _put_uint(b, p, n, 16)
                 p = _put(b, p, _CRLF)
-            b[p:p + size] = resp.data
-            p += size
-            if chunked:
+            b[p:p + n] = resp.data
+            p += n
+            if self.chunked:
                 p = _put(b, p, _CHUNK_END)
             self.body_left = 0
             self.part = _P_TAIL
         self.out = b
-        self.out_off = left
+        self.out_off = self.ws
         self.out_end = p
-        self.stage = ST_SEND
 
     def _next_part(self):
         """Set up the next segment of the reply. Returns False when there is none: the reply
@@ -442,22 +479,17 @@ class Connection:
         return _body().next_part(self)
 
     def _send(self):
-        sock = self.sock
         while True:
-            if self.sendfile:
-                if not _body().sendfile_step(self):
-                    return False
-            off = self.out_off
-            n = self.out_end - off
-            if n:
-                try:
-                    n = send(sock, self.out, off, n)
-                except OSError:
-                    self.close(_ENDED_CLIENT_ABORT)
-                    return False
+            if self.sendfile and not _body().sendfile_step(self):
+                return False
+            if self.out_off < self.out_end:
+                n = _write(self)
                 if n is None:
                     return False
-                self.out_off = off + n
+                if n < 0:
+                    self.close(_ENDED_CLIENT_ABORT)
+                    return False
+                self.out_off += n
                 self.last = ticks_ms()
                 if self.out_off < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
@@ -510,7 +542,7 @@ class Connection:
         if body:
             p = _put(b, p, _HTML)
         p = _put(b, p, _CL)
-        p = _put_uint(b, p, len(body))
+        p = _put_uint(b, p, len(body), 10)
         p = _put(b, p, _CRLF)
         p = _put(b, p, _CRLF)
         if p + len(body) <= len(b):

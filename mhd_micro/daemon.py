@@ -13,6 +13,7 @@ from .connection import ST_FREE, ST_SUSPENDED
 from .status import status_line, HTTP_status_code_to_string
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
+_EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
 
 _SC_OK = const(0)
 _SC_LIMIT_CONNECTIONS_REACHED = const(30000)
@@ -71,6 +72,7 @@ class Daemon:
         self.own_lsock = True
         self.port = 0
         self.next_scan = 0
+        self.accepting = False
         self.date = bytearray(37)
         self.date_tick = 0
         self.date_valid = False
@@ -152,28 +154,31 @@ class Daemon:
             return 60000  # SC_TOO_EARLY
         if self.resume_requested:
             self._resume()
+        self.accepting = False
+        for event in self.poller.ipoll(self._wait_ms(microsec)):
+            self._event(event)
+        if self.accepting:
+            self._accept(ticks_ms())
+        if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
+            self._timeouts(ticks_ms())
+        return _SC_OK
+
+    def _event(self, event):
+        """One (socket, events) pair from poll. A separate function keeps process()'s frame
+        small enough for the C stack."""
+        c = self.by_sock.get(event[0])
+        if c is not None:
+            if event[1] & (POLLIN | POLLERR | POLLHUP):
+                c.rready = True
+            self.run(c)
+        elif event[0] is self.lsock:
+            self.accepting = True  # after the loop: registering now would disturb ipoll
+
+    def _wait_ms(self, microsec):
         wait = self.max_wait_ms()
         if microsec != WAIT_INDEFINITELY and (wait < 0 or microsec // 1000 < wait):
             wait = microsec // 1000
-        by_sock = self.by_sock
-        lsock = self.lsock
-        accepting = False
-        for sock, ev in self.poller.ipoll(wait):
-            if sock is lsock:
-                accepting = True  # after the loop: registering now would disturb ipoll
-                continue
-            c = by_sock.get(sock)
-            if c is None:
-                continue
-            if ev & (POLLIN | POLLERR | POLLHUP):
-                c.rready = True
-            self.run(c)
-        now = ticks_ms()
-        if accepting:
-            self._accept(now)
-        if self.timeout_ms and ticks_diff(now, self.next_scan) >= 0:
-            self._timeouts(now)
-        return _SC_OK
+        return wait
 
     def max_wait_ms(self):
         """Milliseconds until the daemon needs to run again; -1 for no limit."""
@@ -187,11 +192,15 @@ class Daemon:
         """Run a connection's state machine; a fault in it closes that connection only."""
         try:
             c.process()
-        except Exception as e:
-            self.log(_SC_APP_ERROR, "internal error %r: connection closed" % (e,), e)
-            c.close()
+        except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
+            self._fault(c)
         if c.stage != ST_FREE:
             self.update(c)
+
+    def _fault(self, c):
+        e = sys.exc_info()[1] if _EXC_INFO else None
+        self.log(_SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
+        c.close()
 
     def update(self, c):
         want = c.want()
@@ -304,14 +313,16 @@ class Daemon:
         """The Date header line, formatted at most once a second (RFC 9110 section 6.6.1)."""
         if self.no_date:
             return b""
-        now = ticks_ms()
-        if not self.date_valid or ticks_diff(now, self.date_tick) >= 1000:
-            t = gmtime()
-            self.date[:] = b"Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n" % (
-                _DAYS[t[6]], t[2], _MONTHS[t[1] - 1], t[0], t[3], t[4], t[5])
-            self.date_tick = now
-            self.date_valid = True
+        if not self.date_valid or ticks_diff(ticks_ms(), self.date_tick) >= 1000:
+            self._format_date()
         return self.date
+
+    def _format_date(self):
+        t = gmtime()
+        self.date[:] = b"Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n" % (
+            _DAYS[t[6]], t[2], _MONTHS[t[1] - 1], t[0], t[3], t[4], t[5])
+        self.date_tick = ticks_ms()
+        self.date_valid = True
 
     def error_body(self, status):
         body = self.errors.get(status)
@@ -323,11 +334,8 @@ class Daemon:
         return body
 
     def call_app(self, r, path):
-        try:
-            return self.cb(self.cb_cls, r, path, r.method, r.upload_size)
-        except Exception as e:
-            self.log(_SC_APP_ERROR, "request callback raised %r: connection closed" % (e,), e)
-            return None
+        # a raise is caught by run(), which closes this connection and logs it
+        return self.cb(self.cb_cls, r, path, r.method, r.upload_size)
 
     def call_uri_logger(self, r):
         b = r.conn.buf

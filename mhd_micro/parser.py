@@ -39,15 +39,34 @@ for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
     _TOKEN[_c] = 1
 
 
+# Every function here is written for MicroPython's frames: a function whose locals and
+# value stack need more than 11 words gets its frame from the heap at every call. So the
+# work is cut into small functions that pass the request `r` (which carries the buffer end
+# and the strictness level for this parse) and keep their state in it.
+_NEXT = const(-3)  # a field line was taken: go on with the next one
+_BAD = const(-4)  # a bare LF the strictness level forbids
+
+
 def _ieq(b, s, e, lower):
     """True if b[s:e] equals the lower-case ASCII literal `lower`, ignoring case."""
-    n = len(lower)
-    if e - s != n:
+    if e - s != len(lower):
         return False
-    for i in range(n):
-        if b[s + i] | 0x20 != lower[i]:
+    i = 0
+    while s < e:
+        if b[s] | 0x20 != lower[i]:
             return False
+        s += 1
+        i += 1
     return True
+
+
+def _ieq_ows(b, s, e, lower):
+    """_ieq on b[s:e] without its leading and trailing spaces and tabs."""
+    while s < e and b[s] in (32, 9):
+        s += 1
+    while e > s and b[e - 1] in (32, 9):
+        e -= 1
+    return _ieq(b, s, e, lower)
 
 
 def _has_token(b, s, e, tok):
@@ -56,45 +75,41 @@ def _has_token(b, s, e, tok):
         c = b.find(b",", s, e)
         if c < 0:
             c = e
-        ts, te = s, c
-        while ts < te and b[ts] in (32, 9):
-            ts += 1
-        while te > ts and b[te - 1] in (32, 9):
-            te -= 1
-        if _ieq(b, ts, te, tok):
+        if _ieq_ows(b, s, c, tok):
             return True
         s = c + 1
     return False
 
 
-def _line_end(b, s, end, strict):
-    """Find the end of the line starting at s. Returns (content_end, next_line_start), or
-    None if no LF yet, or (-1, 400) for a bare LF the strictness level forbids."""
-    nl = b.find(b"\n", s, end)
+def _eol(r, b, s):
+    """Where the line starting at s ends: the index of its CR LF (or bare LF); MORE if no LF
+    has come yet; _BAD for a bare LF the level forbids (https://www.rfc-editor.org/rfc/rfc9112#section-2.2)."""
+    nl = b.find(b"\n", s, r.end)
     if nl < 0:
-        return None
+        return MORE
     if nl > s and b[nl - 1] == 13:
-        return nl - 1, nl + 1
-    # bare LF: https://www.rfc-editor.org/rfc/rfc9112#section-2.2 ("MAY recognize")
-    if strict > 0:
-        return -1, 400
-    return nl, nl + 1
+        return nl - 1
+    return _BAD if r.strict > 0 else nl
+
+
+def _has_cr_nul(b, s, e):
+    return b.find(b"\r", s, e) >= 0 or b.find(b"\0", s, e) >= 0
 
 
 def _fix_cr_nul(b, s, e, strict):
-    """Bare CR and NUL inside a line: 400, or (permissive levels) replaced by a space.
-    Returns 0 or the error status."""
-    for bad, keep_level in ((b"\r", -3), (b"\0", -4)):
-        i = b.find(bad, s, e)
-        if i < 0:
-            continue
-        if strict > -1:
-            return 400
-        if strict <= keep_level:  # -3 keeps a bare CR as it is
-            continue
+    """Bare CR and NUL inside a line: 400, or (permissive levels) replaced by a space; -3
+    keeps a bare CR as it is. Returns 0 or 400."""
+    if strict > -1:
+        return 400
+    i = b.find(b"\0", s, e)
+    while i >= 0:
+        b[i] = 32
+        i = b.find(b"\0", i + 1, e)
+    if strict > -3:
+        i = b.find(b"\r", s, e)
         while i >= 0:
             b[i] = 32
-            i = b.find(bad, i + 1, e)
+            i = b.find(b"\r", i + 1, e)
     return 0
 
 
@@ -103,150 +118,199 @@ def parse_head(r, b, end, strict):
 
     Returns MORE when more bytes are needed, 0 when the head is complete (r.body_start is the
     first byte after it), DROP to close without a reply, or the HTTP status of the error reply
-    (400, 417, 431, 501, 505; 301 for a request target with spaces at levels 0 and -1)."""
-    s = r.line
-    if r.phase == 0:
-        # Empty lines before the request line: https://www.rfc-editor.org/rfc/rfc9112#section-2.2
-        while True:
-            le = _line_end(b, s, end, strict)
-            if le is None:
-                r.line = s
-                return MORE
-            ce, nxt = le
-            if ce < 0:
-                return nxt
-            if ce > s:
-                break
-            r.empty_lines += 1
-            n = r.empty_lines
-            if strict >= 2:
-                return 400
-            if (strict == 1 and n > 1) or (strict > -3 and n > _MAX_EMPTY_LINES):
-                return DROP
-            s = nxt
-        r.head_start = s
-        st = _request_line(r, b, s, ce, strict)
+    (400, 413, 417, 431, 501, 505; 301 for a request target with spaces at levels 0 and -1)."""
+    r.end = end
+    r.strict = strict
+    if not r.phase:
+        st = _start(r, b)
         if st:
             return st
-        r.phase = 1
-        s = nxt
-        r.line = s
-    hdr = r.hdr
     while True:
-        le = _line_end(b, s, end, strict)
-        if le is None:
-            r.line = s
-            return MORE
-        ce, nxt = le
+        st = _line(r, b)
+        if st != _NEXT:
+            return st
+
+
+def _start(r, b):
+    """Empty lines, then the request line. Returns 0 once it is parsed, else a status."""
+    while True:
+        s = r.line
+        ce = _eol(r, b, s)
         if ce < 0:
-            return nxt
-        if ce == s:  # the empty line ending the header section
-            r.body_start = nxt
-            return _head_done(r, b, strict)
-        st = _fix_cr_nul(b, s, ce, strict)
+            return 400 if ce == _BAD else MORE
+        r.line = ce + 2 if b[ce] == 13 else ce + 1
+        if ce > s:
+            break
+        st = _empty_line(r)
         if st:
             return st
-        c = b[s]
-        if c == 32 or c == 9:
-            # obs-fold or whitespace before the first field: https://www.rfc-editor.org/rfc/rfc9112#section-5.2
-            if r.nhdr == 0 or r.last_skipped:
-                if strict > -1:
-                    return 400
-                s = nxt  # the line is ignored
-                continue
-            if strict > 0:
-                return 400
-            i = r.nhdr * 4 - 4
-            for k in range(hdr[i + 3], s):  # fold into the previous value: CRLF becomes spaces
-                b[k] = 32
-            ve = ce
-            while ve > s and b[ve - 1] in (32, 9):
-                ve -= 1
-            hdr[i + 3] = ve if ve > s else hdr[i + 3]
-            s = nxt
-            r.line = s
-            continue
-        colon = b.find(b":", s, ce)
-        if colon < 0:  # field line without ':'
-            if strict > -2:
-                return 400
-            r.last_skipped = True
-            s = nxt
-            continue
-        r.last_skipped = False
-        ne = colon
-        if ne > s and b[ne - 1] in (32, 9):  # whitespace before ':': RFC 9112 section 5.1 says 400
-            if strict > -3:
-                return 400
-            while ne > s and b[ne - 1] in (32, 9):
-                ne -= 1
-        if ne == s or b.find(b" ", s, ne) >= 0 or b.find(b"\t", s, ne) >= 0:
-            if strict > -2:
-                return 400
-        vs = colon + 1
-        while vs < ce and b[vs] in (32, 9):
-            vs += 1
-        ve = ce
-        while ve > vs and b[ve - 1] in (32, 9):
-            ve -= 1
-        i = r.nhdr * 4
-        if i >= len(hdr):
-            return 431
-        hdr[i] = s
-        hdr[i + 1] = ne
-        hdr[i + 2] = vs
-        hdr[i + 3] = ve
-        r.nhdr += 1
-        st = _special_field(r, b, s, ne, vs, ve, strict)
-        if st:
-            return st
-        s = nxt
-        r.line = s
+    r.head_start = s
+    r.phase = 1
+    return _request_line(r, b, s, ce)
 
 
-def _request_line(r, b, s, e, strict):
+def _empty_line(r):
+    """Empty lines before the request line: https://www.rfc-editor.org/rfc/rfc9112#section-2.2"""
+    r.empty_lines += 1
+    n = r.empty_lines
+    if r.strict >= 2:
+        return 400
+    if (r.strict == 1 and n > 1) or (r.strict > -3 and n > _MAX_EMPTY_LINES):
+        return DROP
+    return 0
+
+
+def _line(r, b):
+    """One field line, or the empty line that ends the head. Returns _NEXT or a status."""
+    s = r.line
+    ce = _eol(r, b, s)
+    if ce < 0:
+        return 400 if ce == _BAD else MORE
+    r.line = ce + 2 if b[ce] == 13 else ce + 1
+    if ce == s:
+        r.body_start = r.line
+        return _head_done(r, b)
+    if _has_cr_nul(b, s, ce) and _fix_cr_nul(b, s, ce, r.strict):
+        return 400
+    if b[s] == 32 or b[s] == 9:
+        return _fold(r, b, s, ce)
+    return _field(r, b, s, ce)
+
+
+def _fold(r, b, s, e):
+    """A line starting with whitespace: obs-fold, or whitespace before the first field
+    (https://www.rfc-editor.org/rfc/rfc9112#section-5.2)."""
+    if r.nhdr == 0 or r.last_skipped:
+        return 400 if r.strict > -1 else _NEXT  # the line is ignored
+    if r.strict > 0:
+        return 400
+    hdr = r.hdr
+    i = r.nhdr * 4 - 4
+    for k in range(hdr[i + 3], s):  # fold into the previous value: CRLF becomes spaces
+        b[k] = 32
+    while e > s and b[e - 1] in (32, 9):
+        e -= 1
+    if e > s:
+        hdr[i + 3] = e
+    return _NEXT
+
+
+def _field(r, b, s, e):
+    """field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)"""
+    c = b.find(b":", s, e)
+    if c < 0:  # no ':'
+        if r.strict > -2:
+            return 400
+        r.last_skipped = True
+        return _NEXT
+    r.ns = s
+    r.ne = _name_end(r, b, s, c)
+    if r.ne < 0:
+        return 400
+    return _store(r, b, c + 1, e)
+
+
+def _name_end(r, b, s, c):
+    """The end of the field name before the ':' at c, or -1 if the level refuses it."""
+    n = c
+    while n > s and b[n - 1] in (32, 9):
+        n -= 1
+    if n < c and r.strict > -3:
+        return -1  # whitespace before ':': RFC 9112 section 5.1 says 400
+    if r.strict > -2 and (n == s or b.find(b" ", s, n) >= 0 or b.find(b"\t", s, n) >= 0):
+        return -1  # empty name, or whitespace inside it
+    return n
+
+
+def _store(r, b, vs, ve):
+    """Keep the field's offsets (name from r.ns, r.ne; value without OWS)."""
+    while vs < ve and b[vs] in (32, 9):
+        vs += 1
+    while ve > vs and b[ve - 1] in (32, 9):
+        ve -= 1
+    i = r.nhdr * 4
+    h = r.hdr
+    if i >= len(h):
+        return 431
+    h[i] = r.ns
+    h[i + 1] = r.ne
+    h[i + 2] = vs
+    h[i + 3] = ve
+    r.nhdr += 1
+    r.last_skipped = False
+    return _special(r, b, i)
+
+
+def _request_line(r, b, s, e):
     """request-line = method SP request-target SP HTTP-version
     https://www.rfc-editor.org/rfc/rfc9112#section-3 . Returns 0 or the error status."""
-    st = _fix_cr_nul(b, s, e, strict)
-    if st:
-        return st
-    if strict <= 0:
-        # TAB (levels <= 0), VT and FF (levels <= -1) accepted as delimiters
-        for i in range(s, e):
-            c = b[i]
-            if c == 9 or (strict < 0 and (c == 11 or c == 12)):
-                b[i] = 32
-    sp1 = b.find(b" ", s, e)
-    if sp1 <= s:
+    if _has_cr_nul(b, s, e) and _fix_cr_nul(b, s, e, r.strict):
         return 400
-    ts = sp1 + 1
-    if strict < 0:  # runs of whitespace count as one delimiter
-        while ts < e and b[ts] == 32:
-            ts += 1
-    vs = e
-    while vs > ts and b[vs - 1] != 32:
-        vs -= 1
-    te = vs - 1
-    if vs <= ts or te <= ts:
+    if r.strict <= 0:
+        _relax(b, s, e, r.strict)
+    return _split(r, b, s, e) or _method(r, b) or _version(r, b, e) or _target(r, b)
+
+
+def _relax(b, s, e, strict):
+    """TAB (levels <= 0), VT and FF (levels <= -1) accepted as delimiters: made spaces."""
+    while s < e:
+        c = b[s]
+        if c == 9 or (strict < 0 and (c == 11 or c == 12)):
+            b[s] = 32
+        s += 1
+
+
+def _split(r, b, s, e):
+    """Find the three parts: r.ms..r.me, r.ts..r.te, r.vs..e."""
+    r.me = b.find(b" ", s, e)
+    if r.me <= s:
         return 400
-    if strict < 0:
-        while te > ts and b[te - 1] == 32:
+    r.ms = s
+    s = r.me + 1  # the target's start
+    if r.strict < 0:  # runs of whitespace count as one delimiter
+        while s < e and b[s] == 32:
+            s += 1
+    r.vs = b.rfind(b" ", s, e) + 1
+    te = r.vs - 1
+    if r.vs <= s or te <= s:
+        return 400
+    if r.strict < 0:
+        while te > s and b[te - 1] == 32:
             te -= 1
-    elif b[ts] == 32 or b[te - 1] == 32:
+    elif b[s] == 32 or b[te - 1] == 32:
         return 400  # two spaces in a row: only levels below 0 take them as one
-    # method = token
-    for i in range(s, sp1):
-        c = b[i]
+    r.ts = s
+    r.te = te
+    return 0
+
+
+def _method(r, b):
+    """method = token; known ones as MHD_HTTP_Method, others HTTP_METHOD_OTHER."""
+    s = r.ms
+    e = r.me
+    while s < e:
+        c = b[s]
         if c > 127 or not _TOKEN[c]:
             return 400
-    r.ms = s
-    r.me = sp1
-    m = _M_OTHER
-    for k in range(len(METHODS)):
-        if b.find(METHODS[k], s, sp1) == s and sp1 - s == len(METHODS[k]):
-            m = k + 1
-            break
-    # HTTP-version = "HTTP/" DIGIT "." DIGIT   https://www.rfc-editor.org/rfc/rfc9112#section-2.3
+        s += 1
+    r.method = _method_id(b, r.ms, e)
+    return 0
+
+
+def _method_id(b, s, e):
+    n = e - s
+    k = 0
+    while k < len(METHODS):
+        m = METHODS[k]
+        k += 1
+        if len(m) == n and b.find(m, s, e) == s:
+            return k
+    return _M_OTHER
+
+
+def _version(r, b, e):
+    """HTTP-version = "HTTP/" DIGIT "." DIGIT  https://www.rfc-editor.org/rfc/rfc9112#section-2.3"""
+    vs = r.vs
     if e - vs != 8 or b.find(b"HTTP/", vs, e) != vs or b[vs + 6] != 46:
         return 400
     major = b[vs + 5] - 48
@@ -256,96 +320,149 @@ def _request_line(r, b, s, e, strict):
     if major != 1 or minor > 1:
         return 505
     r.version = minor + 1  # MHD_HTTP_VERSION_1_0 = 1, _1_1 = 2
-    r.ts = ts
-    r.te = te
-    # request-target: no CTLs; spaces depend on the strictness level
-    space = False
-    for i in range(ts, te):
-        c = b[i]
+    return 0
+
+
+def _target(r, b):
+    """request-target: origin-form, asterisk-form (OPTIONS) or absolute-form; no CTLs, and
+    spaces only as the level allows. Sets the path (r.ps..r.pe) and query (r.qs..r.te)."""
+    ts = r.ts
+    te = r.te
+    c = _target_chars(b, ts, te)
+    if c:
+        if c == 400 or r.strict > 0:
+            return 400
+        if r.strict > -2:
+            return 301
+    c = b[ts]
+    ps = ts
+    if c == 42 and te == ts + 1:  # "*"
+        if r.method != _M_OPTIONS:
+            return 400
+        r.method = _M_ASTERISK
+    elif c != 47:  # absolute-form: scheme "://" authority path
+        c = b.find(b"://", ts, te)
+        if c < 0:
+            return 400
+        ps = b.find(b"/", c + 3, te)
+        if ps < 0:
+            ps = te
+    c = b.find(b"?", ps, te)
+    r.ps = ps
+    r.pe = c if c >= 0 else te
+    r.qs = c + 1 if c >= 0 else -1
+    return 0
+
+
+def _target_chars(b, s, e):
+    """0 if b[s:e] has no control bytes or spaces, 1 if it has spaces, else 400."""
+    sp = 0
+    while s < e:
+        c = b[s]
         if c <= 32 or c == 127:
             if c != 32:
                 return 400
-            space = True
-    if space:
-        if strict > 0:
-            return 400
-        if strict > -2:
-            return 301
-    c = b[ts]
-    if c == 42 and te == ts + 1:  # "*", asterisk-form
-        if m != _M_OPTIONS:
-            return 400
-        m = _M_ASTERISK
-        ps = ts
-    elif c == 47:  # origin-form
-        ps = ts
-    else:  # absolute-form: scheme "://" authority path
-        k = b.find(b"://", ts, te)
-        if k < 0:
-            return 400
-        ps = b.find(b"/", k + 3, te)
-        if ps < 0:
-            ps = te
-    q = b.find(b"?", ps, te)
-    r.ps = ps
-    r.pe = q if q >= 0 else te
-    r.qs = q + 1 if q >= 0 else -1
-    r.method = m
-    return 0
+            sp = 1
+        s += 1
+    return sp
 
 
-def _special_field(r, b, ns, ne, vs, ve, strict):
-    """The fields the engine itself acts on. Returns 0 or the error status."""
-    n = ne - ns
+def _special(r, b, i):
+    """The fields the engine itself acts on, picked by the name's length and first letter."""
+    ns = r.hdr[i]
+    n = r.hdr[i + 1] - ns
     c = b[ns] | 0x20
-    if n == 4 and c == 104 and _ieq(b, ns, ne, b"host"):
+    if n == 4 and c == 104:
+        return _host(r, b, i)
+    if n == 14 and c == 99:
+        return _content_length(r, b, i)
+    if n == 17 and c == 116:
+        return _transfer_encoding(r, b, i)
+    if n == 10 and c == 99:
+        return _connection(r, b, i)
+    if n == 6 and c == 101:
+        return _expect(r, b, i)
+    return _NEXT
+
+
+def _host(r, b, i):
+    if _ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
         r.hosts += 1
-        if r.hosts > 1 and strict > -3:
+        if r.hosts > 1 and r.strict > -3:
             return 400
-    elif n == 14 and c == 99 and _ieq(b, ns, ne, b"content-length"):
-        # Content-Length = 1*DIGIT   https://www.rfc-editor.org/rfc/rfc9110#section-8.6
-        if ve == vs:
-            return 400
-        v = 0
-        for i in range(vs, ve):
-            d = b[i] - 48
-            if d < 0 or d > 9:
-                return 400
-            v = v * 10 + d
-        if ve - vs > _MAX_CL_DIGITS:
-            return 413
-        if r.cl >= 0:
-            if r.cl != v or strict > 0:
-                return 400
-        r.cl = v
-    elif n == 17 and c == 116 and _ieq(b, ns, ne, b"transfer-encoding"):
-        if r.flags & F_HAS_TE:
-            return 400
-        r.flags |= F_HAS_TE
-        if _ieq(b, vs, ve, b"chunked"):
-            r.flags |= F_CHUNKED
-        elif _has_token(b, vs, ve, b"chunked"):
-            return 400  # "chunked" not the only coding: framing can't be trusted
-        else:
-            return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
-    elif n == 10 and c == 99 and _ieq(b, ns, ne, b"connection"):
-        if _has_token(b, vs, ve, b"close"):
-            r.flags |= F_CLOSE
-        if _has_token(b, vs, ve, b"keep-alive"):
-            r.flags |= F_KEEP_ALIVE
-        if _has_token(b, vs, ve, b"upgrade"):
-            r.flags |= F_UPGRADE
-    elif n == 6 and c == 101 and _ieq(b, ns, ne, b"expect"):
-        if _ieq(b, vs, ve, b"100-continue"):
-            r.flags |= F_EXPECT_100
-        elif strict > 0:
-            return 417
-    return 0
+    return _NEXT
 
 
-def _head_done(r, b, strict):
+def _content_length(r, b, i):
+    """Content-Length = 1*DIGIT  https://www.rfc-editor.org/rfc/rfc9110#section-8.6"""
+    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"content-length"):
+        return _NEXT
+    v = _digits(b, r.hdr[i + 2], r.hdr[i + 3])
+    if v < 0:
+        return 400
+    if r.hdr[i + 3] - r.hdr[i + 2] > _MAX_CL_DIGITS:
+        return 413
+    if r.cl >= 0 and (r.cl != v or r.strict > 0):
+        return 400
+    r.cl = v
+    return _NEXT
+
+
+def _digits(b, s, e):
+    """The decimal number b[s:e] (no sign, no spaces), or -1."""
+    if e == s:
+        return -1
+    v = 0
+    while s < e:
+        if not 48 <= b[s] <= 57:
+            return -1
+        v = v * 10 + b[s] - 48
+        s += 1
+    return v
+
+
+def _transfer_encoding(r, b, i):
+    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"transfer-encoding"):
+        return _NEXT
+    if r.flags & F_HAS_TE:
+        return 400
+    r.flags |= F_HAS_TE
+    if _ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
+        r.flags |= F_CHUNKED
+        return _NEXT
+    if _has_token(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
+        return 400  # "chunked" not the only coding: framing can't be trusted
+    return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
+
+
+def _connection(r, b, i):
+    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"connection"):
+        return _NEXT
+    s = r.hdr[i + 2]
+    e = r.hdr[i + 3]
+    if _has_token(b, s, e, b"close"):
+        r.flags |= F_CLOSE
+    if _has_token(b, s, e, b"keep-alive"):
+        r.flags |= F_KEEP_ALIVE
+    if _has_token(b, s, e, b"upgrade"):
+        r.flags |= F_UPGRADE
+    return _NEXT
+
+
+def _expect(r, b, i):
+    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"expect"):
+        return _NEXT
+    if _ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"100-continue"):
+        r.flags |= F_EXPECT_100
+    elif r.strict > 0:
+        return 417
+    return _NEXT
+
+
+def _head_done(r, b):
     """Checks that need the whole header section; sets the body framing."""
     f = r.flags
+    strict = r.strict
     if r.version == 2 and r.hosts == 0 and strict > -3:
         return 400  # https://www.rfc-editor.org/rfc/rfc9112#section-3.2
     if r.version == 1 and not f & F_KEEP_ALIVE:
@@ -384,71 +501,85 @@ _MAX_CHUNK_HEX = const(16)
 def chunk_step(r, b, pos, end, strict):
     """Advance the chunked-body state over b[pos:end].
 
-    Returns (as r.data_s, r.data_e) the span of chunk data found, and the new position;
-    the caller consumes the data, then calls again. Returns MORE when a line is incomplete
-    (with the position unchanged), or an error status (400, 413) as a negative of itself
-    would be ambiguous, so errors are reported through r.error and a return of -2."""
+    Returns the new position, with the span of chunk data found in r.data_s..r.data_e (the
+    caller consumes it, then calls again); MORE when a line is incomplete (the position
+    unchanged); DROP on an error, whose status (400, 413) is in r.error."""
     r.data_s = r.data_e = pos
     left = r.chunk_left
     if left > 0:
-        n = end - pos
-        if n > left:
-            n = left
-        r.data_e = pos + n
-        left -= n
-        r.chunk_left = left if left else CH_DATA_CRLF
-        return pos + n
-    le = _line_end(b, pos, end, strict)
-    if le is None:
-        return MORE
-    ce, nxt = le
-    if ce < 0:
-        r.error = nxt
-        return DROP
-    if left == CH_DATA_CRLF:
-        if ce != pos:
-            r.error = 400
-            return DROP
-        r.chunk_left = CH_SIZE
-        return nxt
-    if left == CH_TRAILER:
-        if ce == pos:
-            r.chunk_left = CH_DONE
-            return nxt
-        if b.find(b":", pos, ce) <= pos or _fix_cr_nul(b, pos, ce, strict):
-            r.error = 400
-            return DROP
-        r.nfooters += 1
-        return nxt
-    # chunk-size [ chunk-ext ]
-    v = 0
-    i = pos
-    while i < ce:
-        c = b[i] | 0x20
-        if 48 <= c <= 57:
-            d = c - 48
-        elif 97 <= c <= 102:
-            d = c - 87
-        else:
-            break
-        v = (v << 4) | d
-        i += 1
-    if i == pos:
+        if end - pos > left:
+            end = pos + left
+        r.data_e = end
+        r.chunk_left = left - (end - pos) or CH_DATA_CRLF
+        return end
+    r.end = end
+    r.strict = strict
+    left = _eol(r, b, pos)  # now the line's end
+    if left < 0:
+        if left == MORE:
+            return MORE
         r.error = 400
         return DROP
-    if i - pos > _MAX_CHUNK_HEX:
-        r.error = 413
+    r.error = _chunk_line(r, b, pos, left)
+    if r.error:
         return DROP
-    if i < ce:
-        k = i
-        while k < ce and b[k] in (32, 9):  # BWS before chunk-ext; level 2 and up refuse it
-            k += 1
-        ch = b[k] if k < ce else 0
-        if ch != 59 or (k > i and strict > 1):
-            r.error = 400
-            return DROP
-        if b.find(b"\r", k, ce) >= 0 or b.find(b"\0", k, ce) >= 0:
-            r.error = 400
-            return DROP
-    r.chunk_left = v if v else CH_TRAILER
-    return nxt
+    return left + 2 if b[left] == 13 else left + 1
+
+
+def _chunk_line(r, b, s, e):
+    """The CRLF after chunk data, a trailer field line, or chunk-size [ chunk-ext ].
+    Returns 0 or the error status."""
+    left = r.chunk_left
+    if left == CH_DATA_CRLF:
+        if e != s:
+            return 400
+        r.chunk_left = CH_SIZE
+        return 0
+    if left == CH_TRAILER:
+        if e == s:
+            r.chunk_left = CH_DONE
+            return 0
+        if b.find(b":", s, e) <= s or (_has_cr_nul(b, s, e) and _fix_cr_nul(b, s, e, r.strict)):
+            return 400
+        r.nfooters += 1
+        return 0
+    i = _hex_end(b, s, e)
+    if i == s:
+        return 400
+    if i - s > _MAX_CHUNK_HEX:
+        return 413
+    if i < e and _chunk_ext(r, b, i, e):
+        return 400
+    i = _hex_value(b, s, i)
+    r.chunk_left = i if i else CH_TRAILER
+    return 0
+
+
+def _hex_value(b, s, e):
+    v = 0
+    while s < e:
+        c = b[s] | 0x20
+        v = (v << 4) | (c - 48 if c <= 57 else c - 87)
+        s += 1
+    return v
+
+
+def _hex_end(b, s, e):
+    """The end of the hex digits starting at s."""
+    while s < e:
+        c = b[s] | 0x20
+        if not (48 <= c <= 57 or 97 <= c <= 102):
+            break
+        s += 1
+    return s
+
+
+def _chunk_ext(r, b, i, e):
+    """chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): true if bad.
+    BWS before ';' is refused at levels 2 and 3."""
+    k = i
+    while k < e and b[k] in (32, 9):
+        k += 1
+    if k == e or b[k] != 59 or (k > i and r.strict > 1):
+        return True
+    return _has_cr_nul(b, k, e)

@@ -23,6 +23,8 @@ class Request:
         # (name start, name end, value start, value end) for each header field
         self.hdr = array("H" if len(conn.buf) < 65536 else "I", bytearray((2 if len(conn.buf) < 65536 else 4) * 4 * nfields))
         self.app_context = None
+        self.path_key = None  # the last path's bytes and string (request_path)
+        self.path = None
         self.reset()
 
     def reset(self):
@@ -87,4 +89,18 @@ def _unquote(b, s, e, plus):
 
 
 def request_path(r):
-    return _unquote(r.conn.buf, r.ps, r.pe, False)
+    """The path for the request callback. The last one is kept with its bytes, so a client
+    asking for the same path again costs no new string."""
+    b = r.conn.buf
+    key = r.path_key
+    if key is not None and r.pe - r.ps == len(key) and b.find(key, r.ps, r.pe) == r.ps:
+        return r.path
+    return _new_path(r, b)
+
+
+def _new_path(r, b):
+    path = _unquote(b, r.ps, r.pe, False)
+    if path is not None:
+        r.path_key = bytes(memoryview(b)[r.ps:r.pe])
+        r.path = path
+    return path

@@ -36,13 +36,11 @@ class Response:
     # Few attributes on purpose: on MicroPython each one costs every pooled response a slot
     # in its instance dict. Rare things go in pairs: free = (cb, cls), ended = (cb, cls).
     def __init__(self):
-        self.hdrs = []
         self.clear()
 
     def clear(self):
         self.sc = 0
-        self.hdrs.clear()
-        self.hdr_len = 0  # bytes of all lines in hdrs
+        self.hdrs = b""  # the application's header lines, ready for the wire
         self.flags = 0
         self.refs = 0
         self.kind = 0
@@ -53,30 +51,39 @@ class Response:
         self.ended = None  # (ended_cb, ended_cb_cls): R_O_TERMINATION_CALLBACK
 
 
-# The pool: responses are made once (pool_reserve at daemon start) and recycled.
-_free = []
-_pool = [0, 16]  # [responses made, most that may exist]
+# The pool: responses are made once (pool_reserve at daemon start) and recycled. _stack has
+# one entry per response made; _stack[:free] are the free ones. Indexing, not pop/append,
+# so the list never shrinks and grows back (a reallocation each time) under load.
+_stack = []
+_pool = [0, 16, 0]  # [responses made, most that may exist, free]
 
 
 def pool_reserve(limit):
     """Set the pool size and make every response now, so serving allocates none."""
     _pool[1] = limit
     while _pool[0] < limit:
-        _free.append(Response())
+        _stack.append(None)
+        _stack[_pool[2]] = Response()
         _pool[0] += 1
+        _pool[2] += 1
 
 
 def pool_available():
-    return len(_free) + _pool[1] - _pool[0]
+    return _pool[2] + _pool[1] - _pool[0]
 
 
 def _new(sc, kind, data, size):
     if not 100 <= sc <= 999:
         return None
-    if _free:
-        r = _free.pop()
+    n = _pool[2]
+    if n:
+        n -= 1
+        r = _stack[n]
+        _stack[n] = None
+        _pool[2] = n
     elif _pool[0] < _pool[1]:
         r = Response()
+        _stack.append(None)
         _pool[0] += 1
     else:
         return None  # pool exhausted: the application's None closes the connection, as in MHD
@@ -97,7 +104,8 @@ def release(r):
     if r.kind == K_READER:
         r.data.close()
     r.clear()
-    _free.append(r)
+    _stack[_pool[2]] = r
+    _pool[2] += 1
     if free is not None and free[0] is not None:
         free[0](free[1])
 

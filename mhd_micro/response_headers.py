@@ -52,8 +52,7 @@ def response_add_header(response, name, value):
     elif lname == "date":
         response.flags = f | RF_HAS_DATE
     line = b"%s: %s\r\n" % (name.encode(), value.encode())
-    response.hdrs.append(line)
-    response.hdr_len += len(line)
+    response.hdrs += line
     return _SC_OK
 
 

@@ -90,7 +90,7 @@ class TestHeaders(unittest.TestCase):
 
     def test_valid(self):
         self.assertEqual(mhd.response_add_header(self.r, "X-A", "1 2"), SC_OK)
-        self.assertEqual(self.r.hdrs[-1], b"X-A: 1 2\r\n")
+        self.assertTrue(self.r.hdrs.endswith(b"X-A: 1 2\r\n"))
 
     def test_forbidden_characters(self):
         for name in ("", "A B", "A:B", "A\tB", "A\r", "A\n"):
@@ -107,7 +107,7 @@ class TestHeaders(unittest.TestCase):
         self.assertEqual(mhd.response_add_header(self.r, "Connection", "upgrade"), SC_RESP_HEADER_VALUE_INVALID)
         self.assertEqual(mhd.response_add_header(self.r, "Connection", "close"), SC_OK)
         self.assertTrue(self.r.flags & R.RF_CONN_CLOSE)
-        self.assertEqual(self.r.hdrs, [])  # the engine writes these itself
+        self.assertEqual(self.r.hdrs, b"")  # the engine writes these itself
 
     def test_content_length_needs_insanity(self):
         self.assertEqual(mhd.response_add_header(self.r, "Content-Length", "5"), SC_RESP_HEADERS_CONFLICT)
@@ -125,7 +125,7 @@ class TestHeaders(unittest.TestCase):
         self.assertEqual(mhd.PREDEF_ACCEPT_CHARSET, 15)
         self.assertEqual(mhd.PREDEF_ACCEPT_LANGUAGE, 17)
         self.assertEqual(mhd.response_add_predef_header(self.r, 17, "en"), SC_OK)
-        self.assertEqual(self.r.hdrs[-1], b"Accept-Language: en\r\n")
+        self.assertTrue(self.r.hdrs.endswith(b"Accept-Language: en\r\n"))
         self.assertEqual(mhd.response_add_predef_header(self.r, 2, "x"), SC_RESP_HEADER_NAME_INVALID)
         self.assertEqual(mhd.predef_header_to_string(mhd.PREDEF_ACCEPT_LANGUAGE), mhd.HTTP_HEADER_ACCEPT_LANGUAGE)
 
