@@ -6,6 +6,7 @@
 from .platform import const
 from .parser import SIZE_UNKNOWN, F_CHUNKED
 from .request import _unquote
+from .parser import _ieq
 
 VK_HEADER = const(1)
 VK_COOKIE = const(2)
@@ -19,7 +20,6 @@ _SC_OK = const(0)
 _SC_INFO_GET_TYPE_UNKNOWN = const(60200)
 _SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
 _SC_FEATURE_DISABLED = const(50300)
-
 
 
 def _each_query(r, fn, cls):
@@ -75,15 +75,8 @@ def _each_cookie(r, fn, cls):
 def _each_header(r, fn, cls):
     b = r.conn.buf
     hdr = r.hdr
-    mv = memoryview(b)
     for k in range(0, r.nhdr * 4, 4):
-        try:
-            name = str(mv[hdr[k]:hdr[k + 1]], "utf-8")
-            value = str(mv[hdr[k + 2]:hdr[k + 3]], "utf-8")
-        except (ValueError, UnicodeError):  # not UTF-8: give the bytes as latin-1 would
-            name = "".join(chr(c) for c in mv[hdr[k]:hdr[k + 1]])
-            value = "".join(chr(c) for c in mv[hdr[k + 2]:hdr[k + 3]])
-        if fn is not None and fn(cls, name, value):
+        if fn is not None and fn(cls, _text(b, hdr[k], hdr[k + 1]), _text(b, hdr[k + 2], hdr[k + 3])):
             return k // 4 + 1
     return r.nhdr
 
@@ -118,23 +111,74 @@ def request_get_values_cb(request, kind, iterator=None, cls=None):
 
 
 def request_get_value(request, kind, key):
-    """The first value named `key` (case-insensitive for headers) among the kinds in `kind`,
-    as str; None if absent or, for `?c`, when the argument has no value."""
-    found = [None]
-    lkey = key.lower()
+    """The first value named `key` among the kinds in `kind` (header names ignore case), as
+    str; None if absent or, for `?c`, when the argument has no value. Names are compared in
+    the buffer: only the value found becomes a string."""
+    if kind & VK_HEADER:
+        i = _find_header(request, key.lower().encode())
+        if i >= 0:
+            return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
+    if kind & VK_GET_ARGUMENT and request.qs >= 0:
+        v = _find_arg(request, key)
+        if v is not _ABSENT:
+            return v
+    if kind & VK_COOKIE:
+        found = [None]
 
-    def match(_, name, value):
-        if name == key or name.lower() == lkey:
-            found[0] = value
-            return True
-        return False
+        def match(_, name, value):
+            if name == key:
+                found[0] = value
+                return True
+            return False
 
-    for k, each in _KINDS:
-        if kind & k:
-            each(request, match, None)
-            if found[0] is not None:
-                break
-    return found[0]
+        _each_cookie(request, match, None)
+        return found[0]
+    return None
+
+
+_ABSENT = object()
+
+
+def _find_header(r, lkey):
+    """Where in r.hdr the first field named lkey (lower-case bytes) is, or -1."""
+    b = r.conn.buf
+    h = r.hdr
+    i = 0
+    while i < r.nhdr * 4:
+        if _ieq(b, h[i], h[i + 1], lkey):
+            return i
+        i += 4
+    return -1
+
+
+def _text(b, s, e):
+    try:
+        return str(memoryview(b)[s:e], "utf-8")
+    except (ValueError, UnicodeError):  # not UTF-8: give the bytes as latin-1 would
+        return "".join(chr(c) for c in memoryview(b)[s:e])
+
+
+def _find_arg(r, key):
+    """The value of the first query argument named `key` (None for `?key`), or _ABSENT."""
+    b = r.conn.buf
+    plus = not r.conn.daemon.no_plus
+    kb = key.encode()
+    s = r.qs
+    while s <= r.te:
+        a = b.find(b"&", s, r.te)
+        if a < 0:
+            a = r.te
+        eq = b.find(b"=", s, a)
+        if a > s and _arg_is(b, s, a if eq < 0 else eq, kb, key, plus):
+            return None if eq < 0 else _unquote(b, eq + 1, a, plus)
+        s = a + 1
+    return _ABSENT
+
+
+def _arg_is(b, s, e, kb, key, plus):
+    if b.find(b"%", s, e) < 0 and not (plus and b.find(b"+", s, e) >= 0):
+        return e - s == len(kb) and b.find(kb, s, e) == s  # no escapes: compare the bytes
+    return _unquote(b, s, e, plus) == key
 
 
 # request_get_info_fixed / request_get_info_dynamic
