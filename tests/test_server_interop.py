@@ -63,11 +63,14 @@ def thread_load(port, clients=8, requests=200):
     return done[0], errors
 
 
-# 48K is the board-sized target. On the 64-bit unix port the core as .mpy takes about 48.6 KiB
-# just to import and hello.py needs about 120K to start with its default 8 connections of
-# 2 KiB, so the 48K case fails until the footprint shrinks; the 128K case runs the same load
-# on today's core.
-@pytest.mark.parametrize("heap", ["48K", "128K"])
+# 48K is the board-sized target. On the 64-bit unix port the core as .mpy takes
+# about 50 KiB just to import (docs/benchmarks.md says where it goes), so hello.py with its
+# default 8 connections of 1 KiB starts from about 104K: the 48K case is an expected failure
+# (strict: it turns red the day the footprint fits, so the docs get updated) and the 128K
+# case runs the same load on today's core.
+@pytest.mark.parametrize("heap", [
+    pytest.param("48K", marks=pytest.mark.xfail(strict=True, reason="core footprint on the 64-bit unix port: docs/benchmarks.md")),
+    "128K"])
 def test_mpy_core_small_heap_under_load(serve, runtime, mpy_tree, heap):
     if runtime != "micropython":
         pytest.skip("the .mpy tree runs on MicroPython only")
