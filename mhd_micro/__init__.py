@@ -74,7 +74,7 @@ def _drop(name):
 # setup code): their values are looked up again on each use from this module.
 _ROUTES = (
     b"D_OPTION_=*options\nD_O_=*options\nAF_=*options\nWM_=*options\nSPS_=*options\nPSL_=*options\n"
-    b"USL_=*options\ndaemon_set_option=*options\nDAEMON_SET_OPTIONS=*options\n"
+    b"USL_=*options\ndaemon_set_option=*options\nDAEMON_SET_OPTIONS=*options\nOPTIONS_ARRAY_MAX_SIZE=*options\n"
     b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\n"
     b"request_get_=values\nVK_=values\nREQUEST_INFO_=values\nHTTP_METHOD_STR_=*names\n"
     b"HTTP_METHOD_=values\nHTTP_VERSION_=values\nhttp_method_to_string=values\n"
@@ -84,7 +84,7 @@ _ROUTES = (
     b"R_OPTION_=response_options\nR_O_=response_options\n"
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
-    b"HTTP_STATUS_=status\nHTTP_status_code_to_string=status\n"
+    b"HTTP_STATUS_=status\nHTTP_status_code_to_string=status\nhttp_status_code_to_string=status\n"
     b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*names\n"
     b"CONNECTION_NOTIFY_=*names\n"
 )

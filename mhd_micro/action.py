@@ -45,7 +45,10 @@ action_abort_connection = action_abort_request  # the manual's name
 
 def action_suspend(request):
     """Stop processing the request until request_resume(request); the request callback is
-    then called again. A suspended request does not time out."""
+    then called again. A suspended request does not time out. None where the daemon was
+    told D_OPTION_DISALLOW_SUSPEND_RESUME(True)."""
+    if request.conn.daemon.no_suspend:
+        return None
     return _claim(request, ACT_SUSPEND)
 
 

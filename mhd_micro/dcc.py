@@ -99,7 +99,10 @@ def dcc_action_finish_with_footer(ctx, footers):
 
 
 def dcc_action_suspend(ctx):
-    """No data yet: stop calling dyn_cont until request_resume(ctx.request) (long polling)."""
+    """No data yet: stop calling dyn_cont until request_resume(ctx.request) (long polling).
+    None (an abort) where the daemon was told D_OPTION_DISALLOW_SUSPEND_RESUME(True)."""
+    if ctx is None or ctx.request.conn.daemon.no_suspend:
+        return None
     return _claim(ctx, DCC_SUSPEND)
 
 

@@ -15,9 +15,9 @@ _TWO_GIB = 0x7FFFFFFF
 
 
 def large_file_supported():
-    """Offsets and sizes past 2 GiB: CPython's ints and os functions take them; MicroPython
-    boards have 32-bit file offsets, so it is not claimed there."""
-    return _pf.HAS_SENDFILE or _pf.mem_free() == 0
+    """Offsets and sizes past 2 GiB: where the platform has them and the build keeps them."""
+    from .features import LARGE_FILE
+    return LARGE_FILE and _pf.HAS_LARGE_FILE
 
 
 def _close(fd):

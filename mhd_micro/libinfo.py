@@ -152,9 +152,8 @@ def platform_large_file():
     64-bit off_t). MicroPython: its file offsets are machine words (mp_off_t), so only a 64-bit
     build can (the unix port on a 64-bit host); ESP32 and RP2040 are 32-bit, and littlefs caps
     a file at 2 GiB anyway."""
-    if not _MICROPYTHON:
-        return True
-    return sys.maxsize > 0x7FFFFFFF
+    from .platform import HAS_LARGE_FILE
+    return HAS_LARGE_FILE
 
 
 def _large_file():

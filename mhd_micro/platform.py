@@ -17,7 +17,7 @@
 #   mem_free() mem_alloc() collect()
 #   print_exception(e)
 #   sendfile(sock, fd, off, n)    zero-copy file send (CPython only; None elsewhere)
-#   HAS_IPV6 HAS_SENDFILE HAS_PIPE  what this runtime can do
+#   HAS_IPV6 HAS_SENDFILE HAS_PIPE HAS_LARGE_FILE  what this runtime can do
 try:
     import micropython
 except ImportError:  # CPython has no micropython module: use the CPython port
@@ -49,6 +49,9 @@ else:
     HAS_IPV6 = hasattr(socket, "AF_INET6")
     HAS_SENDFILE = False
     HAS_PIPE = False
+    # file offsets are machine words (mp_off_t): past 2 GiB only on a 64-bit build (the unix
+    # port on a 64-bit host); ESP32 and RP2040 are 32-bit, and littlefs caps files at 2 GiB
+    HAS_LARGE_FILE = sys.maxsize > 0x7FFFFFFF
     sendfile = None
     _EADDRINUSE = const(98)
 

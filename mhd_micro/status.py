@@ -33,6 +33,9 @@ def HTTP_status_code_to_string(code):
     return _PHRASES[i + 5:_PHRASES.find(b"\n", i + 5)].decode()
 
 
+http_status_code_to_string = HTTP_status_code_to_string  # the naming rule's spelling
+
+
 def status_line(code, http10=False):
     """b"HTTP/1.1 <code> <phrase>\r\n", made once per code and version."""
     key = -code if http10 else code

@@ -15,6 +15,7 @@ POLLHUP = select.POLLHUP
 HAS_IPV6 = socket.has_ipv6
 HAS_SENDFILE = hasattr(os, "sendfile")
 HAS_PIPE = hasattr(os, "pipe")
+HAS_LARGE_FILE = True  # Python ints, 64-bit off_t
 
 _TICKS_PERIOD = 1 << 30
 _TICKS_HALF = _TICKS_PERIOD >> 1

@@ -212,6 +212,11 @@ def test_termination_callback_codes(srv):
     assert stats(srv)["ended"] == "0,40"  # COMPLETED_OK, BY_APP_ABORT
 
 
+def test_own_date_replaces_the_automatic_one(srv):
+    data, _ = exchange(srv.port, b"GET /own-date HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert data.count(b"Date: ") == 1 and b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n" in data
+
+
 def test_predefined_header(srv):
     assert get(srv, "/predef").header("accept-language") == "en"
 

@@ -141,6 +141,10 @@ def on_request(reusable, request, path, method, upload_size):
     if path == "/term-abort":
         r = mhd.response_from_callback(200, mhd.SIZE_UNKNOWN, produce, ["abort", 10000, 0], None)
         return act(request, r, mhd.R_OPTION_TERMINATION_CALLBACK(on_ended, None))
+    if path == "/own-date":
+        r = mhd.response_from_empty(200)
+        mhd.response_add_header(r, "Date", "Thu, 01 Jan 1970 00:00:00 GMT")
+        return mhd.action_from_response(request, r)
     if path == "/predef":
         r = mhd.response_from_empty(200)
         mhd.response_add_predef_header(r, mhd.PREDEF_ACCEPT_LANGUAGE, "en")

@@ -1,0 +1,97 @@
+"""Daemon options without a network: what daemon_set_option(s) and daemon_start answer
+(runs on MicroPython too)."""
+from testing import unittest
+import mhd_micro as mhd
+
+SC_OK = 0
+SC_TOO_EARLY = 60000
+SC_TOO_LATE = 60001
+SC_OPTIONS_CONFLICT = 60020
+SC_OPTION_UNKNOWN = 60021
+SC_CONFIGURATION_UNEXPECTED_WM = 60022
+SC_CONFIGURATION_UNEXPECTED_SPS = 60023
+SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = 60026
+SC_TLS_BACKEND_UNSUPPORTED = 60030
+
+
+def daemon(*options):
+    d = mhd.daemon_create(lambda *a: None)
+    return d, mhd.daemon_set_options(d, list(options))
+
+
+class TestOptions(unittest.TestCase):
+    def test_unknown_option(self):
+        d, rc = daemon((9999, 1))
+        self.assertEqual(rc, SC_OPTION_UNKNOWN)
+        self.assertEqual(mhd.SC_OPTION_UNKNOWN, SC_OPTION_UNKNOWN)
+
+    def test_first_failing_code_and_terminator(self):
+        d, rc = daemon(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(2), (9999,), mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(3))
+        self.assertEqual(rc, SC_OPTION_UNKNOWN)
+        self.assertEqual(d.strict, 2)  # applied in order, stopped at the failure
+        d, rc = daemon(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(1), mhd.D_OPTION_TERMINATE(), (9999,))
+        self.assertEqual((rc, d.strict), (SC_OK, 1))
+        d = mhd.daemon_create(None)
+        opts = [mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(1), (9999,)]
+        self.assertEqual(mhd.daemon_set_options(d, opts, 1), SC_OK)
+        self.assertEqual(mhd.daemon_set_options(d, opts, mhd.OPTIONS_ARRAY_MAX_SIZE), SC_OPTION_UNKNOWN)
+
+    def test_strict_level_clamped_to_nearest(self):
+        self.assertEqual(daemon(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(9))[0].strict, 3)
+        self.assertEqual(daemon(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(-9, mhd.USL_NEAREST))[0].strict, -3)
+
+    def test_work_modes_without_threads(self):
+        self.assertEqual(daemon(mhd.D_OPTION_WM_EXTERNAL_PERIODIC())[1], SC_OK)
+        for opt in (mhd.D_OPTION_WM_WORKER_THREADS(2), mhd.D_OPTION_WM_THREAD_PER_CONNECTION()):
+            self.assertEqual(daemon(opt)[1], SC_CONFIGURATION_UNEXPECTED_WM)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_EPOLL))[1], SC_CONFIGURATION_UNEXPECTED_SPS)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_POLL))[1], SC_OK)
+
+    def test_refusals(self):
+        self.assertEqual(daemon(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(-1))[1], SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL)
+        self.assertEqual(daemon(mhd.D_OPTION_TLS(1))[1], SC_TLS_BACKEND_UNSUPPORTED)
+
+    def test_options_mhd2_ignores_are_accepted(self):
+        for opt in (mhd.D_OPTION_SIGPIPE_SUPPRESSED(True), mhd.D_OPTION_TURBO(True), mhd.D_OPTION_STACK_SIZE(0)):
+            self.assertEqual(daemon(opt)[1], SC_OK)
+
+    def test_callbacks_are_pairs(self):
+        f = lambda *a: None
+        d, rc = daemon(mhd.D_OPTION_LOG_CALLBACK(f, 7), mhd.D_OPTION_NOTIFY_CONNECTION(f), mhd.D_OPTION_ACCEPT_POLICY(f, 1))
+        self.assertEqual(rc, SC_OK)
+        self.assertEqual(d.log_to, (f, 7))
+        self.assertEqual(d.notify, (f, None))
+        self.assertEqual(d.accept_policy, (f, 1))
+        d, rc = daemon(mhd.D_OPTION_LOG_CALLBACK(None))
+        self.assertIsNone(d.log_to)
+
+    def test_conflicting_listen_options(self):
+        d, rc = daemon(mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_BIND_SA(("127.0.0.1", 0)))
+        self.assertEqual(rc, SC_OK)
+        self.assertEqual(mhd.daemon_start(d), SC_OPTIONS_CONFLICT)
+
+    def test_start_without_listening_then_too_late(self):
+        d, rc = daemon(mhd.D_OPTION_BIND_PORT(mhd.AF_NONE, 0), mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(2),
+                       mhd.D_OPTION_CONN_MEMORY_LIMIT(100))
+        self.assertEqual(mhd.daemon_get_info_fixed(d, mhd.DAEMON_INFO_FIXED_BIND_PORT), (SC_TOO_EARLY, None))
+        self.assertEqual(mhd.daemon_process_blocking(d, 0), SC_TOO_EARLY)
+        self.assertEqual(mhd.daemon_start(d), SC_OK)
+        self.assertEqual(len(d.slots), 2)
+        self.assertEqual(len(d.slots[0].buf), 256)  # MHD's minimum pool
+        self.assertEqual(mhd.daemon_set_option(d, mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(1)), SC_TOO_LATE)
+        self.assertEqual(mhd.daemon_start(d), SC_TOO_LATE)
+        self.assertEqual(mhd.daemon_get_info_dynamic(d, mhd.DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS), (SC_OK, False))
+        self.assertEqual(mhd.daemon_get_info_dynamic(d, mhd.DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT), (SC_OK, mhd.WAIT_INDEFINITELY))
+        self.assertEqual(mhd.daemon_process_blocking(d, 0), SC_OK)
+        self.assertIsNone(mhd.daemon_quiesce(d))  # nothing to stop listening on
+        mhd.daemon_destroy(d)
+
+    def test_disallow_suspend(self):
+        d, rc = daemon(mhd.D_OPTION_DISALLOW_SUSPEND_RESUME(True), mhd.D_OPTION_BIND_PORT(mhd.AF_NONE, 0),
+                       mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(1), mhd.D_OPTION_CONN_MEMORY_LIMIT(256))
+        self.assertEqual(mhd.daemon_start(d), SC_OK)
+        r = d.slots[0].req
+        self.assertIsNone(mhd.action_suspend(r))
+        d.no_suspend = False
+        self.assertIs(mhd.action_suspend(r), r.action)
+        mhd.daemon_destroy(d)
