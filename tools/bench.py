@@ -404,13 +404,16 @@ class Bench:
             sys.path.remove(HERE)
         rows = []
         pkg = os.path.join(self.tree, "mhd_micro")
-        for name in sorted(os.listdir(pkg)):
-            names = mpy_frames.source_names(os.path.join(self.src, "mhd_micro", name[:-4] + ".py"))
-            for depth, fname, n_state, n_exc, line in mpy_frames.read_mpy(os.path.join(pkg, name)):
+        files = [(name[:-4], os.path.join(pkg, name), os.path.join(self.src, "mhd_micro", name[:-4] + ".py"))
+                 for name in sorted(os.listdir(pkg))]
+        files.append(("examples/hello", os.path.join(self.tree, "hello.mpy"), os.path.join(self.src, "examples", "hello.py")))
+        for mod, mpy, src in files:
+            names = mpy_frames.source_names(src)
+            for depth, fname, n_state, n_exc, line in mpy_frames.read_mpy(mpy):
                 f64 = mpy_frames.frame(n_state, n_exc, 8)
                 if depth and f64:
                     qual = names.get(line) or names.get(line - 1) or fname or "?"
-                    rows.append((name[:-4], qual, line, n_state, n_exc, f64, mpy_frames.frame(n_state, n_exc, 4)))
+                    rows.append((mod, qual, line, n_state, n_exc, f64, mpy_frames.frame(n_state, n_exc, 4)))
         return rows
 
     # -- facts --------------------------------------------------------------------------------
@@ -677,9 +680,10 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
              met(h["kib"] is not None and h["kib"] <= TARGET_HEAP_KIB)))
     plain = next((x for x in alloc if x["case"] == "plain"), None)
     if plain:
-        w("| ≤ %d bytes allocated per plain keep-alive GET (`mem_total()`) | %.0f bytes (%.0f of them left for the GC; the rest heap call frames) | %s |" % (
+        w("| ≤ %d bytes allocated per plain keep-alive GET (`mem_total()`) | %.0f bytes (%.0f of them left for the GC, the rest freed at once: call frames) | %s |" % (
             TARGET_ALLOC, plain["bytes_per_request"], plain["garbage_per_request"],
             met(plain["bytes_per_request"] <= TARGET_ALLOC)))
+        # (an application callback whose own frame is on the heap adds its size: see the frames section)
     if alloc:
         grow = max(x["heap_growth"] for x in alloc)
         w("| no heap growth after warm-up | %s | %s |" % (
@@ -729,7 +733,8 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
         w("`tools/bench_alloc.py`: the daemon in-process (core as .mpy), driven over one keep-alive connection by")
         w("another process. *allocated* = `micropython.mem_total()` at the callback of request `warmup + n` minus at")
         w("request `warmup`, / n; *callback* is what the request callback itself allocated (its API calls), *engine*")
-        w("the rest. mem_total() also counts the call frames MicroPython takes from the heap for every call of a")
+        w("the rest (the bench's callbacks themselves stay within the 11-word frame, see below, so they add nothing).")
+        w("mem_total() also counts the call frames MicroPython takes from the heap for every call of a")
         w("function with more than 11 words of state and frees at its return (see below), so *left for the GC* is")
         w("also measured: automatic GC off, `gc.mem_alloc()` growth summed over every %d requests, then `gc.collect()`."
           % alloc[0]["every"])
@@ -776,7 +781,10 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
         w("+3 words per enclosing try/with) fits in 11 words; otherwise every call takes the frame from the GC heap")
         w("and frees it at return (py/objfun.c, `VM_MAX_STATE_ON_STACK`; ports without `MICROPY_ENABLE_PYSTACK`:")
         w("unix, ESP32, RP2040). Each such call is a first-fit search of the heap (`gc_alloc`) plus a `gc_free`, and")
-        w("is most of *allocated / request* above. %d core functions do this (`python3 tools/mpy_frames.py`):" % len(fr))
+        w("is most of *allocated / request* above when it happens on the request path. %d functions of the core and"
+          % sum(1 for x in fr if not x[0].startswith("examples/")))
+        w("of hello.py do this (`python3 tools/mpy_frames.py FILE.py`). A request callback has 5 parameters, so an")
+        w("application's callback reaches the limit quickly: hello.py's own `on_request` is listed if it does.")
         w("")
         w("<details><summary>the list</summary>")
         w("")
