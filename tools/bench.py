@@ -52,6 +52,7 @@ LOADS = [("keep-alive c1", 1, True), ("keep-alive c8", 8, True), ("keep-alive c6
 TARGET_RATIO = 0.40
 TARGET_HEAP_KIB = 40
 TARGET_ALLOC = 192
+NOTES_MARK = "<!-- hand-written notes: tools/bench.py keeps what follows this line -->"
 HEAP_CONN_MEMORY = (2048, 1024)  # the engine's small-board default first: that one is judged
 
 
@@ -284,6 +285,17 @@ class Bench:
             ok = alive and r["requests"] > 0 and not r["errors"] and not r["non2xx"]
             why = "%d req, %d errors, %d non-2xx%s" % (r["requests"], r["errors"], r["non2xx"],
                                                      "" if alive else ", died: " + srv.tail(2)[:80])
+            if not ok:
+                # what the server said: its first error line and where it was raised
+                lines = srv.lines
+                exc = [i for i, x in enumerate(lines) if re.match(r"\w*(Error|Exception)\b", x)]
+                if exc:
+                    where = [x.strip() for x in lines[max(0, exc[0] - 3):exc[0]] if x.strip().startswith("File")]
+                    why += "; the server: %s%s" % (lines[exc[0]].strip()[:120], " at " + where[-1] if where else "")
+                else:
+                    err = [x for x in lines if "Error" in x]
+                    if err:
+                        why += "; the server: " + err[0].strip()[:160]
             return ok, why
         finally:
             srv.stop()
@@ -436,7 +448,9 @@ class Bench:
             f["micropython"] = run_text([self.micropython, "-c", "import sys; print(sys.version)"])
         f["mpy_cross"] = run_text([self.mpy_cross, "--version"]) if self.mpy_cross else "missing"
         head = run_text(["git", "-C", ROOT, "log", "-1", "--format=%h %s"])
-        if self.args.rev:
+        if self.args.src:
+            f["source"] = "directory %s" % os.path.abspath(self.args.src)
+        elif self.args.rev:
             f["source"] = "`git archive %s` (%s)" % (self.args.rev, run_text(
                 ["git", "-C", ROOT, "log", "-1", "--format=%h %s", self.args.rev]))
         else:
@@ -680,9 +694,11 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
              met(h["kib"] is not None and h["kib"] <= TARGET_HEAP_KIB)))
     plain = next((x for x in alloc if x["case"] == "plain"), None)
     if plain:
-        w("| ≤ %d bytes allocated per plain keep-alive GET (`mem_total()`) | %.0f bytes (%.0f of them left for the GC, the rest freed at once: call frames) | %s |" % (
-            TARGET_ALLOC, plain["bytes_per_request"], plain["garbage_per_request"],
-            met(plain["bytes_per_request"] <= TARGET_ALLOC)))
+        extra = ""
+        if plain["bytes_per_request"] >= 1:
+            extra = " (%.0f of them left for the GC, the rest freed at once: call frames)" % plain["garbage_per_request"]
+        w("| ≤ %d bytes allocated per plain keep-alive GET (`mem_total()`) | %.0f bytes%s | %s |" % (
+            TARGET_ALLOC, plain["bytes_per_request"], extra, met(plain["bytes_per_request"] <= TARGET_ALLOC)))
         # (an application callback whose own frame is on the heap adds its size: see the frames section)
     if alloc:
         grow = max(x["heap_growth"] for x in alloc)
@@ -835,6 +851,7 @@ def main(argv=None):
                    help="run only these parts (repeatable)")
     p.add_argument("--repeat", type=int, default=2, help="runs per server and load, best counts (default 2)")
     p.add_argument("--rev", help="bench this git revision (git archive) instead of the working tree")
+    p.add_argument("--src", help="bench the mhd_micro/, port_cpython/ and examples/ of this directory (an experiment)")
     p.add_argument("--python-client", action="store_true", help="use the bundled Python client even if wrk is there")
     p.add_argument("--no-pin", action="store_true", help="do not pin server and client to cores")
     p.add_argument("--heap-range", type=int, nargs=2, default=[16, 256], metavar=("LO", "HI"),
@@ -870,6 +887,8 @@ def main(argv=None):
     try:
         if a.rev:
             b.export(tmp, a.rev)
+        elif a.src:
+            b.src = os.path.abspath(a.src)
         if b.micropython:
             b.log("building the .mpy tree in %s" % tmp)
             b.build_tree(tmp)
@@ -898,8 +917,16 @@ def main(argv=None):
     print(text)
     if not a.no_write:
         os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
+        notes = ""
+        try:
+            with open(a.output) as f:
+                old = f.read()
+            if NOTES_MARK in old:  # hand-written notes below the mark survive a new run
+                notes = "\n" + old[old.index(NOTES_MARK):]
+        except OSError:
+            pass
         with open(a.output, "w") as f:
-            f.write(text + "\n")
+            f.write(text + "\n" + notes)
         b.log("wrote %s" % a.output)
     return 1 if b.errors else 0
 
