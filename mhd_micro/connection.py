@@ -136,6 +136,8 @@ class Connection:
         self.out_end = 0
         self.part = _P_END
         self.chunked = False
+        self.no_body = False
+        self.head = False
         self.ws = 0
         self.body_pos = 0
         self.body_left = 0

@@ -25,6 +25,9 @@ class Request:
         self.app_context = None
         self.path_key = None  # the last path's bytes and string (request_path)
         self.path = None
+        # the parser's scratch for the current parse (parser.py): every attribute exists
+        # from the start, so a first request does not grow the instance's dict
+        self.end = self.strict = self.ns = self.ne = self.vs = 0
         self.reset()
 
     def reset(self):

@@ -1,0 +1,41 @@
+"""Every attribute the engine sets on its per-slot objects must exist from __init__: on
+MicroPython a new attribute grows the instance's dict, which would take heap at the first
+request after start (the pools are meant to be all the memory serving takes)."""
+import os
+import re
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def read(name):
+    with open(os.path.join(ROOT, "mhd_micro", name)) as f:
+        return f.read()
+
+
+def assigned(src, obj):
+    return set(re.findall(r"\b%s\.(\w+)\s*(?:[+\-|&]?=)(?!=)" % obj, src))
+
+
+def between(src, start, end):
+    return src[src.index(start):src.index(end)]
+
+
+def test_connection_attributes_exist_from_init():
+    conn = read("connection.py")
+    init = between(conn, "    def __init__(self, daemon, size, nfields):", "    # -- life cycle")
+    used = assigned(conn, "self") | assigned(read("body.py"), "c")
+    assert used - assigned(init, "self") == set()
+
+
+def test_request_attributes_exist_from_init():
+    req = read("request.py")
+    init = between(req, "class Request:", "def _hex")
+    used = assigned(read("parser.py"), "r") | assigned(read("connection.py"), "r") | assigned(req, "r")
+    assert used - assigned(init, "self") == set()
+
+
+def test_daemon_attributes_exist_from_init():
+    dm = read("daemon.py")
+    init = between(dm, "    def __init__(self, cb, cls):", "    # -- start, stop")
+    used = assigned(dm, "self") | assigned(read("options.py"), "d")
+    assert used - assigned(init, "self") == set()
