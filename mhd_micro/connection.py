@@ -28,6 +28,16 @@ ST_SEND = const(6)  # sending header, body and chunked tail
 ST_DONE = const(7)  # reply sent: next request or close
 
 _M_HEAD = const(2)
+# response.py's flags and kinds, as constants here: a module attribute is a dict lookup
+_RF_REUSABLE = const(1)
+_RF_HEAD_ONLY = const(2)
+_RF_CHUNKED = const(4)
+_RF_CONN_CLOSE = const(8)
+_RF_HTTP10_STRICT = const(16)
+_RF_HTTP10_SERVER = const(32)
+_RF_HAS_DATE = const(128)
+_RF_HAS_CL = const(256)
+_K_BUFFER = const(1)
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
 _HEAD_MORE = const(130)  # Date, Connection, Content-Length or Transfer-Encoding, CRLF: at most
 _DIGITS = b"0123456789abcdef"
@@ -114,6 +124,7 @@ class Connection:
         self.daemon = daemon
         self.buf = bytearray(size)
         self.mv = memoryview(self.buf)
+        self.bsize = size
         self.cap = size - min(_REPLY_RESERVE, size // 4)
         self.mv_cap = self.mv[:self.cap]
         self.req = Request(self, nfields)
@@ -400,11 +411,11 @@ class Connection:
         r = self.req
         # no body for 1xx, 204 and 304 (RFC 9110 section 6.4.1), nor for HEAD
         self.no_body = resp.sc < 200 or resp.sc == 204 or resp.sc == 304
-        self.head = r.method == _M_HEAD or f & _resp.RF_HEAD_ONLY
+        self.head = r.method == _M_HEAD or f & _RF_HEAD_ONLY
         unknown = resp.size == _resp.SIZE_UNKNOWN
-        self.chunked = bool((unknown or f & _resp.RF_CHUNKED) and not self.no_body and not (
-            r.version == 1 or f & (_resp.RF_HTTP10_STRICT | _resp.RF_HTTP10_SERVER)))
-        self.keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_resp.RF_CONN_CLOSE | _resp.RF_HTTP10_STRICT)
+        self.chunked = bool((unknown or f & _RF_CHUNKED) and not self.no_body and not (
+            r.version == 1 or f & (_RF_HTTP10_STRICT | _RF_HTTP10_SERVER)))
+        self.keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_RF_CONN_CLOSE | _RF_HTTP10_STRICT)
                          or self.force_close or self.daemon.quiesced or (unknown and not self.chunked and not self.head))
         self.body_left = 0 if self.head or self.no_body else (-1 if unknown else resp.size)
 
@@ -413,9 +424,9 @@ class Connection:
         connection had to be closed."""
         resp = self.resp
         b = self.buf
-        sl = status_line(resp.sc, resp.flags & _resp.RF_HTTP10_SERVER)
-        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
-            if len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
+        sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
+        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > self.bsize:
+            if len(sl) + _HEAD_MORE + len(resp.hdrs) > self.bsize:
                 self.daemon.log(50231, "reply header does not fit in the connection buffer")
                 self.close(_ENDED_NO_RESOURCES)
                 return -1
@@ -423,11 +434,16 @@ class Connection:
             self.keep = False
         self.ws = self.rlen
         p = _put(b, self.rlen, sl)
-        if not resp.flags & _resp.RF_HAS_DATE:
+        if not resp.flags & _RF_HAS_DATE:
             p = _put(b, p, self.daemon.date_line())
-        p = self._framing(p)
-        p = _put(b, p, resp.hdrs)
-        return _put(b, p, _CRLF)
+        if resp.tail is not None and self.keep and not self.chunked and self.req.version == 2:
+            return _put(b, p, resp.tail)  # a reusable response's fields, made once
+        sl = p
+        p = _put(b, self._framing(p), resp.hdrs)
+        p = _put(b, p, _CRLF)
+        if resp.flags & _RF_REUSABLE and self.keep and not self.chunked and self.req.version == 2:
+            resp.tail = bytes(self.mv[sl:p])
+        return p
 
     def _framing(self, p):
         """Connection, and Content-Length or Transfer-Encoding."""
@@ -439,7 +455,7 @@ class Connection:
         if self.chunked:
             return _put(b, p, _TE_CHUNKED)
         resp = self.resp
-        if self.no_body or resp.size == _resp.SIZE_UNKNOWN or resp.flags & (_resp.RF_HAS_CL | _resp.RF_HEAD_ONLY):
+        if self.no_body or resp.size == _resp.SIZE_UNKNOWN or resp.flags & (_RF_HAS_CL | _RF_HEAD_ONLY):
             return p
         p = _put(b, p, _CL)
         p = _put_uint(b, p, resp.size, 10)
@@ -457,7 +473,7 @@ class Connection:
             if self.chunked and not self.head and not self.no_body:
                 p = _put(b, p, _LAST_CHUNK)
             self.part = _P_TAIL
-        elif resp.kind == _resp.K_BUFFER and p + n + 27 <= len(b):
+        elif resp.kind == _K_BUFFER and p + n + 27 <= self.bsize:
             if self.chunked:
                 p = _put_uint(b, p, n, 16)
                 p = _put(b, p, _CRLF)

@@ -27,7 +27,7 @@ class Request:
         self.path = None
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
-        self.end = self.strict = self.ns = self.ne = self.vs = 0
+        self.end = self.strict = self.ns = self.ne = self.vs = self.clean_end = 0
         self.reset()
 
     def reset(self):

@@ -49,6 +49,7 @@ class Response:
         self.size = 0
         self.free = None  # (free_cb, free_cb_cls): run once the last reference goes
         self.ended = None  # (ended_cb, ended_cb_cls): R_O_TERMINATION_CALLBACK
+        self.tail = None  # reusable: its header after Date, as a keep-alive HTTP/1.1 reply has it
 
 
 # The pool: responses are made once (pool_reserve at daemon start) and recycled. _stack has

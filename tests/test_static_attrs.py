@@ -39,3 +39,15 @@ def test_daemon_attributes_exist_from_init():
     init = between(dm, "    def __init__(self, cb, cls):", "    # -- start, stop")
     used = assigned(dm, "self") | assigned(read("options.py"), "d")
     assert used - assigned(init, "self") == set()
+
+
+def test_copied_constants_agree():
+    """Hot modules copy other modules' flags as private const()s (a module attribute costs
+    a dict lookup on MicroPython): the copies must keep the values."""
+    import sys
+    sys.path.insert(0, ROOT)
+    from mhd_micro import response, dcc
+    for module, source in (("connection.py", response), ("body.py", response), ("body.py", dcc)):
+        for name, value in re.findall(r"^_(\w+) = const\((-?\d+)\)", read(module), re.M):
+            if hasattr(source, name):
+                assert getattr(source, name) == int(value), (module, name)
