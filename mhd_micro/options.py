@@ -10,6 +10,7 @@
 # PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
 # DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and TLS are refused.
 from .platform import const, listen, HAS_IPV6
+from .daemon import DEFAULT_CONN_LIMIT
 
 # D_OPTION_<NAME> -> D_O_<NAME> code: D_OPTION_<NAME>(*values) makes (code, *values).
 # A third field gives fixed values (D_OPTION_WM_EXTERNAL_PERIODIC()).
@@ -193,7 +194,9 @@ def start(d):
     s = d.setup
     if (_D_O_BIND_PORT in s) + (_D_O_BIND_SA in s) + (_D_O_LISTEN_SOCKET in s) > 1:
         return _SC_OPTIONS_CONFLICT
-    backlog = s.get(_D_O_LISTEN_BACKLOG, (0,))[0] or 16
+    # the default backlog holds every slot's worth of waiting clients: with fewer, a burst of
+    # new connections overflows the accept queue and those clients wait for a SYN retransmit
+    backlog = s.get(_D_O_LISTEN_BACKLOG, (0,))[0] or max(16, s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT)
     if _D_O_LISTEN_SOCKET in s:
         d.lsock = s[_D_O_LISTEN_SOCKET][0]
         d.lsock.setblocking(False)
