@@ -50,9 +50,15 @@ def mpremote_cmd():
 
 def board_dir(board):
     d = board if os.path.isdir(board) else os.path.join(ROOT, "boards", board)
-    if not os.path.isfile(os.path.join(d, "main.py")):
-        raise DeployError("no board %r: %s has no main.py" % (board, d))
+    if not os.path.isfile(os.path.join(d, "wifi.py")):
+        raise DeployError("no board %r: %s has no wifi.py" % (board, d))
     return d
+
+
+def board_main(bdir):
+    """The board's own main.py, else the one all boards share (boards/common/main.py)."""
+    own = os.path.join(bdir, "main.py")
+    return own if os.path.isfile(own) else os.path.join(ROOT, "boards", "common", "main.py")
 
 
 def _value(text):
@@ -134,7 +140,7 @@ def plan(args):
     cfg = make_config(bdir, args)
     with open(os.path.join(stage, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
-    shutil.copyfile(os.path.join(bdir, "main.py"), os.path.join(stage, "main.py"))
+    shutil.copyfile(board_main(bdir), os.path.join(stage, "main.py"))
     compile_to(os.path.join(bdir, "wifi.py"), os.path.join(stage, "wifi.mpy"), info["arch"])
     compile_to(os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py")),
                os.path.join(stage, "app.mpy"), info["arch"])

@@ -1,7 +1,8 @@
-# main.py for a Raspberry Pi Pico W (RP2040): MicroPython runs it after boot.py at every
-# reset. It reads config.json, brings Wi-Fi up (wifi.py: station, else its own access point)
-# and starts the app (app.mpy: examples/hello.py unless tools/deploy.py was given another)
-# with the pool sizes of the config, so the daemon logs what it took and the heap left.
+# main.py for every board (ESP32, Pico W): MicroPython runs it after boot.py at every reset.
+# It reads config.json, brings Wi-Fi up (the board's own wifi.py: station, else its own
+# access point) and starts the app (app.mpy: examples/hello.py unless tools/deploy.py was
+# given another) with the pool sizes of the config, so the daemon logs what it took and the
+# heap left. A board directory may hold its own main.py to replace this one.
 # tools/deploy.py copies it with config.json, wifi.mpy and app.mpy. Ctrl-C stops the app
 # and leaves the REPL.
 import gc
@@ -29,7 +30,7 @@ def main():
         print("wifi failed:", repr(e))
     gc.collect()
     print("mhd_micro on %s: network %s, open http://%s:%d/ ; %d bytes of heap free"
-          % (cfg.get("board", "rp2040"), mode, ip or "<board address>", port, gc.mem_free()))
+          % (cfg.get("board", "board"), mode, ip or "<board address>", port, gc.mem_free()))
     argv = ["app", "--port", port, "--timeout", cfg.get("timeout", 30)]
     for key, flag in (("connections", "--connections"), ("conn_memory", "--conn-memory"),
                       ("response_pool", "--pool"), ("log_memory", "--log-memory")):
