@@ -248,6 +248,8 @@ def _store(r, b, vs, ve):
         vs += 1
     while ve > vs and b[ve - 1] in (32, 9):
         ve -= 1
+    if r.strict > 0 and _bad_field(r, b, vs, ve):
+        return 400
     i = r.nhdr * 4
     h = r.hdr
     if i >= len(h):
@@ -259,6 +261,23 @@ def _store(r, b, vs, ve):
     r.nhdr += 1
     r.last_skipped = False
     return _special(r, b, i)
+
+
+def _bad_field(r, b, vs, ve):
+    """Levels 1 and up (beyond MHD2's checks): the name must be a token and the value free of
+    control bytes but HTAB (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5)."""
+    ns = r.ns
+    while ns < r.ne:
+        c = b[ns]
+        if c > 127 or not _TOKEN[c]:
+            return True
+        ns += 1
+    while vs < ve:
+        c = b[vs]
+        if (c < 32 and c != 9) or c == 127:
+            return True
+        vs += 1
+    return False
 
 
 def _request_line(r, b, s, e):
@@ -356,7 +375,7 @@ def _target(r, b):
     spaces only as the level allows. Sets the path (r.ps..r.pe) and query (r.qs..r.te)."""
     ts = r.ts
     te = r.te
-    c = _target_chars(b, ts, te)
+    c = _target_chars(b, ts, te, r.strict > 0)
     if c:
         if c == 400 or r.strict > 0:
             return 400
@@ -382,12 +401,13 @@ def _target(r, b):
     return 0
 
 
-def _target_chars(b, s, e):
-    """0 if b[s:e] has no control bytes or spaces, 1 if it has spaces, else 400."""
+def _target_chars(b, s, e, ascii_only):
+    """0 if b[s:e] has no control bytes or spaces, 1 if it has spaces, else 400. Levels 1 and
+    up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2)."""
     sp = 0
     while s < e:
         c = b[s]
-        if c <= 32 or c == 127:
+        if c <= 32 or c == 127 or (c > 127 and ascii_only):
             if c != 32:
                 return 400
             sp = 1
