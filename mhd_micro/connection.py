@@ -8,8 +8,8 @@
 # Buffer rules: the request head is read to the front of the slot's buffer and parsed in
 # place. Once the application has answered, the head is dead: pipelined bytes that follow
 # it move to the front and the reply header is written right after them, in the same
-# buffer, so a small reply goes out in one send. Nothing here allocates per request except
-# the path string the request callback receives.
+# buffer, so a small reply goes out in one send. Nothing here allocates per request but the
+# path string for a path the connection has not seen just before.
 from .platform import const, recv_into, send, ticks_ms
 from .parser import parse_head, chunk_step, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_CHUNKED, F_EXPECT_100, CH_DONE
 from .request import Request, request_path
@@ -389,7 +389,10 @@ class Connection:
 
     def _reply(self):
         """Plan the reply, write its header after any pipelined bytes, and a small body with it."""
-        self._compact()
+        if self.rlen > self.pos:
+            self._compact()
+        else:
+            self.rlen = self.pos = 0
         self._plan()
         p = self._write_head()
         if p >= 0:
@@ -399,10 +402,10 @@ class Connection:
     def _compact(self):
         # the request is answered: pipelined bytes after it go to the front of the buffer
         left = self.rlen - self.pos
-        if left and self.pos:
+        if self.pos:
             self.buf[0:left] = self.mv[self.pos:self.rlen]
-        self.rlen = left
         self.pos = 0
+        self.rlen = left
 
     def _plan(self):
         """Framing and persistence: https://www.rfc-editor.org/rfc/rfc9112#section-6.3 and 9.3"""
@@ -511,6 +514,10 @@ class Connection:
                 self.last = ticks_ms()
                 if self.out_off < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
+            elif self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
+                self.part = _P_END  # the whole reply went in the first segment: the usual case
+                self.stage = ST_DONE
+                return True
             elif not self._next_part():
                 if self.stage == ST_SEND:
                     self.stage = ST_DONE
@@ -522,7 +529,10 @@ class Connection:
         resp = self.resp
         self.resp = None
         if resp is not None:
-            self._ended(resp, _ENDED_COMPLETED_OK)
+            if resp.ended is None:
+                _resp.release(resp)
+            else:
+                self._ended(resp, _ENDED_COMPLETED_OK)
         self.out = None
         if not self.keep:
             self.close()

@@ -194,7 +194,7 @@ class Daemon:
             c.process()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self._fault(c)
-        if c.stage != ST_FREE:
+        if c.stage != ST_FREE and c.want() != c.mask:
             self.update(c)
 
     def _fault(self, c):

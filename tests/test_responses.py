@@ -1,6 +1,5 @@
 """The response API of the MHD2 manual ("Responses" chapter), on both runtimes, judged on the
 wire by h11 and llhttp (wire.py) and, for chunked extensions and trailers, by curl."""
-import os
 import shutil
 import subprocess
 
