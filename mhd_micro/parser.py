@@ -375,7 +375,7 @@ def _target(r, b):
     spaces only as the level allows. Sets the path (r.ps..r.pe) and query (r.qs..r.te)."""
     ts = r.ts
     te = r.te
-    c = _target_chars(b, ts, te, r.strict > 0)
+    c = _target_chars(b, ts, te, r.strict)
     if c:
         if c == 400 or r.strict > 0:
             return 400
@@ -401,13 +401,13 @@ def _target(r, b):
     return 0
 
 
-def _target_chars(b, s, e, ascii_only):
+def _target_chars(b, s, e, strict):
     """0 if b[s:e] has no control bytes or spaces, 1 if it has spaces, else 400. Levels 1 and
     up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2)."""
     sp = 0
     while s < e:
         c = b[s]
-        if c <= 32 or c == 127 or (c > 127 and ascii_only):
+        if c <= 32 or c == 127 or (c > 127 and strict > 0):
             if c != 32:
                 return 400
             sp = 1

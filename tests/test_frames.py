@@ -1,0 +1,40 @@
+"""The request path of a plain keep-alive GET keeps every call frame on MicroPython's C stack
+(tools/mpy_frames.py reads the compiled .mpy): a frame over 11 words would come from the heap
+at every call, which is what made a GET allocate 2.9 KB before (docs/architecture.md)."""
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, mpy_cross_cmd
+
+# the functions a plain GET runs through, module -> names as tools/mpy_frames.py prints them
+HOT = {
+    "parser": ["parse_head", "_check_clean", "_start", "_eol", "_has_cr_nul", "_line", "_field", "_store",
+               "_special", "_host", "_ieq", "_request_line", "_has_delims", "_split", "_method",
+               "_method_id", "_version", "_target", "_target_chars", "_head_done", "_empty_line"],
+    "connection": ["_read", "_write", "_put", "_put_uint", "_ndigits", "Connection.process", "Connection._recv",
+                   "Connection._head", "Connection._call_app", "Connection._reply", "Connection._compact",
+                   "Connection._plan", "Connection._write_head", "Connection._framing",
+                   "Connection._first_segment", "Connection._send", "Connection._done", "Connection.want"],
+    "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
+               "Daemon.update", "Daemon.date_line", "Daemon.call_app"],
+    "request": ["request_path", "Request.reset"],
+    "response": ["_new", "release", "response_from_buffer_static", "response_from_empty"],
+    "action": ["action_from_response", "_claim"],
+    "status": ["status_line"],
+}
+
+
+def test_hot_path_frames_stay_on_the_stack():
+    assert mpy_cross_cmd(), "mpy-cross is missing"
+    files = [os.path.join(ROOT, "mhd_micro", m + ".py") for m in HOT]
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "mpy_frames.py")] + files,
+                         capture_output=True, text=True, check=True).stdout
+    rows = {}
+    for line in out.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[(cells[0], cells[1])] = cells[5]
+    missing = [(m, f) for m, fs in HOT.items() for f in fs if (m, f) not in rows]
+    assert not missing, missing  # renamed? keep this list true to the code
+    heap = [(m, f, rows[(m, f)]) for m, fs in HOT.items() for f in fs if rows[(m, f)] != "-"]
+    assert not heap, heap
