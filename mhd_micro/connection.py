@@ -10,8 +10,10 @@
 # it move to the front and the reply header is written right after them, in the same
 # buffer, so a small reply goes out in one send. Nothing here allocates per request but the
 # path string for a path the connection has not seen just before.
+import sys
+
 from .platform import const, recv_into, send, ticks_ms
-from .parser import parse_head, chunk_step, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_CHUNKED, F_EXPECT_100, CH_DONE
+from .parser import parse_head, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
 from .status import status_line
@@ -66,15 +68,18 @@ _ENDED_NO_RESOURCES = const(50)
 _ZERO_CHUNK = b"0\r\n"
 
 
-_body_module = [None]
+_lazy_modules = {}
 
 
-def _body():
-    """body.py, imported the first time a reply needs more than one piece."""
-    m = _body_module[0]
+def _lazy(name):
+    """A module of the package imported the first time it is needed: body.py (a reply in
+    more than one piece), upload.py (a request body), errors.py (an automatic error reply).
+    A server that never meets them never loads them."""
+    m = _lazy_modules.get(name)
     if m is None:
-        from . import body as m
-        _body_module[0] = m
+        full = __name__[:__name__.rfind(".") + 1] + name
+        __import__(full)
+        m = _lazy_modules[name] = sys.modules[full]
     return m
 
 
@@ -188,7 +193,7 @@ class Connection:
 
     def _drop_response(self, ended):
         if self.iov is not None:
-            _body().iov_done(self)
+            _lazy("body").iov_done(self)
         self.crlf_after = False
         self.sendfile = False
         act = self.req.action
@@ -236,7 +241,7 @@ class Connection:
             elif st == ST_APP:
                 self._call_app()
             elif st == ST_BODY:
-                if not self._body():
+                if not _lazy("upload").read_body(self):
                     return
             elif st == ST_REPLY:
                 self._reply()
@@ -339,53 +344,6 @@ class Connection:
                 self.stage = ST_BODY
         else:
             self.stage = ST_REPLY
-
-    def _body(self):
-        """Read past the request body (Content-Length or chunked) so the next request on the
-        connection starts at the right byte."""
-        r = self.req
-        b = self.buf
-        while True:
-            pos = self.pos
-            end = self.rlen
-            if r.flags & F_CHUNKED:
-                strict = self.daemon.strict
-                while pos < end:
-                    p = chunk_step(r, b, pos, end, strict)
-                    if p == MORE:
-                        break
-                    if p == DROP:
-                        self._error(r.error)
-                        return True
-                    r.received += r.data_e - r.data_s
-                    pos = p
-                    if r.chunk_left == CH_DONE:
-                        break
-                done = r.chunk_left == CH_DONE
-            else:
-                n = r.cl - r.received
-                if n > end - pos:
-                    n = end - pos
-                r.received += n
-                pos += n
-                done = r.received == r.cl
-            self.pos = pos
-            if done:
-                self.stage = ST_REPLY
-                return True
-            # keep the head, drop the body bytes consumed, read more after them
-            keep = r.body_start
-            if pos > keep:
-                n = end - pos
-                if n:
-                    b[keep:keep + n] = self.mv[pos:end]
-                self.rlen = keep + n
-                self.pos = keep
-            if self.rlen == len(b):
-                self._error(431 if r.chunk_left == -3 else 413)
-                return True
-            if not self.rready or not self._recv(self.rlen):
-                return False
 
     def _reply(self):
         """Plan the reply, write its header after any pipelined bytes, and a small body with it."""
@@ -497,11 +455,11 @@ class Connection:
         if self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
             self.part = _P_END
             return False
-        return _body().next_part(self)
+        return _lazy("body").next_part(self)
 
     def _send(self):
         while True:
-            if self.sendfile and not _body().sendfile_step(self):
+            if self.sendfile and not _lazy("body").sendfile_step(self):
                 return False
             if self.out_off < self.out_end:
                 n = _write(self)
@@ -541,45 +499,5 @@ class Connection:
         self.stage = ST_HEAD
 
     def _error(self, status):
-        """Reply with an automatic error page, then close: the request stream can't be trusted."""
-        d = self.daemon
-        r = self.req
-        b = self.buf
-        self._drop_response(_ENDED_CONNECTION_ERROR)
-        body = d.error_body(status)
-        # 301 for spaces in the target needs the target: write the reply after the head
-        w = self.rlen if status == 301 and self.rlen + 256 + 3 * (r.te - r.ts) <= len(b) else 0
-        if status == 301 and not w:
-            status = 400
-        sl = status_line(status)
-        p = _put(b, w, sl)
-        p = _put(b, p, d.date_line())
-        p = _put(b, p, _CONN_CLOSE)
-        if status == 301:
-            p = _put(b, p, _LOCATION)
-            for i in range(r.ts, r.te):
-                c = b[i]
-                if c == 32:
-                    p = _put(b, p, b"%20")
-                else:
-                    b[p] = c
-                    p += 1
-            p = _put(b, p, _CRLF)
-        if p + len(_HTML) + len(_CL) + 24 + len(body) > len(b):
-            body = b""  # no room for the page in a small buffer: send the status alone, Content-Length 0
-        if body:
-            p = _put(b, p, _HTML)
-        p = _put(b, p, _CL)
-        p = _put_uint(b, p, len(body), 10)
-        p = _put(b, p, _CRLF)
-        p = _put(b, p, _CRLF)
-        if p + len(body) <= len(b):
-            b[p:p + len(body)] = body
-            p += len(body)
-        self.out = b
-        self.out_off = w
-        self.out_end = p
-        self.part = _P_TAIL
-        self.chunked = False
-        self.keep = False
-        self.stage = ST_SEND
+        """Reply with an automatic error page, then close (errors.py)."""
+        _lazy("errors").reply_error(self, status)

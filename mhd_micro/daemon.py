@@ -10,7 +10,7 @@ import sys
 from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime, Poller,
                        collect, print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP)
 from .connection import ST_FREE, ST_SUSPENDED
-from .status import status_line, HTTP_status_code_to_string
+from .status import status_line
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 _EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
@@ -34,7 +34,6 @@ _D_O_RESPONSE_POOL_SIZE = const(10001)
 
 _DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
 _MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
-_ERROR_PAGE = b"<html><head><title>%s</title></head><body>%s</body></html>"
 _BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 # small boards get small defaults; the options override both
@@ -77,7 +76,6 @@ class Daemon:
         self.date_tick = 0
         self.date_valid = False
         self.scratch = None
-        self.errors = {}
 
     # -- start, stop ---------------------------------------------------------------------
     def alloc(self):
@@ -323,15 +321,6 @@ class Daemon:
             _DAYS[t[6]], t[2], _MONTHS[t[1] - 1], t[0], t[3], t[4], t[5])
         self.date_tick = ticks_ms()
         self.date_valid = True
-
-    def error_body(self, status):
-        body = self.errors.get(status)
-        if body is None:
-            from .features import AUTO_REPLY_BODIES
-            phrase = (HTTP_status_code_to_string(status) or "Error").encode()
-            # built without automatic reply bodies: error replies are empty
-            body = self.errors[status] = _ERROR_PAGE % (phrase, phrase) if AUTO_REPLY_BODIES else b""
-        return body
 
     def call_app(self, r, path):
         # a raise is caught by run(), which closes this connection and logs it

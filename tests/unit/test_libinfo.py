@@ -184,12 +184,13 @@ class TestWithoutTheCookieParser(unittest.TestCase):
 
 class TestDaemonFlags(unittest.TestCase):
     def test_auto_reply_bodies(self):
+        from mhd_micro.errors import error_body
         d = mhd.daemon_create(lambda *a: None)
-        self.assertIn(b"Not Found", d.error_body(404))
+        self.assertIn(b"Not Found", error_body(d, 404))
         with _Flag("AUTO_REPLY_BODIES", False):
             self.assertEqual(fixed("SUPPORT_AUTO_REPLIES_BODIES"), (SC_OK, False))
             d = mhd.daemon_create(lambda *a: None)
-            self.assertEqual(d.error_body(404), b"")
+            self.assertEqual(error_body(d, 404), b"")
 
     def test_log_messages(self):
         got = []
