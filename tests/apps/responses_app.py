@@ -80,6 +80,21 @@ def produce(cls, ctx, pos, buf, maximum):
     return mhd.dcc_action_continue(ctx, n)
 
 
+def drain_pool():
+    """Take every response the pool has left."""
+    held = []
+    while True:
+        r = mhd.response_from_empty(200)
+        if r is None:
+            return held
+        held.append(r)
+
+
+def give_back(held):
+    for r in held:
+        mhd.response_destroy(r)
+
+
 def on_request(reusable, request, path, method, upload_size):
     if path == "/buffer":
         n = int(arg(request, "n", "1024"))
@@ -152,26 +167,14 @@ def on_request(reusable, request, path, method, upload_size):
     if path == "/status":
         return mhd.action_from_response(request, mhd.response_from_empty(int(arg(request, "code", "200"))))
     if path == "/exhaust":
-        held = []
-        while True:
-            r = mhd.response_from_empty(200)
-            if r is None:
-                break
-            held.append(r)
-        for r in held:
-            mhd.response_destroy(r)
+        held = drain_pool()
+        give_back(held)
         return act(request, mhd.response_from_buffer_copy(200, str(len(held)).encode()))
     if path == "/exhausted":
         # the pool is empty while the app builds its reply: the None closes the connection
-        held = []
-        while True:
-            r = mhd.response_from_empty(200)
-            if r is None:
-                break
-            held.append(r)
+        held = drain_pool()
         reply = mhd.response_from_empty(200)
-        for r in held:
-            mhd.response_destroy(r)
+        give_back(held)
         return mhd.action_from_response(request, reply)
     if path == "/heap":
         import gc
