@@ -4,6 +4,7 @@
 # without it (tools/build.py --without cookie_parser) gives no cookies at all.
 #
 # The entry point is each_cookie(request, fn, cls).
+from .parser import _ieq
 
 
 def each_cookie(r, fn, cls):
@@ -20,7 +21,7 @@ def each_cookie(r, fn, cls):
     strict = d.strict
     n = 0
     for k in range(0, r.nhdr * 4, 4):
-        if hdr[k + 1] - hdr[k] != 6 or not _ieq_name(b, hdr[k], b"cookie"):
+        if not _ieq(b, hdr[k], hdr[k + 1], b"cookie"):
             continue
         pairs = []
         s, e = hdr[k + 2], hdr[k + 3]
@@ -55,10 +56,3 @@ def each_cookie(r, fn, cls):
             if fn is not None and fn(cls, str(mv[ps:pe], "utf-8"), str(mv[vs:ve], "utf-8")):
                 return n
     return n
-
-
-def _ieq_name(b, s, lower):
-    for i in range(len(lower)):
-        if b[s + i] | 0x20 != lower[i]:
-            return False
-    return True

@@ -6,6 +6,7 @@
 # MHD2 declares zero-copy, chunk extensions, footers and suspend but does not implement
 # them; here they all work (see body.py, produce).
 from .platform import const
+from .response_headers import _bad  # the header rules' character check
 
 DCC_CONTINUE = const(1)
 DCC_FINISH = const(2)
@@ -90,7 +91,7 @@ def dcc_action_finish_with_footer(ctx, footers):
     """As dcc_action_finish, with trailer fields [(name, value), ...] after the last chunk
     (chunked replies only; a reply that is not chunked cannot carry them)."""
     for name, value in footers:
-        if not name or _has(name, " \t\r\n:\0") or _has(value, "\r\n\0"):
+        if not name or _bad(name, " \t\r\n:\0") or _bad(value, "\r\n\0"):
             return None
     act = _claim(ctx, DCC_FINISH)
     if act is not None:
@@ -111,12 +112,7 @@ def dcc_action_abort(ctx):
     return None
 
 
-def _has(s, chars):
-    for ch in chars:
-        if ch in s:
-            return True
-    return False
 
 
 def _valid_ext(ext):
-    return not _has(ext, "\r\n\0")
+    return not _bad(ext, "\r\n\0")

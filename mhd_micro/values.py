@@ -4,9 +4,8 @@
 #
 # The entry points are the request_* functions; the package loads this module on first use.
 from .platform import const
-from .parser import SIZE_UNKNOWN, F_CHUNKED
+from .parser import SIZE_UNKNOWN, F_CHUNKED, _ieq
 from .request import _unquote
-from .parser import _ieq
 
 VK_HEADER = const(1)
 VK_COOKIE = const(2)
