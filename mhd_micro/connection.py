@@ -10,8 +10,6 @@
 # it move to the front and the reply header is written right after them, in the same
 # buffer, so a small reply goes out in one send. Nothing here allocates per request but the
 # path string for a path the connection has not seen just before.
-import sys
-
 from .platform import const, recv_into, send, ticks_ms
 from .parser import parse_head, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_EXPECT_100
 from .request import Request, request_path
@@ -77,9 +75,8 @@ def _lazy(name):
     A server that never meets them never loads them."""
     m = _lazy_modules.get(name)
     if m is None:
-        full = __name__[:__name__.rfind(".") + 1] + name
-        __import__(full)
-        m = _lazy_modules[name] = sys.modules[full]
+        from . import _module  # the package's submodule loader (the package is complete by now)
+        m = _lazy_modules[name] = _module(name)
     return m
 
 
