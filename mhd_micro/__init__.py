@@ -29,12 +29,21 @@ def daemon_create(req_cb, req_cb_cls=None):
 
 
 def daemon_start(daemon):
-    """Open the listening socket and take every pool. Returns SC_OK or the failure."""
+    """Open the listening socket and take every pool. Returns SC_OK or the failure.
+
+    The API modules the set-up used (headers, options, info...) are let go first: a running
+    server gets back, on first use, only those it calls while serving."""
+    _forget_setup()
     try:
         rc = _module("options").start(daemon)
     finally:
         _drop("options")  # setup code: gone before the pools are taken, and for good
-    return rc or daemon.alloc()
+    if rc:
+        return rc
+    try:
+        return _module("pools").alloc(daemon)
+    finally:
+        _drop("pools")
 
 
 def daemon_process_blocking(daemon, microsec):
@@ -64,6 +73,17 @@ def _module(name):
     return sys.modules[full]
 
 
+_cached = []  # names __getattr__ cached: their modules are let go at daemon_start
+
+
+def _forget_setup():
+    for name in _cached:
+        globals().pop(name, None)
+        where = _route(name)
+        _drop(where[1:] if where[0] == "*" else where)
+    del _cached[:]
+
+
 def _drop(name):
     # let a module go (once its values are cached, or its work is done)
     sys.modules.pop(__name__ + "." + name, None)
@@ -71,7 +91,7 @@ def _drop(name):
 
 
 # prefix=module, tried in order. Modules marked * are let go after the lookup (big tables,
-# setup code): their values are looked up again on each use from this module.
+# setup code): their constants are kept here, their functions looked up again on each use.
 _ROUTES = (
     b"D_OPTION_=*options\nD_O_=*options\nAF_=*options\nWM_=*options\nSPS_=*options\nPSL_=*options\n"
     b"USL_=*options\ndaemon_set_option=*options\nDAEMON_SET_OPTIONS=*options\nOPTIONS_ARRAY_MAX_SIZE=*options\n"
@@ -84,7 +104,7 @@ _ROUTES = (
     b"R_OPTION_=response_options\nR_O_=response_options\n"
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
-    b"HTTP_STATUS_=status\nHTTP_status_code_to_string=status\nhttp_status_code_to_string=status\n"
+    b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"
     b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*names\n"
     b"CONNECTION_NOTIFY_=*names\n"
 )
@@ -126,8 +146,9 @@ def __getattr__(name):
             _drop(where)
     if value is None:
         raise AttributeError(name)
-    if not transient:
+    if not transient or not callable(value):  # a transient module's constants are kept
         globals()[name] = value
+        _cached.append(name)
     return value
 
 

@@ -14,7 +14,7 @@ from .platform import const, recv_into, send, ticks_ms
 from .parser import parse_head, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
-from .status import status_line
+from .response import status_line
 from .action import ACT_SUSPEND
 
 # stages, in the order a request goes through them

@@ -2,15 +2,14 @@
 # application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode).
 #
 # The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
-# state machine, close timed-out ones. All memory is taken by daemon_start (Daemon.alloc):
+# state machine, close timed-out ones. All memory is taken by daemon_start (pools.alloc):
 # one Connection (buffer, request, action) per slot of the global connection limit, and
-# the response pool. After that, load only reuses it.
+# the response pool (pools.py). After that, load only reuses it.
 import sys
 
-from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime, Poller,
-                       collect, print_exception, send, mem_free, POLLIN, POLLERR, POLLHUP)
-from .connection import ST_FREE, ST_SUSPENDED
-from .status import status_line
+from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
+                       print_exception, POLLIN, POLLERR, POLLHUP)
+from .connection import ST_FREE, ST_SUSPENDED, _lazy
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 _EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
@@ -25,23 +24,9 @@ _TIMEOUT_SCAN_MS = const(250)
 _ENDED_TIMEOUT_REACHED = const(10)
 _ENDED_DAEMON_SHUTDOWN = const(60)
 _ACCEPT_BATCH = const(8)
-_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
-_SC_DAEMON_STARTED = const(10000)
-_D_O_LOG_MEMORY = const(10002)
-_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
-_D_O_CONN_MEMORY_LIMIT = const(280)
-_D_O_RESPONSE_POOL_SIZE = const(10001)
 
-_DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
-_MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
-_BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-
-# small boards get small defaults; the options override both
-_SMALL = 0 < mem_free() < 4 * 1024 * 1024
-DEFAULT_CONN_LIMIT = 8 if _SMALL else 64
-DEFAULT_CONN_MEMORY = 1024 if _SMALL else 16384
-DEFAULT_RESPONSE_POOL = 8 if _SMALL else 128
-
+_DAYS = b"MonTueWedThuFriSatSun"  # one object each, not one per name
+_MONTHS = b"JanFebMarAprMayJunJulAugSepOctNovDec"
 
 class Daemon:
     def __init__(self, cb, cls):
@@ -77,50 +62,7 @@ class Daemon:
         self.date_valid = False
         self.scratch = None
 
-    # -- start, stop ---------------------------------------------------------------------
-    def alloc(self):
-        """The second half of daemon_start (options.start opened the socket): every slot,
-        buffer and pooled response now; after this, serving takes no new memory."""
-        from .connection import Connection
-        from . import response as _resp
-        s = self.setup
-        limit = s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT
-        size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
-        pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
-        collect()
-        # MicroPython: refuse with the numbers before taking half of the heap. Per slot: its
-        # buffer, the header index (size // 3), ~180 words of objects; ~36 words a response
-        # (measured on the unix port, a little under: what fits is never refused)
-        w = 8 if sys.maxsize > 0x7FFFFFFF else 4
-        need = limit * (size + size // 3 + 180 * w) + max(0, pool - _resp._pool[0]) * 36 * w
-        if mem_free() and need > mem_free():
-            return self._no_room(limit, size, pool, need)
-        try:
-            self.slots = tuple(Connection(self, size, max(8, size // 24)) for _ in range(limit))
-            _resp.pool_reserve(pool)
-            self.scratch = bytearray(160)
-            self.poller = Poller()
-        except MemoryError:
-            self.slots = ()
-            collect()
-            return self._no_room(limit, size, pool, 0)
-        if self.lsock is not None:
-            self.poller.register(self.lsock, POLLIN)
-        if s.get(_D_O_LOG_MEMORY, (False,))[0]:
-            collect()
-            self.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
-                     % (limit, size, pool, mem_free() or "n/a"))
-        self.setup = None
-        self.started = True
-        return _SC_OK
-
-    def _no_room(self, limit, size, pool, need):
-        self.close_listener()
-        self.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "cannot start: %d connections x %d bytes, %d responses "
-                 "(%s bytes) do not fit in %d bytes of free heap: lower D_OPTION_GLOBAL_CONNECTION_LIMIT or "
-                 "D_OPTION_CONN_MEMORY_LIMIT" % (limit, size, pool, need or "?", mem_free()))
-        return _SC_DAEMON_MEM_ALLOC_FAILURE
-
+    # -- stop --------------------------------------------------------------------------
     def close_listener(self):
         if self.lsock is not None and self.own_lsock:
             close(self.lsock)
@@ -254,20 +196,12 @@ class Daemon:
         return idle
 
     def _refuse(self, sock):
-        """Every slot is busy: a prebuilt 503, sent once without waiting, then close."""
+        """Every slot is busy: a prebuilt 503 (errors.py), then close. With no heap left to
+        load that module, the close alone."""
         self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
-        b = self.scratch
-        sl = status_line(503)
-        date = self.date_line()
-        p = len(sl)
-        b[0:p] = sl
-        b[p:p + len(date)] = date
-        p += len(date)
-        b[p:p + len(_BUSY)] = _BUSY
-        p += len(_BUSY)
         try:
-            send(sock, b, 0, p)
-        except OSError:
+            _lazy("errors").reply_busy(self, sock)
+        except Exception:
             pass
         close(sock)
 
@@ -317,8 +251,10 @@ class Daemon:
 
     def _format_date(self):
         t = gmtime()
+        d = t[6] * 3
+        m = t[1] * 3 - 3
         self.date[:] = b"Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n" % (
-            _DAYS[t[6]], t[2], _MONTHS[t[1] - 1], t[0], t[3], t[4], t[5])
+            _DAYS[d:d + 3], t[2], _MONTHS[m:m + 3], t[0], t[3], t[4], t[5])
         self.date_tick = ticks_ms()
         self.date_valid = True
 

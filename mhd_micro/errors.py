@@ -2,14 +2,15 @@
 # that the engine sends for a request it cannot serve (400, 413, 414, 417, 431, 501, 505,
 # and 301 to the target with its spaces encoded), before closing the connection.
 #
-# The entry point is reply_error(c, status); the connection imports this module the first
-# time a request needs it.
-from .platform import const
-from .status import status_line, HTTP_status_code_to_string
+# The entry points are reply_error(c, status) and reply_busy(d, sock) (the 503 to a client
+# for which no slot is free); the engine imports this module the first time it needs it.
+from .platform import const, send
+from .response import status_line, phrase_of
 from .connection import ST_SEND, _put, _put_uint, _CRLF, _CONN_CLOSE, _CL, _HTML, _LOCATION
 
 _P_TAIL = const(2)  # connection._P_TAIL
 _ENDED_CONNECTION_ERROR = const(20)
+_BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 _PAGE = b"<html><head><title>%s</title></head><body>%s</body></html>"
 _pages = {}
 
@@ -22,8 +23,8 @@ def error_body(d, status):
         return b""
     body = _pages.get(status)
     if body is None:
-        phrase = (HTTP_status_code_to_string(status) or "Error").encode()
-        body = _pages[status] = _PAGE % (phrase, phrase)
+        title = phrase_of(status).encode()
+        body = _pages[status] = _PAGE % (title, title)
     return body
 
 
@@ -70,3 +71,15 @@ def reply_error(c, status):
     c.chunked = False
     c.keep = False
     c.stage = ST_SEND
+
+
+def reply_busy(d, sock):
+    """Every slot is busy: 503, sent once without waiting (the caller closes)."""
+    b = d.scratch
+    p = _put(b, 0, status_line(503))
+    p = _put(b, p, d.date_line())
+    p = _put(b, p, _BUSY)
+    try:
+        send(sock, b, 0, p)
+    except OSError:
+        pass

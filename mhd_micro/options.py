@@ -10,7 +10,7 @@
 # PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
 # DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and TLS are refused.
 from .platform import const, listen, HAS_IPV6
-from .daemon import DEFAULT_CONN_LIMIT
+from .pools import DEFAULT_CONN_LIMIT
 
 # D_OPTION_<NAME> -> D_O_<NAME> code: D_OPTION_<NAME>(*values) makes (code, *values).
 # A third field gives fixed values (D_OPTION_WM_EXTERNAL_PERIODIC()).
@@ -187,7 +187,7 @@ def DAEMON_SET_OPTIONS(daemon, *options):
 
 def start(d):
     """The first half of daemon_start: check the options, open the listening socket and
-    leave in d.setup what the pools need. Daemon.alloc then takes the memory, once this
+    leave in d.setup what the pools need. pools.alloc then takes the memory, once this
     module is gone."""
     if d.started:
         return _SC_TOO_LATE

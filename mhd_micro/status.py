@@ -1,50 +1,18 @@
-# HTTP status codes: the reason phrases of the IANA registry (and three unregistered codes
-# MHD knows), and the status lines built from them.
+# HTTP status codes by name: HTTP_STATUS_NOT_FOUND... are derived from the reason phrases
+# (response._PHRASES): upper case, spaces and hyphens as underscores.
 #
-# The entry points are status_line(code) (cached bytes "HTTP/1.1 200 OK\r\n") and
-# HTTP_status_code_to_string(code). Constant names (HTTP_STATUS_NOT_FOUND...) are derived
-# from the phrases: upper case, spaces and hyphens as underscores.
+# The entry points are HTTP_status_code_to_string(code) and resolve(name). Only the API
+# needs this module: the package loads it for a lookup and lets it go.
 
-_PHRASES = (
-    b'\n100 Continue\n101 Switching Protocols\n102 Processing\n103 Early Hints\n200 OK\n201 Created\n202 Acce'
-    b'pted\n203 Non-Authoritative Information\n204 No Content\n205 Reset Content\n206 Partial Content\n207 '
-    b'Multi-Status\n208 Already Reported\n226 IM Used\n300 Multiple Choices\n301 Moved Permanently\n302 Fou'
-    b'nd\n303 See Other\n304 Not Modified\n305 Use Proxy\n306 Switch Proxy\n307 Temporary Redirect\n308 Perm'
-    b'anent Redirect\n400 Bad Request\n401 Unauthorized\n402 Payment Required\n403 Forbidden\n404 Not Found'
-    b'\n405 Method Not Allowed\n406 Not Acceptable\n407 Proxy Authentication Required\n408 Request Timeout'
-    b'\n409 Conflict\n410 Gone\n411 Length Required\n412 Precondition Failed\n413 Content Too Large\n414 URI'
-    b' Too Long\n415 Unsupported Media Type\n416 Range Not Satisfiable\n417 Expectation Failed\n421 Misdir'
-    b'ected Request\n422 Unprocessable Content\n423 Locked\n424 Failed Dependency\n425 Too Early\n426 Upgra'
-    b'de Required\n428 Precondition Required\n429 Too Many Requests\n431 Request Header Fields Too Large\n'
-    b'449 Reply With\n450 Blocked by Windows Parental Controls\n451 Unavailable For Legal Reasons\n500 In'
-    b'ternal Server Error\n501 Not Implemented\n502 Bad Gateway\n503 Service Unavailable\n504 Gateway Time'
-    b'out\n505 HTTP Version Not Supported\n506 Variant Also Negotiates\n507 Insufficient Storage\n508 Loop'
-    b' Detected\n509 Bandwidth Limit Exceeded\n510 Not Extended\n511 Network Authentication Required\n'
-)
-
-_lines = {}
+from .response import _PHRASES, phrase_of
 
 
 def HTTP_status_code_to_string(code):
     """The reason phrase of an HTTP status code, or None for a code with no phrase."""
-    i = _PHRASES.find(b"\n%d " % code) if 99 < code < 1000 else -1
-    if i < 0:
-        return None
-    return _PHRASES[i + 5:_PHRASES.find(b"\n", i + 5)].decode()
+    return phrase_of(code)
 
 
 http_status_code_to_string = HTTP_status_code_to_string  # the naming rule's spelling
-
-
-def status_line(code, http10=False):
-    """b"HTTP/1.1 <code> <phrase>\r\n", made once per code and version."""
-    key = -code if http10 else code
-    line = _lines.get(key)
-    if line is None:
-        phrase = HTTP_status_code_to_string(code)
-        line = b"HTTP/1.%d %d %s\r\n" % (0 if http10 else 1, code, (phrase or "Nonstandard Status").encode())
-        _lines[key] = line
-    return line
 
 
 def status_by_name(name):

@@ -19,9 +19,8 @@ HOT = {
     "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
                "Daemon.update", "Daemon.date_line", "Daemon.call_app"],
     "request": ["request_path", "Request.reset"],
-    "response": ["_new", "release", "response_from_buffer_static", "response_from_empty"],
+    "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
     "action": ["action_from_response", "_claim"],
-    "status": ["status_line"],
 }
 
 

@@ -36,7 +36,7 @@ def test_request_attributes_exist_from_init():
 
 def test_daemon_attributes_exist_from_init():
     dm = read("daemon.py")
-    init = between(dm, "    def __init__(self, cb, cls):", "    # -- start, stop")
+    init = between(dm, "    def __init__(self, cb, cls):", "    # -- stop")
     used = assigned(dm, "self") | assigned(read("options.py"), "d")
     assert used - assigned(init, "self") == set()
 

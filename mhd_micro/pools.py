@@ -1,0 +1,67 @@
+# The fixed pools: the second half of daemon_start. Every connection slot (buffer, request,
+# action) and every pooled response is made here, once; after this, serving takes no new
+# memory. Setup code: the package loads this module for daemon_start and lets it go.
+#
+# The entry point is alloc(daemon); options.py reads the defaults for the listen backlog.
+import sys
+
+from .platform import const, collect, mem_free, Poller, POLLIN
+from .connection import Connection
+from . import response as _resp
+
+_SC_OK = const(0)
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
+_SC_DAEMON_STARTED = const(10000)
+_D_O_LOG_MEMORY = const(10002)
+_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
+_D_O_CONN_MEMORY_LIMIT = const(280)
+_D_O_RESPONSE_POOL_SIZE = const(10001)
+
+# small boards get small defaults; the options override both
+_SMALL = 0 < mem_free() < 4 * 1024 * 1024
+DEFAULT_CONN_LIMIT = 8 if _SMALL else 64
+DEFAULT_CONN_MEMORY = 1024 if _SMALL else 16384
+DEFAULT_RESPONSE_POOL = 8 if _SMALL else 128
+
+
+def alloc(d):
+    """Take every slot, buffer and pooled response for the started daemon `d` (options.start
+    opened its socket). Returns SC_OK, or SC_DAEMON_MEM_ALLOC_FAILURE with the numbers logged."""
+    s = d.setup
+    limit = s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT
+    size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
+    pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
+    collect()
+    # MicroPython: refuse with the numbers before taking half of the heap. Per slot: its
+    # buffer, the header index (size // 3), ~180 words of objects; ~36 words a response
+    # (measured on the unix port, a little under: what fits is never refused)
+    w = 8 if sys.maxsize > 0x7FFFFFFF else 4
+    need = limit * (size + size // 3 + 180 * w) + max(0, pool - _resp._pool[0]) * 36 * w
+    if mem_free() and need > mem_free():
+        return _no_room(d, limit, size, pool, need)
+    try:
+        d.slots = tuple(Connection(d, size, max(8, size // 24)) for _ in range(limit))
+        _resp.pool_reserve(pool)
+        d.scratch = bytearray(160)
+        d.poller = Poller()
+    except MemoryError:
+        d.slots = ()
+        collect()
+        return _no_room(d, limit, size, pool, 0)
+    if d.lsock is not None:
+        d.poller.register(d.lsock, POLLIN)
+    if s.get(_D_O_LOG_MEMORY, (False,))[0]:
+        collect()
+        d.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
+              % (limit, size, pool, mem_free() or "n/a"))
+    d.setup = None
+    d.started = True
+    return _SC_OK
+
+
+def _no_room(d, limit, size, pool, need):
+    d.close_listener()
+    d.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "cannot start: %d connections x %d bytes, %d responses "
+          "(%s bytes) do not fit in %d bytes of free heap: lower D_OPTION_GLOBAL_CONNECTION_LIMIT or "
+          "D_OPTION_CONN_MEMORY_LIMIT" % (limit, size, pool, need or "?", mem_free()))
+    return _SC_DAEMON_MEM_ALLOC_FAILURE
