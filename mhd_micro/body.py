@@ -6,7 +6,7 @@
 # so a server that sends small buffers never loads it.
 from .platform import const, ticks_ms
 from . import response as _resp
-from .connection import ST_SEND, ST_SUSPENDED, _CRLF, _ZERO_CHUNK, _put, _put_uint
+from .connection import ST_SEND, ST_SUSPENDED, _CRLF, _put, _put_uint
 
 # private constants of connection.py and dcc.py (const names with "_" are not importable)
 _P_BODY = const(1)
@@ -208,7 +208,7 @@ def produce(c):
 def tail(c):
     """last-chunk trailer-section CRLF, with the footers of dcc_action_finish_with_footer."""
     b = c.buf
-    p = _put(b, c.ws, _ZERO_CHUNK)
+    p = _put(b, c.ws, b"0\r\n")  # the last chunk
     footers = c.footers
     if footers:
         for name, value in footers:

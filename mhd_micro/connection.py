@@ -16,6 +16,7 @@ from .request import Request, request_path
 from . import response as _resp
 from .response import status_line
 from .action import ACT_SUSPEND
+from .lazy import load
 
 # stages, in the order a request goes through them
 ST_FREE = const(0)
@@ -48,8 +49,6 @@ _CONN_CLOSE = b"Connection: close\r\n"
 _CONN_KEEP_ALIVE = b"Connection: Keep-Alive\r\n"
 _CL = b"Content-Length: "
 _TE_CHUNKED = b"Transfer-Encoding: chunked\r\n"
-_HTML = b"Content-Type: text/html\r\n"
-_LOCATION = b"Location: "
 
 # parts of a reply, sent in this order
 _P_HEAD = const(0)
@@ -63,21 +62,6 @@ _ENDED_COMPLETED_OK = const(0)
 _ENDED_CONNECTION_ERROR = const(20)
 _ENDED_CLIENT_ABORT = const(30)
 _ENDED_NO_RESOURCES = const(50)
-_ZERO_CHUNK = b"0\r\n"
-
-
-_lazy_modules = {}
-
-
-def _lazy(name):
-    """A module of the package imported the first time it is needed: body.py (a reply in
-    more than one piece), upload.py (a request body), errors.py (an automatic error reply).
-    A server that never meets them never loads them."""
-    m = _lazy_modules.get(name)
-    if m is None:
-        from . import _module  # the package's submodule loader (the package is complete by now)
-        m = _lazy_modules[name] = _module(name)
-    return m
 
 
 # Socket calls live in these two small functions: a try in a bigger one would push its
@@ -122,9 +106,10 @@ def _ndigits(n, base):
 
 
 class Connection:
-    def __init__(self, daemon, size, nfields):
+    def __init__(self, daemon, buf, nfields):
+        size = len(buf)
         self.daemon = daemon
-        self.buf = bytearray(size)
+        self.buf = buf
         self.mv = memoryview(self.buf)
         self.bsize = size
         self.cap = size - min(_REPLY_RESERVE, size // 4)
@@ -190,7 +175,7 @@ class Connection:
 
     def _drop_response(self, ended):
         if self.iov is not None:
-            _lazy("body").iov_done(self)
+            load("body").iov_done(self)
         self.crlf_after = False
         self.sendfile = False
         act = self.req.action
@@ -238,7 +223,7 @@ class Connection:
             elif st == ST_APP:
                 self._call_app()
             elif st == ST_BODY:
-                if not _lazy("upload").read_body(self):
+                if not load("upload").read_body(self):
                     return
             elif st == ST_REPLY:
                 self._reply()
@@ -280,8 +265,8 @@ class Connection:
         d = self.daemon
         while True:
             st = parse_head(r, b, self.rlen, d.strict) if self.rlen > r.line else MORE
-            if r.phase and not r.uri_logged:
-                r.uri_logged = True
+            if r.phase == 1:  # the request line is in: once per request, the early URI logger
+                r.phase = 2
                 if d.uri_logger is not None:
                     r.app_context = d.call_uri_logger(r)
             if st == 0:
@@ -300,14 +285,7 @@ class Connection:
                 self.rlen = n
                 r.line = 0
             if self.rlen == len(b):
-                # the head does not fit: say which part was too long
-                if r.phase:
-                    st = 431
-                elif b.find(b" ", r.line, self.rlen) < 0:
-                    st = 501  # the method
-                else:
-                    st = 414  # the request target
-                self._error(st)
+                load("errors").reply_too_long(self)  # the head does not fit
                 return True
             if not self.rready or not self._recv(self.rlen):
                 return False
@@ -452,11 +430,11 @@ class Connection:
         if self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
             self.part = _P_END
             return False
-        return _lazy("body").next_part(self)
+        return load("body").next_part(self)
 
     def _send(self):
         while True:
-            if self.sendfile and not _lazy("body").sendfile_step(self):
+            if self.sendfile and not load("body").sendfile_step(self):
                 return False
             if self.out_off < self.out_end:
                 n = _write(self)
@@ -497,4 +475,4 @@ class Connection:
 
     def _error(self, status):
         """Reply with an automatic error page, then close (errors.py)."""
-        _lazy("errors").reply_error(self, status)
+        load("errors").reply_error(self, status)

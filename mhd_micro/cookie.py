@@ -4,7 +4,7 @@
 # without it (tools/build.py --without cookie_parser) gives no cookies at all.
 #
 # The entry point is each_cookie(request, fn, cls).
-from .parser import _ieq
+from .parser import ieq
 
 
 def each_cookie(r, fn, cls):
@@ -21,7 +21,7 @@ def each_cookie(r, fn, cls):
     strict = d.strict
     n = 0
     for k in range(0, r.nhdr * 4, 4):
-        if not _ieq(b, hdr[k], hdr[k + 1], b"cookie"):
+        if not ieq(b, hdr[k], hdr[k + 1], b"cookie"):
             continue
         pairs = []
         s, e = hdr[k + 2], hdr[k + 3]

@@ -9,7 +9,8 @@ import sys
 
 from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
                        print_exception, POLLIN, POLLERR, POLLHUP)
-from .connection import ST_FREE, ST_SUSPENDED, _lazy
+from .connection import ST_FREE, ST_SUSPENDED
+from .lazy import load
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 _EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
@@ -200,7 +201,7 @@ class Daemon:
         load that module, the close alone."""
         self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
         try:
-            _lazy("errors").reply_busy(self, sock)
+            load("errors").reply_busy(self, sock)
         except Exception:
             pass
         close(sock)

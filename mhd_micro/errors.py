@@ -2,14 +2,17 @@
 # that the engine sends for a request it cannot serve (400, 413, 414, 417, 431, 501, 505,
 # and 301 to the target with its spaces encoded), before closing the connection.
 #
-# The entry points are reply_error(c, status) and reply_busy(d, sock) (the 503 to a client
-# for which no slot is free); the engine imports this module the first time it needs it.
+# The entry points are reply_error(c, status), reply_too_long(c) (a head that fills the
+# buffer) and reply_busy(d, sock) (the 503 to a client for which no slot is free); the
+# engine imports this module the first time it needs it.
 from .platform import const, send
 from .response import status_line, phrase_of
-from .connection import ST_SEND, _put, _put_uint, _CRLF, _CONN_CLOSE, _CL, _HTML, _LOCATION
+from .connection import ST_SEND, _put, _put_uint, _CRLF, _CONN_CLOSE, _CL
 
 _P_TAIL = const(2)  # connection._P_TAIL
 _ENDED_CONNECTION_ERROR = const(20)
+_HTML = b"Content-Type: text/html\r\n"
+_LOCATION = b"Location: "
 _BUSY = b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 _PAGE = b"<html><head><title>%s</title></head><body>%s</body></html>"
 _pages = {}
@@ -26,6 +29,18 @@ def error_body(d, status):
         title = phrase_of(status).encode()
         body = _pages[status] = _PAGE % (title, title)
     return body
+
+
+def reply_too_long(c):
+    """The request head fills the buffer: say which part was too long."""
+    r = c.req
+    if r.phase:
+        status = 431  # the header fields
+    elif c.buf.find(b" ", r.line, c.rlen) < 0:
+        status = 501  # the method
+    else:
+        status = 414  # the request target
+    reply_error(c, status)
 
 
 def reply_error(c, status):

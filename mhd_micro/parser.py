@@ -1,14 +1,17 @@
 # Sans-I/O HTTP/1.1 request parser: request line, header fields and the chunked body framing,
 # read in place from a connection's buffer. Nothing here touches a socket or a clock.
 #
-# The entry points are parse_head(r, b, end, strict) and chunk_step(r, b, pos, end, strict).
+# The entry point is parse_head(r, b, end, strict).
 #
 # Strategy: the buffer is scanned with bytearray.find (C speed) for line ends, colons and
 # forbidden bytes; header fields are stored as (name, value) offsets in r.hdr, never copied.
 # Each complete line is processed once; on short input the parser returns MORE and resumes
 # at r.line next time. Behaviour that differs between the seven strictness levels follows
 # the MHD2 table (docs/strictness.md); the level is an int from -3 (extra permissive) to 3.
+# This module takes the common shape of a head; the rest (repairs and refusals of unusual
+# input) is in strictness.py and the chunked framing in chunked.py, loaded on first need.
 from .platform import const
+from .lazy import load
 
 MORE = const(-1)  # the head is not complete yet
 DROP = const(-2)  # close the connection without a reply
@@ -22,6 +25,8 @@ F_EXPECT_100 = const(8)  # "Expect: 100-continue"
 F_CHUNKED = const(16)  # "Transfer-Encoding: chunked"
 F_MUST_CLOSE = const(32)  # framing was doubtful (CL+TE): close after the reply
 F_HAS_TE = const(64)
+F_HOST = const(128)  # a Host field was seen
+F_SKIPPED = const(256)  # the last field line was skipped (levels <= -2: no colon)
 
 # HTTP methods, as enum MHD_HTTP_Method
 METHODS = (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"CONNECT", b"OPTIONS", b"TRACE")
@@ -29,25 +34,24 @@ _M_OPTIONS = const(7)
 _M_ASTERISK = const(9)
 _M_OTHER = const(255)
 
-_MAX_EMPTY_LINES = const(1024)  # MHD_MAX_EMPTY_LINES_SKIP
 _MAX_CL_DIGITS = const(18)
 
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
 #         / DIGIT / ALPHA                      https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2
-_TOKEN = bytearray(128)
+TOKEN = bytearray(128)
 for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
-    _TOKEN[_c] = 1
+    TOKEN[_c] = 1
 
 
 # Every function here is written for MicroPython's frames: a function whose locals and
 # value stack need more than 11 words gets its frame from the heap at every call. So the
 # work is cut into small functions that pass the request `r` (which carries the buffer end
 # and the strictness level for this parse) and keep their state in it.
-_NEXT = const(-3)  # a field line was taken: go on with the next one
+NEXT = const(-3)  # a field line was taken: go on with the next one
 _BAD = const(-4)  # a bare LF the strictness level forbids
 
 
-def _ieq(b, s, e, lower):
+def ieq(b, s, e, lower):
     """True if b[s:e] equals the lower-case ASCII literal `lower`, ignoring case."""
     if e - s != len(lower):
         return False
@@ -61,15 +65,15 @@ def _ieq(b, s, e, lower):
 
 
 def _ieq_ows(b, s, e, lower):
-    """_ieq on b[s:e] without its leading and trailing spaces and tabs."""
+    """ieq on b[s:e] without its leading and trailing spaces and tabs."""
     while s < e and b[s] in (32, 9):
         s += 1
     while e > s and b[e - 1] in (32, 9):
         e -= 1
-    return _ieq(b, s, e, lower)
+    return ieq(b, s, e, lower)
 
 
-def _has_token(b, s, e, tok):
+def has_token(b, s, e, tok):
     """True if the comma-separated list b[s:e] holds `tok` (lower case), ignoring case and OWS."""
     while s < e:
         c = b.find(b",", s, e)
@@ -81,7 +85,7 @@ def _has_token(b, s, e, tok):
     return False
 
 
-def _eol(r, b, s):
+def line_end(r, b, s):
     """Where the line starting at s ends: the index of its CR LF (or bare LF); MORE if no LF
     has come yet; _BAD for a bare LF the level forbids (https://www.rfc-editor.org/rfc/rfc9112#section-2.2)."""
     nl = b.find(b"\n", s, r.end)
@@ -92,25 +96,8 @@ def _eol(r, b, s):
     return _BAD if r.strict > 0 else nl
 
 
-def _has_cr_nul(b, s, e):
+def has_cr_nul(b, s, e):
     return b.find(b"\r", s, e) >= 0 or b.find(b"\0", s, e) >= 0
-
-
-def _fix_cr_nul(b, s, e, strict):
-    """Bare CR and NUL inside a line: 400, or (permissive levels) replaced by a space; -3
-    keeps a bare CR as it is. Returns 0 or 400."""
-    if strict > -1:
-        return 400
-    i = b.find(b"\0", s, e)
-    while i >= 0:
-        b[i] = 32
-        i = b.find(b"\0", i + 1, e)
-    if strict > -3:
-        i = b.find(b"\r", s, e)
-        while i >= 0:
-            b[i] = 32
-            i = b.find(b"\r", i + 1, e)
-    return 0
 
 
 def parse_head(r, b, end, strict):
@@ -128,7 +115,7 @@ def parse_head(r, b, end, strict):
             return st
     while True:
         st = _line(r, b)
-        if st != _NEXT:
+        if st != NEXT:
             return st
 
 
@@ -147,13 +134,13 @@ def _start(r, b):
     """Empty lines, then the request line. Returns 0 once it is parsed, else a status."""
     while True:
         s = r.line
-        ce = _eol(r, b, s)
+        ce = line_end(r, b, s)
         if ce < 0:
             return 400 if ce == _BAD else MORE
         r.line = ce + 2 if b[ce] == 13 else ce + 1
         if ce > s:
             break
-        st = _empty_line(r)
+        st = load("strictness").empty_line(r)
         if st:
             return st
     r.head_start = s
@@ -161,50 +148,21 @@ def _start(r, b):
     return _request_line(r, b, s, ce)
 
 
-def _empty_line(r):
-    """Empty lines before the request line: https://www.rfc-editor.org/rfc/rfc9112#section-2.2"""
-    r.empty_lines += 1
-    n = r.empty_lines
-    if r.strict >= 2:
-        return 400
-    if (r.strict == 1 and n > 1) or (r.strict > -3 and n > _MAX_EMPTY_LINES):
-        return DROP
-    return 0
-
-
 def _line(r, b):
-    """One field line, or the empty line that ends the head. Returns _NEXT or a status."""
+    """One field line, or the empty line that ends the head. Returns NEXT or a status."""
     s = r.line
-    ce = _eol(r, b, s)
+    ce = line_end(r, b, s)
     if ce < 0:
         return 400 if ce == _BAD else MORE
     r.line = ce + 2 if b[ce] == 13 else ce + 1
     if ce == s:
         r.body_start = r.line
         return _head_done(r, b)
-    if ce >= r.clean_end and _has_cr_nul(b, s, ce) and _fix_cr_nul(b, s, ce, r.strict):
+    if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
         return 400
     if b[s] == 32 or b[s] == 9:
-        return _fold(r, b, s, ce)
+        return load("strictness").fold(r, b, s, ce)
     return _field(r, b, s, ce)
-
-
-def _fold(r, b, s, e):
-    """A line starting with whitespace: obs-fold, or whitespace before the first field
-    (https://www.rfc-editor.org/rfc/rfc9112#section-5.2)."""
-    if r.nhdr == 0 or r.last_skipped:
-        return 400 if r.strict > -1 else _NEXT  # the line is ignored
-    if r.strict > 0:
-        return 400
-    hdr = r.hdr
-    i = r.nhdr * 4 - 4
-    for k in range(hdr[i + 3], s):  # fold into the previous value: CRLF becomes spaces
-        b[k] = 32
-    while e > s and b[e - 1] in (32, 9):
-        e -= 1
-    if e > s:
-        hdr[i + 3] = e
-    return _NEXT
 
 
 def _field(r, b, s, e):
@@ -213,36 +171,16 @@ def _field(r, b, s, e):
     if c < 0:  # no ':'
         if r.strict > -2:
             return 400
-        r.last_skipped = True
-        return _NEXT
+        r.flags |= F_SKIPPED
+        return NEXT
     r.ns = s
     r.ne = c
     if c == s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-        return _odd_name(r, b, s, e)  # empty, or with whitespace: the level decides
-    return _store(r, b, c + 1, e)
+        return load("strictness").odd_name(r, b, s, e)  # empty, or with whitespace: the level decides
+    return store(r, b, c + 1, e)
 
 
-def _odd_name(r, b, s, e):
-    c = r.ne  # the ':'
-    r.ne = _name_end(r, b, s, c)
-    if r.ne < 0:
-        return 400
-    return _store(r, b, c + 1, e)
-
-
-def _name_end(r, b, s, c):
-    """The end of the field name before the ':' at c, or -1 if the level refuses it."""
-    n = c
-    while n > s and b[n - 1] in (32, 9):
-        n -= 1
-    if n < c and r.strict > -3:
-        return -1  # whitespace before ':': RFC 9112 section 5.1 says 400
-    if r.strict > -2 and (n == s or b.find(b" ", s, n) >= 0 or b.find(b"\t", s, n) >= 0):
-        return -1  # empty name, or whitespace inside it
-    return n
-
-
-def _store(r, b, vs, ve):
+def store(r, b, vs, ve):
     """Keep the field's offsets (name from r.ns, r.ne; value without OWS)."""
     while vs < ve and b[vs] in (32, 9):
         vs += 1
@@ -259,34 +197,22 @@ def _store(r, b, vs, ve):
     h[i + 2] = vs
     h[i + 3] = ve
     r.nhdr += 1
-    r.last_skipped = False
+    r.flags &= ~F_SKIPPED
     return _special(r, b, i)
 
 
 def _bad_field(r, b, vs, ve):
-    """Levels 1 and up (beyond MHD2's checks): the name must be a token and the value free of
-    control bytes but HTAB (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5)."""
-    ns = r.ns
-    while ns < r.ne:
-        c = b[ns]
-        if c > 127 or not _TOKEN[c]:
-            return True
-        ns += 1
-    while vs < ve:
-        c = b[vs]
-        if (c < 32 and c != 9) or c == 127:
-            return True
-        vs += 1
-    return False
+    # a call of its own: the lookup's stack would take store()'s frame to the heap
+    return load("strictness").bad_field(r, b, vs, ve)
 
 
 def _request_line(r, b, s, e):
     """request-line = method SP request-target SP HTTP-version
     https://www.rfc-editor.org/rfc/rfc9112#section-3 . Returns 0 or the error status."""
-    if e >= r.clean_end and _has_cr_nul(b, s, e) and _fix_cr_nul(b, s, e, r.strict):
+    if e >= r.clean_end and has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict):
         return 400
     if r.strict <= 0 and _has_delims(b, s, e, r.strict):
-        _relax(b, s, e, r.strict)
+        load("strictness").relax(b, s, e, r.strict)
     return _split(r, b, s, e) or _method(r, b) or _version(r, b, e) or _target(r, b)
 
 
@@ -295,21 +221,11 @@ def _has_delims(b, s, e, strict):
     return b.find(b"\t", s, e) >= 0 or (strict < 0 and (b.find(b"\x0b", s, e) >= 0 or b.find(b"\x0c", s, e) >= 0))
 
 
-def _relax(b, s, e, strict):
-    """TAB (levels <= 0), VT and FF (levels <= -1) accepted as delimiters: made spaces."""
-    while s < e:
-        c = b[s]
-        if c == 9 or (strict < 0 and (c == 11 or c == 12)):
-            b[s] = 32
-        s += 1
-
-
 def _split(r, b, s, e):
-    """Find the three parts: r.ms..r.me, r.ts..r.te, r.vs..e."""
+    """Find the three parts: method r.head_start..r.me, target r.ts..r.te, version r.vs..e."""
     r.me = b.find(b" ", s, e)
     if r.me <= s:
         return 400
-    r.ms = s
     s = r.me + 1  # the target's start
     if r.strict < 0:  # runs of whitespace count as one delimiter
         while s < e and b[s] == 32:
@@ -330,17 +246,17 @@ def _split(r, b, s, e):
 
 def _method(r, b):
     """method = token; known ones as MHD_HTTP_Method, others HTTP_METHOD_OTHER."""
-    s = r.ms
+    s = r.head_start
     e = r.me
     if e - s == 3 and b[s] == 71 and b[s + 1] == 69 and b[s + 2] == 84:
         r.method = 1  # GET, by far the most common
         return 0
     while s < e:
         c = b[s]
-        if c > 127 or not _TOKEN[c]:
+        if c > 127 or not TOKEN[c]:
             return 400
         s += 1
-    r.method = _method_id(b, r.ms, e)
+    r.method = _method_id(b, r.head_start, e)
     return 0
 
 
@@ -425,26 +341,26 @@ def _special(r, b, i):
     if n == 14 and c == 99:
         return _content_length(r, b, i)
     if n == 17 and c == 116:
-        return _transfer_encoding(r, b, i)
+        return load("chunked").transfer_encoding(r, b, i)
     if n == 10 and c == 99:
         return _connection(r, b, i)
     if n == 6 and c == 101:
         return _expect(r, b, i)
-    return _NEXT
+    return NEXT
 
 
 def _host(r, b, i):
-    if _ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
-        r.hosts += 1
-        if r.hosts > 1 and r.strict > -3:
-            return 400
-    return _NEXT
+    if ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
+        if r.flags & F_HOST and r.strict > -3:
+            return 400  # a second Host
+        r.flags |= F_HOST
+    return NEXT
 
 
 def _content_length(r, b, i):
     """Content-Length = 1*DIGIT  https://www.rfc-editor.org/rfc/rfc9110#section-8.6"""
-    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"content-length"):
-        return _NEXT
+    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"content-length"):
+        return NEXT
     v = _digits(b, r.hdr[i + 2], r.hdr[i + 3])
     if v < 0:
         return 400
@@ -453,7 +369,7 @@ def _content_length(r, b, i):
     if r.cl >= 0 and (r.cl != v or r.strict > 0):
         return 400
     r.cl = v
-    return _NEXT
+    return NEXT
 
 
 def _digits(b, s, e):
@@ -469,49 +385,35 @@ def _digits(b, s, e):
     return v
 
 
-def _transfer_encoding(r, b, i):
-    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"transfer-encoding"):
-        return _NEXT
-    if r.flags & F_HAS_TE:
-        return 400
-    r.flags |= F_HAS_TE
-    if _ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
-        r.flags |= F_CHUNKED
-        return _NEXT
-    if _has_token(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
-        return 400  # "chunked" not the only coding: framing can't be trusted
-    return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
-
-
 def _connection(r, b, i):
-    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"connection"):
-        return _NEXT
+    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"connection"):
+        return NEXT
     s = r.hdr[i + 2]
     e = r.hdr[i + 3]
-    if _has_token(b, s, e, b"close"):
+    if has_token(b, s, e, b"close"):
         r.flags |= F_CLOSE
-    if _has_token(b, s, e, b"keep-alive"):
+    if has_token(b, s, e, b"keep-alive"):
         r.flags |= F_KEEP_ALIVE
-    if _has_token(b, s, e, b"upgrade"):
+    if has_token(b, s, e, b"upgrade"):
         r.flags |= F_UPGRADE
-    return _NEXT
+    return NEXT
 
 
 def _expect(r, b, i):
-    if not _ieq(b, r.hdr[i], r.hdr[i + 1], b"expect"):
-        return _NEXT
-    if _ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"100-continue"):
+    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"expect"):
+        return NEXT
+    if ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"100-continue"):
         r.flags |= F_EXPECT_100
     elif r.strict > 0:
         return 417
-    return _NEXT
+    return NEXT
 
 
 def _head_done(r, b):
     """Checks that need the whole header section; sets the body framing."""
     f = r.flags
     strict = r.strict
-    if r.version == 2 and r.hosts == 0 and strict > -3:
+    if r.version == 2 and not f & F_HOST and strict > -3:
         return 400  # https://www.rfc-editor.org/rfc/rfc9112#section-3.2
     if r.version == 1 and not f & F_KEEP_ALIVE:
         f |= F_CLOSE
@@ -530,104 +432,4 @@ def _head_done(r, b):
     elif r.cl > 0:
         r.upload_size = r.cl
     r.flags = f
-    r.head_size = r.body_start - r.head_start
     return 0
-
-
-# Chunked transfer coding: https://www.rfc-editor.org/rfc/rfc9112#section-7.1
-#   chunked-body = *chunk last-chunk trailer-section CRLF
-#   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-# r.chunk_left: bytes of chunk data still due; -1 while a size line is expected,
-# -2 for the CRLF after data, -3 in the trailer section, -4 when the body is complete.
-CH_SIZE = const(-1)
-CH_DATA_CRLF = const(-2)
-CH_TRAILER = const(-3)
-CH_DONE = const(-4)
-_MAX_CHUNK_HEX = const(16)
-
-
-def chunk_step(r, b, pos, end, strict):
-    """Advance the chunked-body state over b[pos:end].
-
-    Returns the new position, with the span of chunk data found in r.data_s..r.data_e (the
-    caller consumes it, then calls again); MORE when a line is incomplete (the position
-    unchanged); DROP on an error, whose status (400, 413) is in r.error."""
-    r.data_s = r.data_e = pos
-    left = r.chunk_left
-    if left > 0:
-        if end - pos > left:
-            end = pos + left
-        r.data_e = end
-        r.chunk_left = left - (end - pos) or CH_DATA_CRLF
-        return end
-    r.end = end
-    r.strict = strict
-    left = _eol(r, b, pos)  # now the line's end
-    if left < 0:
-        if left == MORE:
-            return MORE
-        r.error = 400
-        return DROP
-    r.error = _chunk_line(r, b, pos, left)
-    if r.error:
-        return DROP
-    return left + 2 if b[left] == 13 else left + 1
-
-
-def _chunk_line(r, b, s, e):
-    """The CRLF after chunk data, a trailer field line, or chunk-size [ chunk-ext ].
-    Returns 0 or the error status."""
-    left = r.chunk_left
-    if left == CH_DATA_CRLF:
-        if e != s:
-            return 400
-        r.chunk_left = CH_SIZE
-        return 0
-    if left == CH_TRAILER:
-        if e == s:
-            r.chunk_left = CH_DONE
-            return 0
-        if b.find(b":", s, e) <= s or (_has_cr_nul(b, s, e) and _fix_cr_nul(b, s, e, r.strict)):
-            return 400
-        r.nfooters += 1
-        return 0
-    i = _hex_end(b, s, e)
-    if i == s:
-        return 400
-    if i - s > _MAX_CHUNK_HEX:
-        return 413
-    if i < e and _chunk_ext(r, b, i, e):
-        return 400
-    i = _hex_value(b, s, i)
-    r.chunk_left = i if i else CH_TRAILER
-    return 0
-
-
-def _hex_value(b, s, e):
-    v = 0
-    while s < e:
-        c = b[s] | 0x20
-        v = (v << 4) | (c - 48 if c <= 57 else c - 87)
-        s += 1
-    return v
-
-
-def _hex_end(b, s, e):
-    """The end of the hex digits starting at s."""
-    while s < e:
-        c = b[s] | 0x20
-        if not (48 <= c <= 57 or 97 <= c <= 102):
-            break
-        s += 1
-    return s
-
-
-def _chunk_ext(r, b, i, e):
-    """chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): true if bad.
-    BWS before ';' is refused at levels 2 and 3."""
-    k = i
-    while k < e and b[k] in (32, 9):
-        k += 1
-    if k == e or b[k] != 59 or (k > i and r.strict > 1):
-        return True
-    return _has_cr_nul(b, k, e)

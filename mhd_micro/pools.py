@@ -40,7 +40,14 @@ def alloc(d):
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:
-        d.slots = tuple(Connection(d, size, max(8, size // 24)) for _ in range(limit))
+        # the buffers first, while the free heap is in its largest pieces; a collection
+        # after each slot frees the garbage of its instance dicts' growth before the next
+        slots = [bytearray(size) for _ in range(limit)]
+        for i in range(limit):
+            slots[i] = Connection(d, slots[i], max(8, size // 24))
+            collect()
+        d.slots = tuple(slots)
+        slots = None
         _resp.pool_reserve(pool)
         d.scratch = bytearray(160)
         d.poller = Poller()

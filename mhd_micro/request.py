@@ -31,15 +31,12 @@ class Request:
         self.reset()
 
     def reset(self):
-        self.phase = 0
+        self.phase = 0  # 0: before the request line; 1: after it; 2: and the early URI logger ran
         self.line = 0
         self.head_start = 0
         self.body_start = 0
-        self.head_size = 0
         self.empty_lines = 0
-        self.last_skipped = False
         self.nhdr = 0
-        self.hosts = 0
         self.flags = 0
         self.cl = -1
         self.upload_size = 0
@@ -50,9 +47,8 @@ class Request:
         self.error = 0
         self.method = 0
         self.version = 0
-        self.ms = self.me = self.ts = self.te = self.ps = self.pe = 0
+        self.me = self.ts = self.te = self.ps = self.pe = 0
         self.qs = -1
-        self.uri_logged = False
         self.action.kind = 0
         self.action.response = None
         self.app_context = None

@@ -6,7 +6,8 @@
 # The entry point is read_body(c), the worker of the connection's ST_BODY stage; the
 # connection imports this module the first time a request carries a body.
 from .platform import const
-from .parser import chunk_step, MORE, DROP, F_CHUNKED, CH_DONE
+from .parser import MORE, DROP, F_CHUNKED
+from .chunked import chunk_step, CH_DONE
 
 _ST_REPLY = const(5)  # connection.ST_REPLY
 

@@ -4,7 +4,7 @@
 #
 # The entry points are the request_* functions; the package loads this module on first use.
 from .platform import const
-from .parser import SIZE_UNKNOWN, F_CHUNKED, _ieq
+from .parser import SIZE_UNKNOWN, F_CHUNKED, ieq
 from .request import _unquote
 
 VK_HEADER = const(1)
@@ -144,7 +144,7 @@ def _find_header(r, lkey):
     h = r.hdr
     i = 0
     while i < r.nhdr * 4:
-        if _ieq(b, h[i], h[i + 1], lkey):
+        if ieq(b, h[i], h[i + 1], lkey):
             return i
         i += 4
     return -1
@@ -220,7 +220,7 @@ def request_get_info_dynamic(request, info):
     """Returns (SC_OK, value) or (error code, None)."""
     b = request.conn.buf
     if info == REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING:
-        return _SC_OK, str(memoryview(b)[request.ms:request.me], "utf-8")
+        return _SC_OK, str(memoryview(b)[request.head_start:request.me], "utf-8")
     if info == REQUEST_INFO_DYNAMIC_URI:
         return _SC_OK, str(memoryview(b)[request.ts:request.te], "utf-8")
     if info == REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
@@ -230,7 +230,7 @@ def request_get_info_dynamic(request, info):
             return _SC_FEATURE_DISABLED, None
         return _SC_OK, _each_cookie(request, None, None)
     if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:
-        return _SC_OK, request.head_size
+        return _SC_OK, request.body_start - request.head_start
     if info == REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS:
         return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
     chunked = bool(request.flags & F_CHUNKED)

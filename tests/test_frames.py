@@ -9,9 +9,9 @@ from conftest import ROOT, mpy_cross_cmd
 
 # the functions a plain GET runs through, module -> names as tools/mpy_frames.py prints them
 HOT = {
-    "parser": ["parse_head", "_check_clean", "_start", "_eol", "_has_cr_nul", "_line", "_field", "_store",
-               "_special", "_host", "_ieq", "_request_line", "_has_delims", "_split", "_method",
-               "_method_id", "_version", "_target", "_target_chars", "_head_done", "_empty_line"],
+    "parser": ["parse_head", "_check_clean", "_start", "line_end", "has_cr_nul", "_line", "_field", "store",
+               "_special", "_host", "ieq", "_request_line", "_has_delims", "_split", "_method",
+               "_method_id", "_version", "_target", "_target_chars", "_head_done"],
     "connection": ["_read", "_write", "_put", "_put_uint", "_ndigits", "Connection.process", "Connection._recv",
                    "Connection._head", "Connection._call_app", "Connection._reply", "Connection._compact",
                    "Connection._plan", "Connection._write_head", "Connection._framing",

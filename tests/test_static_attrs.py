@@ -22,22 +22,25 @@ def between(src, start, end):
 
 def test_connection_attributes_exist_from_init():
     conn = read("connection.py")
-    init = between(conn, "    def __init__(self, daemon, size, nfields):", "    # -- life cycle")
-    used = assigned(conn, "self") | assigned(read("body.py"), "c")
+    init = between(conn, "    def __init__(self, daemon, buf, nfields):", "    # -- life cycle")
+    used = assigned(conn, "self") | assigned(read("body.py"), "c") | assigned(read("errors.py"), "c") \
+        | assigned(read("upload.py"), "c")
     assert used - assigned(init, "self") == set()
 
 
 def test_request_attributes_exist_from_init():
     req = read("request.py")
     init = between(req, "class Request:", "def _hex")
-    used = assigned(read("parser.py"), "r") | assigned(read("connection.py"), "r") | assigned(req, "r")
+    used = assigned(req, "r")
+    for name in ("parser.py", "strictness.py", "chunked.py", "connection.py", "upload.py"):
+        used |= assigned(read(name), "r")
     assert used - assigned(init, "self") == set()
 
 
 def test_daemon_attributes_exist_from_init():
     dm = read("daemon.py")
     init = between(dm, "    def __init__(self, cb, cls):", "    # -- stop")
-    used = assigned(dm, "self") | assigned(read("options.py"), "d")
+    used = assigned(dm, "self") | assigned(read("options.py"), "d") | assigned(read("pools.py"), "d")
     assert used - assigned(init, "self") == set()
 
 

@@ -1,0 +1,122 @@
+# Sans-I/O parser of the chunked transfer coding of request bodies, over a connection's
+# buffer like parser.py. upload.py drives it; it is loaded with that module, for the first
+# request that carries a chunked body.
+#
+# The entry points are transfer_encoding(r, b, i), for the field that announces the coding,
+# and chunk_step(r, b, pos, end, strict).
+from .platform import const
+from .parser import MORE, DROP, NEXT, F_HAS_TE, F_CHUNKED, line_end, has_cr_nul, ieq, has_token
+from .lazy import load
+
+def transfer_encoding(r, b, i):
+    """The Transfer-Encoding field (parser.py found its name's length and first letter)."""
+    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"transfer-encoding"):
+        return NEXT
+    if r.flags & F_HAS_TE:
+        return 400
+    r.flags |= F_HAS_TE
+    if ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
+        r.flags |= F_CHUNKED
+        return NEXT
+    if has_token(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
+        return 400  # "chunked" not the only coding: framing can't be trusted
+    return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
+
+
+# Chunked transfer coding: https://www.rfc-editor.org/rfc/rfc9112#section-7.1
+#   chunked-body = *chunk last-chunk trailer-section CRLF
+#   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+# r.chunk_left: bytes of chunk data still due; -1 while a size line is expected,
+# -2 for the CRLF after data, -3 in the trailer section, -4 when the body is complete.
+CH_SIZE = const(-1)
+CH_DATA_CRLF = const(-2)
+CH_TRAILER = const(-3)
+CH_DONE = const(-4)
+_MAX_CHUNK_HEX = const(16)
+
+
+def chunk_step(r, b, pos, end, strict):
+    """Advance the chunked-body state over b[pos:end].
+
+    Returns the new position, with the span of chunk data found in r.data_s..r.data_e (the
+    caller consumes it, then calls again); MORE when a line is incomplete (the position
+    unchanged); DROP on an error, whose status (400, 413) is in r.error."""
+    r.data_s = r.data_e = pos
+    left = r.chunk_left
+    if left > 0:
+        if end - pos > left:
+            end = pos + left
+        r.data_e = end
+        r.chunk_left = left - (end - pos) or CH_DATA_CRLF
+        return end
+    r.end = end
+    r.strict = strict
+    left = line_end(r, b, pos)  # now the line's end
+    if left < 0:
+        if left == MORE:
+            return MORE
+        r.error = 400
+        return DROP
+    r.error = _chunk_line(r, b, pos, left)
+    if r.error:
+        return DROP
+    return left + 2 if b[left] == 13 else left + 1
+
+
+def _chunk_line(r, b, s, e):
+    """The CRLF after chunk data, a trailer field line, or chunk-size [ chunk-ext ].
+    Returns 0 or the error status."""
+    left = r.chunk_left
+    if left == CH_DATA_CRLF:
+        if e != s:
+            return 400
+        r.chunk_left = CH_SIZE
+        return 0
+    if left == CH_TRAILER:
+        if e == s:
+            r.chunk_left = CH_DONE
+            return 0
+        if b.find(b":", s, e) <= s or (has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict)):
+            return 400
+        r.nfooters += 1
+        return 0
+    i = _hex_end(b, s, e)
+    if i == s:
+        return 400
+    if i - s > _MAX_CHUNK_HEX:
+        return 413
+    if i < e and _chunk_ext(r, b, i, e):
+        return 400
+    i = _hex_value(b, s, i)
+    r.chunk_left = i if i else CH_TRAILER
+    return 0
+
+
+def _hex_value(b, s, e):
+    v = 0
+    while s < e:
+        c = b[s] | 0x20
+        v = (v << 4) | (c - 48 if c <= 57 else c - 87)
+        s += 1
+    return v
+
+
+def _hex_end(b, s, e):
+    """The end of the hex digits starting at s."""
+    while s < e:
+        c = b[s] | 0x20
+        if not (48 <= c <= 57 or 97 <= c <= 102):
+            break
+        s += 1
+    return s
+
+
+def _chunk_ext(r, b, i, e):
+    """chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ): true if bad.
+    BWS before ';' is refused at levels 2 and 3."""
+    k = i
+    while k < e and b[k] in (32, 9):
+        k += 1
+    if k == e or b[k] != 59 or (k > i and r.strict > 1):
+        return True
+    return has_cr_nul(b, k, e)
