@@ -111,13 +111,10 @@ class Connection:
         self.daemon = daemon
         self.buf = buf
         self.mv = memoryview(self.buf)
-        self.bsize = size
-        self.cap = size - min(_REPLY_RESERVE, size // 4)
-        self.mv_cap = self.mv[:self.cap]
+        self.mv_cap = self.mv[:size - min(_REPLY_RESERVE, size // 4)]
         self.req = Request(self, nfields)
         self.sock = None
         self.addr = None
-        self.peer = None
         self.app_context = None
         self.stage = ST_FREE
         self.mask = 0
@@ -150,10 +147,9 @@ class Connection:
         self.dcc = None  # the dyn_cont context, made by body.py when first needed
 
     # -- life cycle, driven by the daemon ------------------------------------------------
-    def open(self, sock, addr, peer, now):
+    def open(self, sock, addr, now):
         self.sock = sock
         self.addr = addr
-        self.peer = peer
         self.app_context = None
         self.stage = ST_HEAD
         self.rlen = 0
@@ -241,7 +237,7 @@ class Connection:
         Reads stop short of the last _REPLY_RESERVE bytes while the request head does not
         need them: bytes pipelined after a head move to the front when the reply starts, and
         the reply header must still fit after them."""
-        cap = self.cap
+        cap = len(self.mv_cap)
         if at < cap:
             n = _read(self.sock, self.mv_cap if not at else self.mv[at:cap])
         else:
@@ -361,8 +357,8 @@ class Connection:
         resp = self.resp
         b = self.buf
         sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
-        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > self.bsize:
-            if len(sl) + _HEAD_MORE + len(resp.hdrs) > self.bsize:
+        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
+            if len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
                 self.daemon.log(50231, "reply header does not fit in the connection buffer")
                 self.close(_ENDED_NO_RESOURCES)
                 return -1
@@ -409,7 +405,7 @@ class Connection:
             if self.chunked and not self.head and not self.no_body:
                 p = _put(b, p, _LAST_CHUNK)
             self.part = _P_TAIL
-        elif resp.kind == _K_BUFFER and p + n + 27 <= self.bsize:
+        elif resp.kind == _K_BUFFER and p + n + 27 <= len(b):
             if self.chunked:
                 p = _put_uint(b, p, n, 16)
                 p = _put(b, p, _CRLF)

@@ -161,14 +161,13 @@ class Daemon:
                 self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
                 close(sock)
                 continue
-            peer = peer_key(addr)
             c = None
-            if not self.per_ip or self._count_peer(peer) < self.per_ip:
+            if not self.per_ip or self._count_peer(peer_key(addr)) < self.per_ip:
                 c = self._free_slot()
             if c is None:
                 self._refuse(sock)
                 continue
-            c.open(sock, addr, peer, now)
+            c.open(sock, addr, now)
             self.by_sock[sock] = c
             self.poller.register(sock, POLLIN)
             c.mask = POLLIN
@@ -179,7 +178,7 @@ class Daemon:
     def _count_peer(self, peer):
         n = 0
         for c in self.slots:
-            if c.stage != ST_FREE and c.peer == peer:
+            if c.stage != ST_FREE and peer_key(c.addr) == peer:
                 n += 1
         return n
 

@@ -51,7 +51,7 @@ def reply_error(c, status):
     c._drop_response(_ENDED_CONNECTION_ERROR)
     body = error_body(d, status)
     # 301 for spaces in the target needs the target: write the reply after the head
-    w = c.rlen if status == 301 and c.rlen + 256 + 3 * (r.te - r.ts) <= c.bsize else 0
+    w = c.rlen if status == 301 and c.rlen + 256 + 3 * (r.te - r.ts) <= len(b) else 0
     if status == 301 and not w:
         status = 400
     sl = status_line(status)
@@ -68,7 +68,7 @@ def reply_error(c, status):
                 b[p] = ch
                 p += 1
         p = _put(b, p, _CRLF)
-    if p + len(_HTML) + len(_CL) + 24 + len(body) > c.bsize:
+    if p + len(_HTML) + len(_CL) + 24 + len(body) > len(b):
         body = b""  # no room for the page in a small buffer: send the status alone, Content-Length 0
     if body:
         p = _put(b, p, _HTML)
@@ -76,7 +76,7 @@ def reply_error(c, status):
     p = _put_uint(b, p, len(body), 10)
     p = _put(b, p, _CRLF)
     p = _put(b, p, _CRLF)
-    if p + len(body) <= c.bsize:
+    if p + len(body) <= len(b):
         b[p:p + len(body)] = body
         p += len(body)
     c.out = b

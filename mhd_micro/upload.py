@@ -54,7 +54,7 @@ def read_body(c):
                 b[keep:keep + n] = c.mv[pos:end]
             c.rlen = keep + n
             c.pos = keep
-        if c.rlen == c.bsize:
+        if c.rlen == len(b):
             c._error(431 if r.chunk_left == -3 else 413)
             return True
         if not c.rready or not c._recv(c.rlen):
