@@ -53,7 +53,7 @@ def main():
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_LOG_MEMORY(True))
     rc = rc or mhd.daemon_start(d)
     if rc != mhd.SC_OK:
-        print("cannot start:", mhd.status_code_to_string(rc))
+        print("cannot start: status code", rc)  # names.py would need heap the start did not find
         sys.exit(1)
     print("listening on port", mhd.daemon_get_info_fixed(d, mhd.DAEMON_INFO_FIXED_BIND_PORT)[1])
     flush = getattr(sys.stdout, "flush", None)

@@ -38,6 +38,7 @@ def daemon_start(daemon):
         rc = _module("options").start(daemon)
     finally:
         _drop("options")  # setup code: gone before the pools are taken, and for good
+        _drop("platform_listen")
     if rc:
         return rc
     try:
@@ -74,6 +75,7 @@ def _module(name):
 
 
 _cached = []  # names __getattr__ cached: their modules are let go at daemon_start
+_started = [False]  # a daemon started: from now on modules marked * are let go after each lookup
 
 
 def _forget_setup():
@@ -82,6 +84,7 @@ def _forget_setup():
         where = _route(name)
         _drop(where[1:] if where[0] == "*" else where)
     del _cached[:]
+    _started[0] = True
 
 
 def _drop(name):
@@ -133,6 +136,10 @@ def __getattr__(name):
     transient = where[0] == "*"
     if transient:
         where = where[1:]
+        # before daemon_start every module stays (set-up reads many names of a few modules:
+        # loading one again for each would scatter what it leaves over the heap); daemon_start
+        # lets them all go
+        transient = _started[0]
     try:
         mod = _module(where)
     except ImportError:  # left out of this build (tools/build.py --without ...)

@@ -53,40 +53,14 @@ else:
     # port on a 64-bit host); ESP32 and RP2040 are 32-bit, and littlefs caps files at 2 GiB
     HAS_LARGE_FILE = sys.maxsize > 0x7FFFFFFF
     sendfile = None
-    _EADDRINUSE = const(98)
 
     def gmtime():
         return time.gmtime()
 
-    def _bind(s, host, port):
-        s.bind(socket.getaddrinfo(host, port)[0][-1])
-
     def listen(af, host, port, backlog):
-        """A non-blocking listening socket. MicroPython sockets have no getsockname(), so
-        port 0 is resolved here by probing random ports of the dynamic range."""
-        s = socket.socket(af, socket.SOCK_STREAM)
-        try:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if port:
-                _bind(s, host, port)
-            else:
-                import random
-                for _ in range(64):
-                    port = random.getrandbits(14) + 49152
-                    try:
-                        _bind(s, host, port)
-                        break
-                    except OSError as e:
-                        if e.errno != _EADDRINUSE:
-                            raise
-                else:
-                    raise OSError(_EADDRINUSE)
-            s.listen(backlog)
-            s.setblocking(False)
-        except Exception:
-            s.close()
-            raise
-        return s, port
+        # setup code, in a module of its own: loaded by daemon_start, then let go
+        from .platform_listen import listen
+        return listen(af, host, port, backlog)
 
     def accept(ls):
         try:
