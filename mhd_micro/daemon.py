@@ -5,20 +5,16 @@
 # state machine, close timed-out ones. All memory is taken by daemon_start (pools.alloc):
 # one Connection (buffer, request, action) per slot of the global connection limit, and
 # the response pool (pools.py). After that, load only reuses it.
-import sys
-
 from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
-                       print_exception, POLLIN, POLLERR, POLLHUP)
+                       POLLIN, POLLERR, POLLHUP)
 from .connection import ST_FREE, ST_SUSPENDED
 from .lazy import load
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
-_EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
 
 _SC_OK = const(0)
 _SC_LIMIT_CONNECTIONS_REACHED = const(30000)
 _SC_ACCEPT_POLICY_REJECTED = const(30070)
-_SC_APP_ERROR = const(59900)  # SC_INTERNAL_ERROR: a request callback raised
 _CONNECTION_NOTIFY_STARTED = const(0)
 _CONNECTION_NOTIFY_CLOSED = const(1)
 _TIMEOUT_SCAN_MS = const(250)
@@ -45,7 +41,7 @@ class Daemon:
         self.no_cookies = False
         self.no_plus = False
         self.no_suspend = False
-        self.log_to = _LOG_STDERR  # callbacks: (function, closure) or None
+        self.log_to = True  # callbacks: (function, closure) or None; the log's True: stderr (log.py)
         self.uri_logger = None
         self.notify = None
         self.accept_policy = None
@@ -139,8 +135,10 @@ class Daemon:
             self.update(c)
 
     def _fault(self, c):
-        e = sys.exc_info()[1] if _EXC_INFO else None
-        self.log(_SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
+        try:
+            load("log").fault(self, c)
+        except Exception:  # no heap left to load the log: the close still happens
+            pass
         c.close()
 
     def update(self, c):
@@ -263,34 +261,12 @@ class Daemon:
         return self.cb(self.cb_cls, r, path, r.method, r.upload_size)
 
     def call_uri_logger(self, r):
-        b = r.conn.buf
-        uri = str(memoryview(b)[r.ts:r.te], "utf-8")
-        return self.call_safely(self.uri_logger[0], self.uri_logger[1], r, uri, r.method)
+        return load("log").call_uri_logger(self, r)
 
     def call_safely(self, fn, *args):
-        try:
-            return fn(*args)
-        except Exception as e:
-            self.log(_SC_APP_ERROR, "callback raised %r" % (e,), e)
-            return None
+        """Call an application callback; a raise is logged and gives None."""
+        return load("log").call_safely(self, fn, *args)
 
     def log(self, sc, msg, exc=None):
-        to = self.log_to
-        if to is None:
-            return
-        from .features import LOG_MESSAGES
-        if not LOG_MESSAGES:  # built without log messages
-            return
-        try:
-            to[0](to[1], sc, msg)
-        except Exception:
-            pass
-        if exc is not None and to is _LOG_STDERR:
-            print_exception(exc)
-
-
-def _log_stderr(cls, sc, msg):
-    print("mhd_micro [%d]: %s" % (sc, msg), file=sys.stderr)
-
-
-_LOG_STDERR = (_log_stderr, None)  # MHD2's default: log to stderr
+        if self.log_to is not None:
+            load("log").log(self, sc, msg, exc)

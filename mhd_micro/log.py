@@ -1,0 +1,53 @@
+# The daemon's log: messages to the application's log callback (D_OPTION_LOG_CALLBACK) or,
+# by default as in MHD2, to stderr with the traceback; and the calls of the application's
+# callbacks that must not take the daemon down when they raise. Loaded the first time the
+# daemon has something to say or such a callback to call.
+#
+# The entry points are log(d, sc, msg, exc), fault(d, c), call_safely(d, fn, *args) and
+# call_uri_logger(d, r).
+import sys
+
+from .platform import const, print_exception
+
+_SC_APP_ERROR = const(59900)  # SC_INTERNAL_ERROR: a request callback raised
+_EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
+
+
+def log(d, sc, msg, exc=None):
+    to = d.log_to
+    if to is None:
+        return
+    from .features import LOG_MESSAGES
+    if not LOG_MESSAGES:  # built without log messages
+        return
+    if to is True:  # the default: stderr
+        print("mhd_micro [%d]: %s" % (sc, msg), file=sys.stderr)
+        if exc is not None:
+            print_exception(exc)
+        return
+    try:
+        to[0](to[1], sc, msg)
+    except Exception:
+        pass
+
+
+def fault(d, c):
+    """The state machine of connection c raised (the request callback, or the engine): log
+    it and close that connection only."""
+    e = sys.exc_info()[1] if _EXC_INFO else None
+    log(d, _SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
+
+
+def call_safely(d, fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:
+        log(d, _SC_APP_ERROR, "callback raised %r" % (e,), e)
+        return None
+
+
+def call_uri_logger(d, r):
+    """D_OPTION_EARLY_URI_LOGGER: the callback sees the whole request target, before the
+    header fields are read; what it returns becomes the request's app context."""
+    uri = str(memoryview(r.conn.buf)[r.ts:r.te], "utf-8")
+    return call_safely(d, d.uri_logger[0], d.uri_logger[1], r, uri, r.method)
