@@ -1,0 +1,106 @@
+# Static files from a directory, with response_from_fd: the files of a board's web page, or
+# a firmware image to download. Runs unchanged on CPython and MicroPython:
+#
+#   python3 examples/file_server.py --root www --port 8080
+#   micropython examples/file_server.py --root www --port 8080 --connections 4
+#
+# GET and HEAD only; "/" serves index.html; a path with ".." or a missing file is 404. With
+# --status, /_status answers the heap in use after a collection (MicroPython; 0 elsewhere),
+# to watch a board's memory while it serves. Prints "listening on port N".
+import sys
+
+sys.path.insert(0, ".")  # run from the repository root: find mhd_micro (as .py or .mpy) there
+import mhd_micro as mhd
+
+TYPES = (("html", "text/html"), ("css", "text/css"), ("js", "text/javascript"), ("json", "application/json"),
+         ("txt", "text/plain"), ("png", "image/png"), ("svg", "image/svg+xml"), ("ico", "image/x-icon"))
+NOT_FOUND = b"Not found"
+
+
+def on_request(root, request, path, method, upload_size):
+    if method != mhd.HTTP_METHOD_GET and method != mhd.HTTP_METHOD_HEAD:
+        return reply(request, mhd.response_from_empty(mhd.HTTP_STATUS_METHOD_NOT_ALLOWED), "Allow", "GET, HEAD")
+    if path == "/_status" and STATUS:
+        return status(request)
+    if path == "/":
+        path = "/index.html"
+    if ".." in path:
+        return not_found(request)
+    return send_file(request, root + path)
+
+
+def send_file(request, name):
+    try:
+        f = open(name, "rb")
+    except OSError:
+        return not_found(request)
+    r = mhd.response_from_fd(mhd.HTTP_STATUS_OK, f, 0, mhd.SIZE_UNKNOWN)  # closes f when done
+    if r is None:  # a directory, or no response left in the pool
+        return not_found(request)
+    return reply(request, r, "Content-Type", content_type(name))
+
+
+def content_type(name):
+    ext = name[name.rfind(".") + 1:]
+    for e, t in TYPES:
+        if e == ext:
+            return t
+    return "application/octet-stream"
+
+
+def reply(request, response, name, value):
+    if response is not None:
+        mhd.response_add_header(response, name, value)
+    return mhd.action_from_response(request, response)
+
+
+def not_found(request):
+    return mhd.action_from_response(request, mhd.response_from_buffer_static(mhd.HTTP_STATUS_NOT_FOUND, NOT_FOUND))
+
+
+def status(request):
+    import gc
+    gc.collect()
+    used = gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0
+    return mhd.action_from_response(request, mhd.response_from_buffer_copy(mhd.HTTP_STATUS_OK, b"%d" % used))
+
+
+def arg(name, default):
+    argv = sys.argv
+    for i in range(len(argv) - 1):
+        if argv[i] == name:
+            return argv[i + 1]
+    return default
+
+
+STATUS = "--status" in sys.argv
+
+
+def main():
+    d = mhd.daemon_create(on_request, arg("--root", ".").rstrip("/"))
+    rc = mhd.DAEMON_SET_OPTIONS(
+        d,
+        mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, int(arg("--port", "8080"))),
+        mhd.D_OPTION_DEFAULT_TIMEOUT(int(arg("--timeout", "30"))),
+    )
+    for option, name in ((mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT, "--connections"),
+                         (mhd.D_OPTION_CONN_MEMORY_LIMIT, "--conn-memory")):
+        if arg(name, None):
+            rc = rc or mhd.daemon_set_option(d, option(int(arg(name, None))))
+    rc = rc or mhd.daemon_start(d)
+    if rc != mhd.SC_OK:
+        print("cannot start: status code", rc)
+        sys.exit(1)
+    print("listening on port", mhd.daemon_get_info_fixed(d, mhd.DAEMON_INFO_FIXED_BIND_PORT)[1])
+    flush = getattr(sys.stdout, "flush", None)
+    if flush:
+        flush()
+    try:
+        while True:
+            mhd.daemon_process_blocking(d, mhd.WAIT_INDEFINITELY)
+    except KeyboardInterrupt:
+        pass
+    mhd.daemon_destroy(d)
+
+
+main()
