@@ -1,0 +1,31 @@
+"""tools/heap32.py: the core's heap on a 32-bit MicroPython (WebAssembly port) next to the
+64-bit unix port, and the boards' budgets held to that measurement."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.skipif(not shutil.which("node") or not shutil.which("npm"), reason="Node.js and npm are not installed")
+def test_board_budgets_cover_the_measured_32_bit_core():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "heap32.py"), "--conn-memory", "2048", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)
+    wide, narrow = r["64-bit (unix port)"], r["32-bit (WebAssembly port)"]
+    assert wide["64-bit"] and not narrow["64-bit"]
+    # objects shrink with the pointers, bytecode does not: both less on 32-bit, the core only a little
+    assert narrow["core"] < wide["core"] and narrow["response"] < wide["response"]
+    assert narrow["slot"] < wide["slot"]
+    assert narrow["core"] > wide["core"] * 0.7
+    for board in ("esp32", "rp2040"):
+        with open(os.path.join(ROOT, "boards", board, "config.json")) as f:
+            budget = json.load(f)["budget"]
+        assert budget["code"] >= narrow["core"], (board, budget["code"], narrow["core"])
+        assert 2048 + 2048 // 3 + budget["slot_objects"] >= narrow["slot"], (board, narrow["slot"])
+        assert budget["response_bytes"] >= narrow["response"], (board, narrow["response"])

