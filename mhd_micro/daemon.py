@@ -135,11 +135,13 @@ class Daemon:
             self.update(c)
 
     def _fault(self, c):
+        """Log the exception being handled; close connection c (None: none to close)."""
         try:
             load("log").fault(self, c)
         except Exception:  # no heap left to load the log: the close still happens
             pass
-        c.close()
+        if c is not None:
+            c.close()
 
     def update(self, c):
         want = c.want()
@@ -265,8 +267,15 @@ class Daemon:
 
     def call_safely(self, fn, *args):
         """Call an application callback; a raise is logged and gives None."""
-        return load("log").call_safely(self, fn, *args)
+        try:
+            return fn(*args)
+        except Exception:  # no "as": see run()
+            self._fault(None)
+            return None
 
     def log(self, sc, msg, exc=None):
         if self.log_to is not None:
-            load("log").log(self, sc, msg, exc)
+            try:
+                load("log").log(self, sc, msg, exc)
+            except MemoryError:  # no heap left to load the log: the message is lost, not the daemon
+                pass

@@ -1,6 +1,6 @@
 # The daemon's log: messages to the application's log callback (D_OPTION_LOG_CALLBACK) or,
-# by default as in MHD2, to stderr with the traceback; and the calls of the application's
-# callbacks that must not take the daemon down when they raise. Loaded the first time the
+# by default as in MHD2, to stderr with the traceback; what the application's callbacks
+# raise; the early URI logger's call. Loaded the first time the
 # daemon has something to say or such a callback to call.
 #
 # The entry points are log(d, sc, msg, exc), fault(d, c), call_safely(d, fn, *args) and
@@ -32,22 +32,17 @@ def log(d, sc, msg, exc=None):
 
 
 def fault(d, c):
-    """The state machine of connection c raised (the request callback, or the engine): log
-    it and close that connection only."""
+    """Log the exception being handled: connection c's state machine raised (the request
+    callback, or the engine), or with c None, another application callback."""
     e = sys.exc_info()[1] if _EXC_INFO else None
-    log(d, _SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
-
-
-def call_safely(d, fn, *args):
-    try:
-        return fn(*args)
-    except Exception as e:
+    if c is None:
         log(d, _SC_APP_ERROR, "callback raised %r" % (e,), e)
-        return None
+    else:
+        log(d, _SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
 
 
 def call_uri_logger(d, r):
     """D_OPTION_EARLY_URI_LOGGER: the callback sees the whole request target, before the
     header fields are read; what it returns becomes the request's app context."""
     uri = str(memoryview(r.conn.buf)[r.ts:r.te], "utf-8")
-    return call_safely(d, d.uri_logger[0], d.uri_logger[1], r, uri, r.method)
+    return d.call_safely(d.uri_logger[0], d.uri_logger[1], r, uri, r.method)

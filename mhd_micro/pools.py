@@ -16,6 +16,7 @@ _D_O_LOG_MEMORY = const(10002)
 _D_O_GLOBAL_CONNECTION_LIMIT = const(161)
 _D_O_CONN_MEMORY_LIMIT = const(280)
 _D_O_RESPONSE_POOL_SIZE = const(10001)
+_ROOM_TO_LOAD = const(6144)  # body.py, the largest module loaded on first need, takes ~5 KB
 
 # small boards get small defaults; the options override both
 _SMALL = 0 < mem_free() < 4 * 1024 * 1024
@@ -57,10 +58,15 @@ def alloc(d):
         return _no_room(d, limit, size, pool, 0)
     if d.lsock is not None:
         d.poller.register(d.lsock, POLLIN)
+    collect()
+    left = mem_free()
     if s.get(_D_O_LOG_MEMORY, (False,))[0]:
-        collect()
         d.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
-              % (limit, size, pool, mem_free() or "n/a"))
+              % (limit, size, pool, left or "n/a"))
+    if 0 < left < _ROOM_TO_LOAD:
+        # say it now, not at the first request that needs a module and cannot load it
+        d.log(_SC_DAEMON_STARTED, "only %d bytes of heap left after the pools: error replies, request "
+              "bodies and multi-part replies load on first need and may not fit" % left)
     d.setup = None
     d.started = True
     return _SC_OK
