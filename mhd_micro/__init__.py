@@ -11,8 +11,7 @@ import sys
 
 from .parser import SIZE_UNKNOWN
 from .daemon import Daemon, WAIT_INDEFINITELY
-from .action import (action_from_response, action_abort_request, action_abort_connection,
-                     action_suspend, request_resume)
+from .action import action_from_response, action_abort_request, action_abort_connection
 from .response import (response_from_buffer, response_from_buffer_static, response_from_buffer_copy,
                        response_from_empty, response_from_iovec, response_from_callback, response_destroy)
 
@@ -105,6 +104,7 @@ _ROUTES = (
     b"response_add_=response_headers\npredef_header_to_string=response_headers\nPREDEF_=response_headers\n"
     b"response_set_option=response_options\nRESPONSE_SET_OPTIONS=response_options\n"
     b"R_OPTION_=response_options\nR_O_=response_options\n"
+    b"action_suspend=suspend\nrequest_resume=suspend\n"
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
     b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"

@@ -2,8 +2,8 @@
 # preallocated action slot (request.Action); a constructor fills it and returns it, or returns
 # None if the request already has an action, as MHD does.
 #
-# The entry points are action_from_response, action_abort_request, action_suspend and
-# request_resume.
+# The entry points are action_from_response and action_abort_request; action_suspend and
+# request_resume are in suspend.py.
 from .platform import const
 from . import response as _resp
 
@@ -11,7 +11,7 @@ ACT_RESPONSE = const(1)
 ACT_SUSPEND = const(2)
 
 
-def _claim(request, kind):
+def claim(request, kind):
     act = request.action
     if act.kind:
         return None  # at most one action per request
@@ -25,7 +25,7 @@ def action_from_response(request, response):
     the request has an action already."""
     if response is None or response.flags & (_resp.RF_FROZEN | _resp.RF_REUSABLE) == _resp.RF_FROZEN:
         return None
-    act = _claim(request, ACT_RESPONSE)
+    act = claim(request, ACT_RESPONSE)
     if act is None:
         return None
     if response.flags & _resp.RF_REUSABLE:
@@ -41,16 +41,3 @@ def action_abort_request(request):
 
 
 action_abort_connection = action_abort_request  # the manual's name
-
-
-def action_suspend(request):
-    """Stop processing the request until request_resume(request); the request callback is
-    then called again. A suspended request does not time out. None where the daemon was
-    told D_OPTION_DISALLOW_SUSPEND_RESUME(True)."""
-    if request.conn.daemon.no_suspend:
-        return None
-    return _claim(request, ACT_SUSPEND)
-
-
-def request_resume(request):
-    request.conn.resume()

@@ -6,7 +6,8 @@
 # so a server that sends small buffers never loads it.
 from .platform import const, ticks_ms
 from . import response as _resp
-from .connection import ST_SEND, ST_SUSPENDED, _CRLF, _put, _put_uint
+from .connection import ST_SEND, _CRLF, _put, _put_uint
+from .lazy import load
 
 # private constants of connection.py and dcc.py (const names with "_" are not importable)
 _P_BODY = const(1)
@@ -142,9 +143,7 @@ def produce(c):
             c.close(_ENDED_BY_APP_ABORT)
             return -1
         if kind == _DCC_SUSPEND:
-            c.stage = ST_SUSPENDED
-            c.resume_stage = ST_SEND
-            c.daemon.suspend(c)
+            load("suspend").suspend(c, ST_SEND)
             return -1
         if kind == _DCC_FINISH:
             c.footers = ctx.footers

@@ -204,11 +204,6 @@ class Connection:
             return 1  # POLLIN
         return 0
 
-    def resume(self):
-        if self.stage == ST_SUSPENDED:
-            self.resuming = True
-            self.daemon.resume_requested = True
-
     # -- the state machine ---------------------------------------------------------------
     def process(self):
         while True:
@@ -299,9 +294,7 @@ class Connection:
             return
         if act.kind == ACT_SUSPEND:
             act.kind = 0
-            self.stage = ST_SUSPENDED
-            self.resume_stage = ST_APP
-            d.suspend(self)
+            load("suspend").suspend(self, ST_APP)
             return
         self.resp = act.response
         act.response = None

@@ -90,7 +90,7 @@ class Daemon:
         if not self.started:
             return 60000  # SC_TOO_EARLY
         if self.resume_requested:
-            self._resume()
+            load("suspend").resume_all(self)
         self.accepting = False
         for event in self.poller.ipoll(self._wait_ms(microsec)):
             self._event(event)
@@ -212,22 +212,6 @@ class Daemon:
             if st != ST_FREE and st != ST_SUSPENDED and ticks_diff(now, c.last) >= t:
                 c.close(_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
-
-    def suspend(self, c):
-        # out of the poll set: a suspended connection's hang-ups would wake poll forever
-        self.poller.unregister(c.sock)
-        c.mask = -1
-
-    def _resume(self):
-        self.resume_requested = False
-        for c in self.slots:
-            if c.resuming:
-                c.resuming = False
-                c.stage = c.resume_stage
-                c.last = ticks_ms()
-                c.mask = c.want()
-                self.poller.register(c.sock, c.mask)
-                self.run(c)
 
     def conn_closed(self, c):
         sock = c.sock

@@ -20,7 +20,7 @@ HOT = {
                "Daemon.update", "Daemon.date_line", "Daemon.call_app"],
     "request": ["request_path", "Request.reset"],
     "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
-    "action": ["action_from_response", "_claim"],
+    "action": ["action_from_response", "claim"],
 }
 
 
