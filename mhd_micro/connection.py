@@ -283,12 +283,12 @@ class Connection:
 
     def _call_app(self):
         r = self.req
-        d = self.daemon
         path = request_path(r)
         if path is None:
             self._error(400)
             return
-        act = d.call_app(r, path)
+        # a raise in the callback: Daemon.run closes the connection and logs it
+        act = self.daemon.cb(self.daemon.cb_cls, r, path, r.method, r.upload_size)
         if act is None or act is not r.action or not act.kind:
             self.close()  # abort: None, a foreign action or a raise
             return
@@ -360,7 +360,7 @@ class Connection:
         self.ws = self.rlen
         p = _put(b, self.rlen, sl)
         if not resp.flags & _RF_HAS_DATE:
-            p = _put(b, p, self.daemon.date_line())
+            p = _put(b, p, self.daemon.date_now)  # refreshed by the daemon at each wake-up
         if resp.tail is not None and self.keep and not self.chunked and self.req.version == 2:
             return _put(b, p, resp.tail)  # a reusable response's fields, made once
         sl = p

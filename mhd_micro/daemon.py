@@ -57,6 +57,7 @@ class Daemon:
         self.date = bytearray(37)
         self.date_tick = 0
         self.date_valid = False
+        self.date_now = b""
         self.scratch = None
 
     # -- stop --------------------------------------------------------------------------
@@ -92,7 +93,9 @@ class Daemon:
         if self.resume_requested:
             load("suspend").resume_all(self)
         self.accepting = False
-        for event in self.poller.ipoll(self._wait_ms(microsec)):
+        events = self.poller.ipoll(self._wait_ms(microsec))
+        self.date_line()  # once per wake-up: the replies of this round read date_now
+        for event in events:
             self._event(event)
         if self.accepting:
             self._accept(ticks_ms())
@@ -131,8 +134,8 @@ class Daemon:
             c.process()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self._fault(c)
-        if c.stage != ST_FREE and c.want() != c.mask:
-            self.update(c)
+        if c.stage != ST_FREE:
+            self.update(c, c.want())
 
     def _fault(self, c):
         """Log the exception being handled; close connection c (None: none to close)."""
@@ -143,8 +146,8 @@ class Daemon:
         if c is not None:
             c.close()
 
-    def update(self, c):
-        want = c.want()
+    def update(self, c, want):
+        """Poll connection c for `want` (its stage's events) if that changed."""
         if want != c.mask and c.mask >= 0:  # mask -1: suspended, out of the poll set
             self.poller.modify(c.sock, want)
             c.mask = want
@@ -226,12 +229,11 @@ class Daemon:
 
     # -- helpers for the connections -----------------------------------------------------
     def date_line(self):
-        """The Date header line, formatted at most once a second (RFC 9110 section 6.6.1)."""
-        if self.no_date:
-            return b""
-        if not self.date_valid or ticks_diff(ticks_ms(), self.date_tick) >= 1000:
+        """The Date header line (b"" where it is suppressed), formatted at most once a second
+        (RFC 9110 section 6.6.1); also left in date_now for the replies of this round."""
+        if not self.no_date and (not self.date_valid or ticks_diff(ticks_ms(), self.date_tick) >= 1000):
             self._format_date()
-        return self.date
+        return self.date_now
 
     def _format_date(self):
         t = gmtime()
@@ -241,10 +243,7 @@ class Daemon:
             _DAYS[d:d + 3], t[2], _MONTHS[m:m + 3], t[0], t[3], t[4], t[5])
         self.date_tick = ticks_ms()
         self.date_valid = True
-
-    def call_app(self, r, path):
-        # a raise is caught by run(), which closes this connection and logs it
-        return self.cb(self.cb_cls, r, path, r.method, r.upload_size)
+        self.date_now = self.date
 
     def call_uri_logger(self, r):
         return load("log").call_uri_logger(self, r)

@@ -211,14 +211,9 @@ def _request_line(r, b, s, e):
     https://www.rfc-editor.org/rfc/rfc9112#section-3 . Returns 0 or the error status."""
     if e >= r.clean_end and has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict):
         return 400
-    if r.strict <= 0 and _has_delims(b, s, e, r.strict):
-        load("strictness").relax(b, s, e, r.strict)
+    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, e) >= 0):
+        load("strictness").relax(b, s, e, r.strict)  # TAB (and below 0, VT and FF) as delimiters
     return _split(r, b, s, e) or _method(r, b) or _version(r, b, e) or _target(r, b)
-
-
-def _has_delims(b, s, e, strict):
-    """Whether the line holds a TAB (or, below level 0, a VT or FF) to make a space."""
-    return b.find(b"\t", s, e) >= 0 or (strict < 0 and (b.find(b"\x0b", s, e) >= 0 or b.find(b"\x0c", s, e) >= 0))
 
 
 def _split(r, b, s, e):
@@ -350,7 +345,8 @@ def _special(r, b, i):
 
 
 def _host(r, b, i):
-    if ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
+    # the usual spelling first: one find instead of a loop over the letters
+    if b.find(b"Host", r.hdr[i], r.hdr[i + 1]) == r.hdr[i] or ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
         if r.flags & F_HOST and r.strict > -3:
             return 400  # a second Host
         r.flags |= F_HOST

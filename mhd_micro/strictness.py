@@ -95,7 +95,8 @@ def bad_field(r, b, vs, ve):
 
 
 def relax(b, s, e, strict):
-    """TAB (levels <= 0), VT and FF (levels <= -1) accepted as delimiters: made spaces."""
+    """TAB (levels <= 0), VT and FF (levels <= -1) accepted as delimiters: made spaces.
+    parser.py calls it at level 0 for a line with a TAB, and below 0 for every request line."""
     while s < e:
         c = b[s]
         if c == 9 or (strict < 0 and (c == 11 or c == 12)):

@@ -39,6 +39,7 @@ def suspend(c, stage):
 def resume_all(d):
     """Put the connections the application resumed back in the poll set, and run them."""
     d.resume_requested = False
+    d.date_line()  # before the daemon's poll: the Date of the replies these may send
     for c in d.slots:
         if c.resuming:
             c.resuming = False

@@ -10,14 +10,14 @@ from conftest import ROOT, mpy_cross_cmd
 # the functions a plain GET runs through, module -> names as tools/mpy_frames.py prints them
 HOT = {
     "parser": ["parse_head", "_check_clean", "_start", "line_end", "has_cr_nul", "_line", "_field", "store",
-               "_special", "_host", "ieq", "_request_line", "_has_delims", "_split", "_method",
+               "_special", "_host", "ieq", "_request_line", "_split", "_method",
                "_method_id", "_version", "_target", "_target_chars", "_head_done"],
     "connection": ["_read", "_write", "_put", "_put_uint", "_ndigits", "Connection.process", "Connection._recv",
                    "Connection._head", "Connection._call_app", "Connection._reply", "Connection._compact",
                    "Connection._plan", "Connection._write_head", "Connection._framing",
                    "Connection._first_segment", "Connection._send", "Connection._done", "Connection.want"],
     "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
-               "Daemon.update", "Daemon.date_line", "Daemon.call_app"],
+               "Daemon.update", "Daemon.date_line"],
     "request": ["request_path", "Request.reset"],
     "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
     "action": ["action_from_response", "claim"],
