@@ -63,13 +63,21 @@ def alloc(d):
     if s.get(_D_O_LOG_MEMORY, (False,))[0]:
         d.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
               % (limit, size, pool, left or "n/a"))
-    if 0 < left < _ROOM_TO_LOAD:
-        # say it now, not at the first request that needs a module and cannot load it
-        d.log(_SC_DAEMON_STARTED, "only %d bytes of heap left after the pools: error replies, request "
-              "bodies and multi-part replies load on first need and may not fit" % left)
+    warn_if_tight(d, left)
     d.setup = None
     d.started = True
     return _SC_OK
+
+
+def warn_if_tight(d, left):
+    """Log it when `left` bytes of heap (0: unknown, CPython) are too few for the modules
+    loaded on first need: say it at start, not at the first request that needs one and cannot
+    load it. Returns whether it warned."""
+    if 0 < left < _ROOM_TO_LOAD:
+        d.log(_SC_DAEMON_STARTED, "only %d bytes of heap left after the pools: error replies, request "
+              "bodies and multi-part replies load on first need and may not fit" % left)
+        return True
+    return False
 
 
 def _no_room(d, limit, size, pool, need):

@@ -95,3 +95,17 @@ class TestOptions(unittest.TestCase):
         d.no_suspend = False
         self.assertIs(mhd.action_suspend(r), r.action)
         mhd.daemon_destroy(d)
+
+
+class TestStartWarning(unittest.TestCase):
+    def test_tight_heap_is_logged_at_start(self):
+        from mhd_micro import pools
+        said = []
+        d = mhd.daemon_create(None)
+        self.assertEqual(mhd.daemon_set_option(d, mhd.D_OPTION_LOG_CALLBACK(lambda cls, sc, msg: said.append((sc, msg)))), SC_OK)
+        self.assertFalse(pools.warn_if_tight(d, 0))  # unknown (CPython): nothing to say
+        self.assertFalse(pools.warn_if_tight(d, 64 * 1024))
+        self.assertEqual(said, [])
+        self.assertTrue(pools.warn_if_tight(d, 3000))
+        self.assertEqual(len(said), 1)
+        self.assertIn("3000 bytes of heap left", said[0][1])
