@@ -78,6 +78,7 @@ _started = [False]  # a daemon started: from now on modules marked * are let go 
 
 
 def _forget_setup():
+    """daemon_start: let go of every name __getattr__ cached and of its module."""
     for name in _cached:
         globals().pop(name, None)
         where = _route(name)

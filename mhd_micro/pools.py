@@ -53,7 +53,7 @@ def alloc(d):
         d.scratch = bytearray(160)
         d.poller = Poller()
     except MemoryError:
-        d.slots = ()
+        slots = d.slots = ()  # let go of what was taken, so the report says what is free
         collect()
         return _no_room(d, limit, size, pool, 0)
     if d.lsock is not None:
