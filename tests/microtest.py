@@ -39,6 +39,10 @@ class TestCase:
         if a not in b:
             raise AssertionError(msg or "%r not in %r" % (a, b))
 
+    def assertNotIn(self, a, b, msg=None):
+        if a in b:
+            raise AssertionError(msg or "%r in %r" % (a, b))
+
     def assertLessEqual(self, a, b, msg=None):
         if not a <= b:
             raise AssertionError(msg or "%r > %r" % (a, b))

@@ -109,3 +109,23 @@ class TestStartWarning(unittest.TestCase):
         self.assertTrue(pools.warn_if_tight(d, 3000))
         self.assertEqual(len(said), 1)
         self.assertIn("3000 bytes of heap left", said[0][1])
+
+
+class TestSetupModulesLetGo(unittest.TestCase):
+    def test_start_lets_go_of_setup_modules_and_they_come_back_on_use(self):
+        import sys
+        r = mhd.response_from_empty(204)
+        self.assertEqual(mhd.response_add_header(r, "X-Before", "1"), SC_OK)
+        self.assertIn("mhd_micro.response_headers", sys.modules)
+        d, rc = daemon(mhd.D_OPTION_BIND_PORT(mhd.AF_NONE, 0), mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(1),
+                       mhd.D_OPTION_CONN_MEMORY_LIMIT(256))
+        self.assertEqual(rc, SC_OK)
+        self.assertEqual(mhd.daemon_start(d), SC_OK)
+        for name in ("response_headers", "options", "pools"):
+            self.assertNotIn("mhd_micro." + name, sys.modules)
+        self.assertEqual(mhd.response_add_header(r, "X-After", "2"), SC_OK)  # loaded again on use
+        self.assertIn("mhd_micro.response_headers", sys.modules)
+        self.assertEqual(r.hdrs, b"X-Before: 1\r\nX-After: 2\r\n")
+        self.assertEqual(mhd.SC_OK, SC_OK)
+        mhd.response_destroy(r)
+        mhd.daemon_destroy(d)
