@@ -159,24 +159,28 @@ class Daemon:
             a = accept(self.lsock)
             if a is None:
                 return
-            sock, addr = a
-            if self.accept_policy is not None and not self.call_safely(self.accept_policy[0], self.accept_policy[1], addr):
-                self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
-                close(sock)
-                continue
-            c = None
-            if not self.per_ip or self._count_peer(peer_key(addr)) < self.per_ip:
-                c = self._free_slot()
-            if c is None:
-                self._refuse(sock)
-                continue
-            c.open(sock, addr, now)
-            self.by_sock[sock] = c
-            self.poller.register(sock, POLLIN)
-            c.mask = POLLIN
-            if self.notify is not None:
-                self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
-            self.run(c)
+            self._admit(a[0], a[1], now)
+
+    def _admit(self, sock, addr, now):
+        """A new client: the accept policy and the limits decide; then a slot, or the 503.
+        (Apart from _accept's loop, so that neither frame needs the heap.)"""
+        if self.accept_policy is not None and not self.call_safely(self.accept_policy[0], self.accept_policy[1], addr):
+            self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
+            close(sock)
+            return
+        c = None
+        if not self.per_ip or self._count_peer(peer_key(addr)) < self.per_ip:
+            c = self._free_slot()
+        if c is None:
+            self._refuse(sock)
+            return
+        c.open(sock, addr, now)
+        self.by_sock[sock] = c
+        self.poller.register(sock, POLLIN)
+        c.mask = POLLIN
+        if self.notify is not None:
+            self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
+        self.run(c)
 
     def _count_peer(self, peer):
         n = 0

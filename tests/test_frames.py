@@ -17,7 +17,9 @@ HOT = {
                    "Connection._plan", "Connection._write_head", "Connection._framing",
                    "Connection._first_segment", "Connection._send", "Connection._done", "Connection.want"],
     "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
-               "Daemon.update", "Daemon.date_line"],
+               "Daemon.update", "Daemon.date_line",
+               # a new connection per request (HTTP/1.0 clients, Connection: close)
+               "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed"],
     "request": ["request_path", "Request.reset"],
     "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
     "action": ["action_from_response", "claim"],
