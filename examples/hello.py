@@ -47,6 +47,8 @@ def main():
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(arg("--connections", 0)))
     if arg("--conn-memory", 0):
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_CONN_MEMORY_LIMIT(arg("--conn-memory", 0)))
+    if arg("--buffers", 0):  # fewer buffers than connections: lent to those with a request in progress
+        rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_CONN_BUFFER_POOL_SIZE(arg("--buffers", 0)))
     if arg("--pool", 0):
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_RESPONSE_POOL_SIZE(arg("--pool", 0)))
     if arg("--log-memory", 0):  # boards/*/main.py: log what start took and the heap left

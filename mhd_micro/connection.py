@@ -105,14 +105,22 @@ def _ndigits(n, base):
     return k
 
 
+def new_work(size, nfields):
+    """A buffer of the daemon's pool with what goes with it: (buffer, its memoryview, the
+    view reads may fill while a head does not need the reserve, the request state)."""
+    buf = bytearray(size)
+    mv = memoryview(buf)
+    r = Request(size, nfields)
+    r.work = (buf, mv, mv[:size - min(_REPLY_RESERVE, size // 4)], r)
+    return r.work
+
+
 class Connection:
-    def __init__(self, daemon, buf, nfields):
-        size = len(buf)
+    def __init__(self, daemon):
         self.daemon = daemon
-        self.buf = buf
-        self.mv = memoryview(self.buf)
-        self.mv_cap = self.mv[:size - min(_REPLY_RESERVE, size // 4)]
-        self.req = Request(self, nfields)
+        # the buffer and the request state, lent by the daemon while the connection has a
+        # request in progress or keeps them between requests (Daemon.lend_work)
+        self.buf = self.mv = self.mv_cap = self.req = None
         self.sock = None
         self.addr = None
         self.app_context = None
@@ -158,7 +166,6 @@ class Connection:
         self.rready = True  # clients usually send right after connecting: try at once
         self.resuming = False
         self.force_close = False
-        self.req.reset()
 
     def close(self, ended=_ENDED_CONNECTION_ERROR):
         """Close the connection; a reply in progress ends with the code `ended`."""
@@ -168,12 +175,15 @@ class Connection:
         self.stage = ST_FREE
         self.daemon.conn_closed(self)
         self.sock = None
+        self.daemon.release_work(self)
 
     def _drop_response(self, ended):
         if self.iov is not None:
             load("body").iov_done(self)
         self.crlf_after = False
         self.sendfile = False
+        if self.req is None:  # no request in progress: nothing to drop
+            return
         act = self.req.action
         resp = self.resp
         if resp is not None:
@@ -251,9 +261,14 @@ class Connection:
         return n
 
     def _head(self):
+        d = self.daemon
+        if self.req is None:
+            # a buffer only for bytes to read (after giving its buffer to a waiting connection,
+            # this one waits for POLLIN); none free: the daemon runs it again when one is
+            if not self.rready or not d.lend_work(self):
+                return False
         r = self.req
         b = self.buf
-        d = self.daemon
         while True:
             st = parse_head(r, b, self.rlen, d.strict) if self.rlen > r.line else MORE
             if r.phase == 1:  # the request line is in: once per request, the early URI logger
@@ -461,6 +476,8 @@ class Connection:
             return
         r.reset()
         self.stage = ST_HEAD
+        if self.daemon.waiting and self.rlen == 0:
+            self.daemon.release_work(self)  # idle now, and another connection waits for a buffer
 
     def _error(self, status):
         """Reply with an automatic error page, then close (errors.py)."""

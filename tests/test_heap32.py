@@ -27,5 +27,6 @@ def test_board_budgets_cover_the_measured_32_bit_core():
         with open(os.path.join(ROOT, "boards", board, "config.json")) as f:
             budget = json.load(f)["budget"]
         assert budget["code"] >= narrow["core"], (board, budget["code"], narrow["core"])
-        assert 2048 + 2048 // 3 + budget["slot_objects"] >= narrow["slot"], (board, narrow["slot"])
+        assert budget["connection_bytes"] >= narrow["connection"], (board, narrow["connection"])
+        assert 2048 + 2048 // 3 + budget["buffer_objects"] >= narrow["buffer"], (board, narrow["buffer"])
         assert budget["response_bytes"] >= narrow["response"], (board, narrow["response"])

@@ -31,7 +31,8 @@ def parse(raw, strict, size=1024, bytewise=False):
     c = _C(size)
     raw = raw[:size]
     c.buf[0:len(raw)] = raw
-    r = Request(c, 32)
+    r = Request(size, 32)
+    r.conn = c
     if not bytewise:
         return parse_head(r, c.buf, len(raw), strict)
     st_ = MORE

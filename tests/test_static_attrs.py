@@ -22,7 +22,7 @@ def between(src, start, end):
 
 def test_connection_attributes_exist_from_init():
     conn = read("connection.py")
-    init = between(conn, "    def __init__(self, daemon, buf, nfields):", "    # -- life cycle")
+    init = between(conn, "    def __init__(self, daemon):", "    # -- life cycle")
     used = assigned(conn, "self") | assigned(read("body.py"), "c") | assigned(read("errors.py"), "c") \
         | assigned(read("upload.py"), "c") | assigned(read("suspend.py"), "c")
     assert used - assigned(init, "self") == set()

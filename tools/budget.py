@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""The heap budget of a board config: how many connections of which size fit, and the table.
+"""The heap budget of a board config: how many connections and buffers fit, and the table.
 
     python tools/budget.py --board esp32           # prints the arithmetic (boards/*/README.md)
     python tools/budget.py --board rp2040 --check  # exit 1 if config.json disagrees with it
 
 A config's "budget" object states the inputs (bytes, 32-bit board):
-    heap              gc.mem_free() after boot with Wi-Fi up: what MicroPython gives us
-    code              mhd_micro modules resident while serving, loaded from .mpy (frozen: ~0)
-    board             main.py, wifi.mpy, app.mpy, the parsed config, the WLAN objects
-    headroom_percent  of heap, for per-request temporaries and GC fragmentation
-    slot_objects      per connection besides its buffer: Connection, Request, socket objects
-    response_bytes    per pooled response
-    socket_cap        most connections the board's lwIP can carry (see the board's README)
-and the config's conn_memory and response_pool are chosen; then
-    pools     = heap - code - board - headroom
-    per slot  = conn_memory + conn_memory // 3 (header index) + slot_objects
-    connections = min(socket_cap, (pools - response_pool * response_bytes) // per slot)
+    heap                gc.mem_free() after boot with Wi-Fi up: what MicroPython gives us
+    code                mhd_micro modules resident while serving, loaded from .mpy (frozen: ~0)
+    board               main.py, wifi.mpy, app.mpy, the parsed config, the WLAN objects
+    headroom_percent    of heap, for per-request temporaries and GC fragmentation
+    connection_bytes    per connection: the Connection object and the socket's
+    buffer_objects      per buffer besides its bytes and header index: Request, Action, views
+    response_bytes      per pooled response
+    socket_cap          most connections the board's lwIP can carry (see the board's README)
+(`python3 tools/heap32.py` measures the objects on a 32-bit MicroPython) and the config's
+conn_memory and response_pool are chosen; then
+    pools       = heap - code - board - headroom
+    connections = socket_cap
+    per buffer  = conn_memory + conn_memory // 3 (header index) + buffer_objects
+    buffers     = min(connections, (pools - responses - connections * connection_bytes) // per buffer)
+Buffers are lent to the connections that have a request in progress
+(D_OPTION_CONN_BUFFER_POOL_SIZE): with fewer buffers than connections, idle keep-alive
+connections cost only their object.
 """
 import argparse
 import os
@@ -32,10 +38,11 @@ def compute(cfg):
     pools = heap - b["code"] - b["board"] - headroom
     responses = cfg["response_pool"] * b["response_bytes"]
     size = cfg["conn_memory"]
-    per_slot = size + size // 3 + b["slot_objects"]
-    fit = (pools - responses) // per_slot
-    conns = min(b["socket_cap"], fit)
-    used = conns * per_slot + responses
+    conns = b["socket_cap"]
+    per_buffer = size + size // 3 + b["buffer_objects"]
+    fit = (pools - responses - conns * b["connection_bytes"]) // per_buffer
+    buffers = min(conns, fit)
+    used = conns * b["connection_bytes"] + buffers * per_buffer + responses
     rows = [
         ("free heap after boot, Wi-Fi up (stated budget)", heap),
         ("mhd_micro code resident while serving (.mpy loaded into RAM)", -b["code"]),
@@ -43,14 +50,15 @@ def compute(cfg):
         ("headroom %d%%: per-request temporaries, GC fragmentation" % b["headroom_percent"], -headroom),
         ("= left for the pools", pools),
         ("response pool: %d x %d" % (cfg["response_pool"], b["response_bytes"]), -responses),
-        ("per connection: %d buffer + %d header index + %d objects = %d" % (
-            size, size // 3, b["slot_objects"], per_slot), None),
-        ("connections: min(lwIP cap %d, %d // %d = %d) = %d" % (
-            b["socket_cap"], pools - responses, per_slot, fit, conns), -conns * per_slot),
+        ("connections: the lwIP cap, %d x %d" % (conns, b["connection_bytes"]), -conns * b["connection_bytes"]),
+        ("per buffer: %d bytes + %d header index + %d objects = %d" % (
+            size, size // 3, b["buffer_objects"], per_buffer), None),
+        ("buffers: min(%d connections, %d // %d = %d) = %d" % (
+            conns, pools - responses - conns * b["connection_bytes"], per_buffer, fit, buffers), -buffers * per_buffer),
         ("= spare for the application", pools - used),
     ]
-    return {"connections": conns, "fit": fit, "per_slot": per_slot, "pools": pools, "used": used,
-            "spare": pools - used, "headroom": headroom, "rows": rows}
+    return {"connections": conns, "buffers": buffers, "fit": fit, "per_buffer": per_buffer, "pools": pools,
+            "used": used, "spare": pools - used, "headroom": headroom, "rows": rows}
 
 
 def table(cfg):
@@ -69,9 +77,11 @@ def main(argv=None):
     cfg, path = build.load_config(args.board)
     r = compute(cfg)
     print(table(cfg))
-    if args.check and (cfg["connections"] != r["connections"] or r["spare"] < 0):
-        print("%s: connections is %d, the budget gives %d" % (path, cfg["connections"], r["connections"]),
-              file=sys.stderr)
+    if args.check and (cfg["connections"] != r["connections"] or cfg.get("buffers", cfg["connections"]) != r["buffers"]
+                       or r["spare"] < 0):
+        print("%s: connections %d and buffers %d, the budget gives %d and %d" % (
+            path, cfg["connections"], cfg.get("buffers", cfg["connections"]), r["connections"], r["buffers"]),
+            file=sys.stderr)
         return 1
     return 0
 

@@ -9,8 +9,9 @@ and pointers take twice the room and bytecode does not. This tool measures both 
 ~/.cache/mhd_micro/wasm32 on first use), the 64-bit ones from the `micropython` command.
 
 Measured with gc.mem_alloc() after gc.collect(): importing the package as a serving daemon
-holds it (`import mhd_micro`), one connection slot as pools.alloc makes it (buffer,
-Connection, Request, Action, header index) and one pooled response. The WebAssembly port
+holds it (`import mhd_micro`), one connection (its object alone), one buffer of the pool
+as pools.alloc makes it (the buffer with its Request, Action and header index), their sum,
+a slot, and one pooled response. The WebAssembly port
 has no sockets: stand-ins for the `socket` and `select` modules (constants and empty
 classes, measured before the import and not counted) let the platform layer load.
 """
@@ -49,19 +50,24 @@ a = gc.mem_alloc()
 import mhd_micro as mhd
 gc.collect()
 core = gc.mem_alloc() - a
-from mhd_micro.connection import Connection
+from mhd_micro.connection import Connection, new_work
 from mhd_micro import response
 d = mhd.daemon_create(None, None)
 gc.collect()
 a = gc.mem_alloc()
-slots = [Connection(d, bytearray(SIZE), max(8, SIZE // 24)) for _ in range(N)]
+works = [new_work(SIZE, max(8, SIZE // 24)) for _ in range(N)]
 gc.collect()
-slot = (gc.mem_alloc() - a) // N
+buf = (gc.mem_alloc() - a) // N
+a = gc.mem_alloc()
+conns = [Connection(d) for _ in range(N)]
+gc.collect()
+conn = (gc.mem_alloc() - a) // N
+slot = conn + buf
 a = gc.mem_alloc()
 response.pool_reserve(POOL)
 gc.collect()
 resp = (gc.mem_alloc() - a) // POOL
-print("RESULT", core, slot, resp, sys.maxsize > 0x7FFFFFFF)
+print("RESULT", core, slot, resp, sys.maxsize > 0x7FFFFFFF, conn, buf)
 """
 
 
@@ -84,8 +90,9 @@ def script(root, n, size, pool):
 def parse(out):
     for line in out.splitlines():
         if line.startswith("RESULT"):
-            core, slot, resp, wide = line.split()[1:]
-            return {"core": int(core), "slot": int(slot), "response": int(resp), "64-bit": wide == "True"}
+            core, slot, resp, wide, conn, buf = line.split()[1:]
+            return {"core": int(core), "slot": int(slot), "response": int(resp), "64-bit": wide == "True",
+                    "connection": int(conn), "buffer": int(buf)}
     raise RuntimeError("no result:\n" + out[-2000:])
 
 
@@ -152,12 +159,12 @@ def main():
     if a.json:
         print(json.dumps({name: r for name, r in rows}))
         return
-    print("| MicroPython | import mhd_micro (.mpy) | one slot (%d B buffer) | one response | "
+    print("| MicroPython | import mhd_micro (.mpy) | one connection | one buffer (%d B) | one response | "
           "%d slots + %d responses + core |" % (a.conn_memory, a.connections, a.pool))
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, r in rows:
         total = r["core"] + a.connections * r["slot"] + a.pool * r["response"]
-        print("| %s | %d | %d | %d | %d |" % (name, r["core"], r["slot"], r["response"], total))
+        print("| %s | %d | %d | %d | %d | %d |" % (name, r["core"], r["connection"], r["buffer"], r["response"], total))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def main():
           % (cfg.get("board", "board"), mode, ip or "<board address>", port, gc.mem_free()))
     argv = ["app", "--port", port, "--timeout", cfg.get("timeout", 30)]
     for key, flag in (("connections", "--connections"), ("conn_memory", "--conn-memory"),
-                      ("response_pool", "--pool"), ("log_memory", "--log-memory")):
+                      ("buffers", "--buffers"), ("response_pool", "--pool"), ("log_memory", "--log-memory")):
         if cfg.get(key):
             argv += [flag, int(cfg[key])]
     sys.argv.clear()

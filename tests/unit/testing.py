@@ -25,5 +25,6 @@ def request_over(raw, size=1024):
     """A fresh Request whose connection buffer holds `raw`. Returns (request, buf, len)."""
     c = _Conn(size)
     c.buf[0:len(raw)] = raw
-    r = Request(c, 32)
+    r = Request(size, 32)
+    r.conn = c
     return r, c.buf, len(raw)
