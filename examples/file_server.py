@@ -6,7 +6,8 @@
 #
 # GET and HEAD only; "/" serves index.html; a path with ".." or a missing file is 404. With
 # --status, /_status answers the heap in use after a collection (MicroPython; 0 elsewhere),
-# to watch a board's memory while it serves. Prints "listening on port N".
+# to watch a board's memory while it serves. --connections, --conn-memory and --buffers (the
+# connections share that many buffers) size the pools. Prints "listening on port N".
 import sys
 
 sys.path.insert(0, ".")  # run from the repository root: find mhd_micro (as .py or .mpy) there
@@ -84,7 +85,8 @@ def main():
         mhd.D_OPTION_DEFAULT_TIMEOUT(int(arg("--timeout", "30"))),
     )
     for option, name in ((mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT, "--connections"),
-                         (mhd.D_OPTION_CONN_MEMORY_LIMIT, "--conn-memory")):
+                         (mhd.D_OPTION_CONN_MEMORY_LIMIT, "--conn-memory"),
+                         (mhd.D_OPTION_CONN_BUFFER_POOL_SIZE, "--buffers")):
         if arg(name, None):
             rc = rc or mhd.daemon_set_option(d, option(int(arg(name, None))))
     rc = rc or mhd.daemon_start(d)
