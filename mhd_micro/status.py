@@ -7,11 +7,7 @@
 from .response import _PHRASES, phrase_of
 
 
-def HTTP_status_code_to_string(code):
-    """The reason phrase of an HTTP status code, or None for a code with no phrase."""
-    return phrase_of(code)
-
-
+HTTP_status_code_to_string = phrase_of  # the reason phrase of a code, or None: one table, one lookup
 http_status_code_to_string = HTTP_status_code_to_string  # the naming rule's spelling
 
 
