@@ -33,6 +33,18 @@ def mpy_cross_cmd():
 
 
 RUNTIMES = ["cpython", "micropython"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(ok, why):
+    """For a test that needs a tool or file: when `ok` is false, the test fails under CI=true
+    (CI's machine must have all of them: tools/setup.sh installs the tools) and is skipped
+    elsewhere, with `why` as the reason either way."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail("under CI=true what a test needs must be there: " + why)
+    pytest.skip(why)
 
 
 @pytest.fixture(params=RUNTIMES)

@@ -6,13 +6,12 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
-from conftest import ROOT
+from conftest import ROOT, require
 
 
-@pytest.mark.skipif(not shutil.which("node") or not shutil.which("npm"), reason="Node.js and npm are not installed")
 def test_board_budgets_cover_the_measured_32_bit_core():
+    require(shutil.which("node") and shutil.which("npm"),
+            "Node.js and npm are not installed (bash tools/setup.sh installs them from Debian)")
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "heap32.py"), "--conn-memory", "2048", "--json"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -6,8 +6,7 @@ import shutil
 import subprocess
 import sys
 
-import pytest
-
+from conftest import require
 from wire import exchange
 
 HTTPOLICE = os.path.join(os.path.dirname(sys.executable), "httpolice")
@@ -26,8 +25,9 @@ REQUESTS = {
 }
 
 
-@pytest.mark.skipif(not os.path.exists(HTTPOLICE) and shutil.which("httpolice") is None, reason="httpolice not installed")
 def test_replies_earn_no_error_notice(serve, tmp_path):
+    require(os.path.exists(HTTPOLICE) or shutil.which("httpolice"),
+            "httpolice is not installed (bash tools/setup.sh installs it: the test extra of pyproject.toml)")
     data_file = tmp_path / "data.bin"
     data_file.write_bytes(bytes(range(256)) * 4)
     srv = serve("--file", str(data_file), script="tests/apps/responses_app.py")

@@ -6,6 +6,7 @@ import subprocess
 import h11
 import pytest
 
+from conftest import require
 from wire import exchange, parse_responses, request
 
 PATTERN = b"0123456789abcdef" * 64
@@ -121,8 +122,8 @@ def test_footers_parse_in_h11(srv):
     assert dict(events[-1].headers)[b"x-checksum"] == b"abc123"
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
 def test_curl_reads_chunked_with_extensions_and_trailers(srv):
+    require(shutil.which("curl"), "curl is not installed (bash tools/setup.sh installs it from Debian)")
     for path, n in (("/cb/ext?n=900&unknown=1", 900), ("/cb/footer?n=900&unknown=1", 900)):
         p = subprocess.run(["curl", "-sS", "--raw", "-o", "-", "-w", "\n%{http_code}", "http://127.0.0.1:%d%s" % (srv.port, path)],
                            capture_output=True, timeout=10)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from conftest import micropython_cmd
+from conftest import micropython_cmd, require
 from wire import Client, flood, get, parse_responses, read_until_close
 
 HELLO = b"Hello, world!"
@@ -110,8 +110,7 @@ def test_mpy_core_small_heap_under_load(serve, runtime, mpy_tree, heap):
 
 
 def test_wrk_keep_alive_load(serve):
-    if not WRK:
-        pytest.skip("wrk is not installed")
+    require(WRK, "wrk is not installed (bash tools/setup.sh installs it from Debian)")
     srv = serve("--connections", 16)
     n, errors = wrk_errors(srv.port, connections=16, seconds=1)
     assert not errors and n >= 100, (n, errors)
@@ -122,8 +121,8 @@ def curl(*args):
     return p.returncode, p.stdout, p.stderr.decode("latin-1")
 
 
-@pytest.mark.skipif(CURL is None, reason="curl is not installed")
 def test_curl_reuses_the_connection(serve):
+    require(CURL, "curl is not installed (bash tools/setup.sh installs it from Debian)")
     srv = serve()
     base = "http://127.0.0.1:%d" % srv.port
     rc, out, err = curl("-w", "|%{http_code}|%{num_connects}\n", base + "/", base + "/echo?x=1", base + "/query?a=b")
@@ -132,8 +131,8 @@ def test_curl_reuses_the_connection(serve):
     assert "Re-using existing connection" in err or "Reusing existing connection" in err, err
 
 
-@pytest.mark.skipif(CURL is None, reason="curl is not installed")
 def test_curl_uploads_and_http10(serve, tmp_path):
+    require(CURL, "curl is not installed (bash tools/setup.sh installs it from Debian)")
     srv = serve()
     base = "http://127.0.0.1:%d" % srv.port
     data = tmp_path / "body"
