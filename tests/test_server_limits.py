@@ -15,53 +15,65 @@ def wait_closed(c, limit):
 
 
 # -- timeouts --------------------------------------------------------------------------------
+# Windows wide enough for a shared 2-core machine, where a process may wait its turn for a
+# second or more, and still narrow enough to fail: a connection must not be closed before
+# its timeout (the client starts its clock after the server's last byte, so it may see a
+# little less, never half), nor be left open far past it, and a client that sends something
+# at intervals well under the timeout must never be cut off.
+TIMEOUT = 2
+EARLIEST = TIMEOUT - 0.5
+LATEST = TIMEOUT + 2.5
+STEP = TIMEOUT / 5  # the steady clients' interval: 1.6 s short of the timeout
+
+
+def check_closed(c, what):
+    t = wait_closed(c, LATEST + 1)
+    assert t is not None and EARLIEST <= t <= LATEST, "%s closed after %r s (timeout %d s)" % (what, t, TIMEOUT)
+
+
 def test_timeouts(serve):
-    """--timeout 1 is an inactivity timeout, as in MHD: every byte received or sent restarts
+    """--timeout is an inactivity timeout, as in MHD: every byte received or sent restarts
     it. The scenarios run side by side on one server."""
-    srv = serve("--timeout", 1)
+    srv = serve("--timeout", TIMEOUT)
 
     def idle_keep_alive():
         with Client(srv.port) as c:
             assert c.exchange(get("/")).body == HELLO
-            t = wait_closed(c, 3.0)
-            assert t is not None and 0.8 <= t <= 2.0, "idle keep-alive connection closed after %r s" % t
+            check_closed(c, "idle keep-alive connection")
 
     def fresh_silent_connection():
         with Client(srv.port) as c:
-            t = wait_closed(c, 3.0)
-            assert t is not None and 0.8 <= t <= 2.0, "silent connection closed after %r s" % t
+            check_closed(c, "silent connection")
 
     def stalled_head():
         with Client(srv.port) as c:
             c.send(b"GET / HT")
-            time.sleep(0.3)
+            time.sleep(STEP)
             c.send(b"TP/1.1\r\n")  # then nothing for longer than the timeout
-            t = wait_closed(c, 3.0)
-            assert t is not None and 0.6 <= t <= 2.0, "stalled head closed after %r s" % t
+            check_closed(c, "stalled head")
 
     def stalled_body():
         with Client(srv.port) as c:
             c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
-            t = wait_closed(c, 3.0)
-            assert t is not None and 0.8 <= t <= 2.0, "stalled body closed after %r s" % t
+            check_closed(c, "stalled body")
 
     def steady_head():
-        # the head takes 1.5 s in all, but a piece arrives every 0.3 s: served
-        with Client(srv.port) as c:
+        # the head takes longer than the timeout in all, but a piece arrives every STEP: served
+        with Client(srv.port, timeout=LATEST) as c:
             raw = get("/echo")
-            for i in range(5):
-                c.send(raw[i * len(raw) // 5:(i + 1) * len(raw) // 5])
-                time.sleep(0.3)
+            for i in range(6):
+                c.send(raw[i * len(raw) // 6:(i + 1) * len(raw) // 6])
+                time.sleep(STEP)
             assert c.response().body == b"/echo 1 0"
             # and the clock restarts after the reply too
-            time.sleep(0.6)
+            time.sleep(TIMEOUT / 2)
             assert c.exchange(get("/")).body == HELLO
 
     def steady_body():
-        with Client(srv.port) as c:
+        with Client(srv.port, timeout=LATEST) as c:
             c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
             for i in range(6):
-                time.sleep(0.3)
+                time.sleep(STEP)
                 c.send(b"x")
             assert c.response().body == b"/echo 3 6"
 
@@ -113,7 +125,7 @@ def test_idle_keep_alive_connections_are_reclaimed(serve):
         with Client(srv.port) as c:
             r = c.exchange(get("/echo"))
             assert (r.status, r.body) == (200, b"/echo 1 0")
-            assert idle[0].closed(1.0), "the longest-idle connection should make room"
+            assert idle[0].closed(5.0), "the longest-idle connection should make room"
             assert idle[1].exchange(get("/")).body == HELLO  # the other one still works
             assert c.exchange(get("/")).body == HELLO
     finally:
@@ -130,8 +142,10 @@ def test_per_ip_limit(serve):
         s.close()
         assert closed and [r.status for r in parse_responses(data)] == [503]
         assert first.exchange(get("/")).body == HELLO  # the first one is not reclaimed for it
-    # once the first connection is gone, a new one is accepted
-    for _ in range(20):
+    # once the first connection is gone, a new one is accepted (polled: the server may take
+    # a while to see the close on a loaded machine)
+    deadline = time.time() + 5
+    while True:
         with Client(srv.port) as c:
             c.send(get("/"))
             try:
@@ -139,9 +153,8 @@ def test_per_ip_limit(serve):
                     break
             except AssertionError:
                 pass  # the server had not seen the first close yet: 503
+        assert time.time() < deadline, "no connection accepted within 5 s after the first one closed"
         time.sleep(0.05)
-    else:
-        raise AssertionError("no connection accepted after the first one closed")
 
 
 def test_flood_64_connections_against_8(serve):
@@ -192,9 +205,11 @@ def test_second_action_is_refused(serve):
 
 def test_suspend_resume_while_others_are_served(serve):
     srv = serve()
-    with Client(srv.port) as waiting, Client(srv.port) as other:
+    # suspended for 1 s: the others are served meanwhile, with most of a second to spare for
+    # a loaded machine; a daemon that waited for the suspended request would take 1 s
+    with Client(srv.port, timeout=6) as waiting, Client(srv.port) as other:
         t0 = time.time()
-        waiting.send(get("/suspend"))
+        waiting.send(get("/suspend/long"))
         time.sleep(0.02)
         for i in range(5):
             assert other.exchange(get("/query?i=%d" % i)).body == b"i=%d" % i
@@ -202,7 +217,7 @@ def test_suspend_resume_while_others_are_served(serve):
         r = waiting.response()
         elapsed = time.time() - t0
         assert (r.status, r.body) == (200, b"resumed")
-        assert served_meanwhile < 0.15 < elapsed < 1.0, (served_meanwhile, elapsed)
+        assert served_meanwhile < 0.8 < 1.0 <= elapsed < 5.0, (served_meanwhile, elapsed)
         # the resumed connection is kept alive and in sync
         assert waiting.exchange(get("/")).body == HELLO
         waiting.send(get("/suspend") + get("/echo"))  # pipelined behind a suspended request

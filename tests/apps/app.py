@@ -14,6 +14,7 @@
 #   /raise            the callback raises          /none     the callback returns None
 #   /twice            two actions for one request  /empty    response_from_empty(204)
 #   /suspend          suspends; the app loop resumes it 0.2 s later, then 200 "resumed"
+#   /suspend/long     the same, resumed 1 s later (wide enough for timing on a loaded machine)
 #   /close            a response with R_O_CONN_CLOSE   /chunked  a response with R_O_CHUNKED_ENC
 #   /big?n=N          N bytes of "x"               /notfound  404
 #   /slow             sleeps 1.5 s in the callback (blocks the daemon: for timeout tests)
@@ -88,11 +89,11 @@ def on_request(hello, request, path, method, upload_size):
         return a if b is None else b
     if path == "/empty":
         return mhd.action_from_response(request, mhd.response_from_empty(204))
-    if path == "/suspend":
+    if path == "/suspend" or path == "/suspend/long":
         if getattr(request, "_resumed", False):
             request._resumed = False
             return reply(request, "resumed")
-        suspended.append((request, time.time() + 0.2))
+        suspended.append((request, time.time() + (1.0 if path == "/suspend/long" else 0.2)))
         return mhd.action_suspend(request)
     if path == "/close":
         return reply(request, "closing", 200, mhd.R_OPTION_CONN_CLOSE(True))
