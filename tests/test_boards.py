@@ -118,11 +118,91 @@ def test_board_configs_follow_their_budget(board):
     r = budget.compute(cfg)
     assert cfg["connections"] == r["connections"] and r["spare"] >= 0
     assert cfg.get("buffers", cfg["connections"]) == r["buffers"]
-    # they run only on a board: they must at least compile (main.py is shared by the boards)
-    for path in (os.path.join(ROOT, "boards", "common", "main.py"), os.path.join(ROOT, "boards", board, "wifi.py")):
+    # they must at least compile for the board (main.py and wifi.py are shared by the boards)
+    for path in (os.path.join(ROOT, "boards", "common", "main.py"), os.path.join(ROOT, "boards", "common", "wifi.py"),
+                 os.path.join(ROOT, "boards", board, "radio.py")):
         p = subprocess.run([build.mpy_cross_cmd()] + build.ARCHS[cfg["arch"]] + ["-o", os.devnull, path],
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
+
+
+# A stand-in for MicroPython's network module: a station that joins after two polls with the
+# right password and reports a wrong one at once; every call is logged.
+FAKE_NETWORK = """
+STA_IF = 0
+AP_IF = 1
+STAT_WRONG_PASSWORD = -3
+STAT_NO_AP_FOUND = -2
+STAT_CONNECT_FAIL = -1
+log = []
+def country(code):
+    log.append(("country", code))
+def hostname(name):
+    log.append(("hostname", name))
+class WLAN:
+    PM_NONE = 0
+    def __init__(self, i):
+        self.i = i
+        self.on = False
+        self.polls = 0
+        self.password = None
+    def active(self, on=None):
+        if on is None:
+            return self.on
+        self.on = on
+        log.append(("active", self.i, on))
+    def config(self, **kw):
+        if self.i == AP_IF:
+            log.append(("config", "on" if self.on else "off", sorted(kw.items())))
+    def connect(self, ssid, password):
+        log.append(("connect", ssid))
+        self.password = password
+    def status(self):
+        return STAT_WRONG_PASSWORD if self.password != "right" else 1
+    def isconnected(self):
+        if self.i != STA_IF or self.password != "right":
+            return False
+        self.polls += 1
+        return self.polls > 2
+    def disconnect(self):
+        pass
+    def ifconfig(self):
+        return ("10.0.0.2" if self.i == STA_IF else "192.168.4.1",)
+"""
+
+
+@pytest.mark.parametrize("board", ["esp32", "rp2040"])
+def test_wifi_joins_or_opens_an_access_point(board, tmp_path):
+    """boards/common/wifi.py with the board's radio.py on MicroPython, over a stand-in network
+    module: it joins with the right password, and after a wrong one opens the access point the
+    board's way."""
+    import shutil
+    shutil.copy(os.path.join(ROOT, "boards", "common", "wifi.py"), str(tmp_path))
+    shutil.copy(os.path.join(ROOT, "boards", board, "radio.py"), str(tmp_path))
+    (tmp_path / "network.py").write_text(FAKE_NETWORK)
+    script = ("import wifi, network\n"
+              "w = {'ssid': 'home', 'password': %r, 'retries': 1, 'timeout': 5, 'country': 'DE', 'ap_password': %r}\n"
+              "print(wifi.up({'wifi': w}))\n"
+              "print(network.log)\n")
+    outs = []
+    for password, ap_password in (("right", "12345678"), ("wrong", "12345678"), ("wrong", "short")):
+        p = subprocess.run([micropython_cmd(), "-c", script % (password, ap_password)], cwd=str(tmp_path),
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+        outs.append(p.stdout)
+    joined, ap, open_ap = outs
+    assert "('sta', '10.0.0.2')" in joined and "('country', 'DE')" in joined and "AP" not in joined
+    assert "attempt 1/1 to join 'home' failed (status -3)" in ap and "('ap', '192.168.4.1')" in ap
+    essid = "mhd-esp32" if board == "esp32" else "mhd-picow"
+    assert "access point '%s' up as 192.168.4.1" % essid in ap
+    # each radio takes its access point settings in its own order and words
+    if board == "esp32":
+        assert "('config', 'on', [('authmode', 3), ('essid', '%s'), ('password', '12345678')])" % essid in ap
+        assert "('config', 'on', [('authmode', 0), ('essid', '%s')])" % essid in open_ap
+    else:
+        assert "('config', 'off', [('essid', '%s'), ('password', '12345678')])" % essid in ap
+        assert "('config', 'off', [('essid', '%s'), ('security', 0)])" % essid in open_ap
+    assert "the access point is open" in open_ap
 
 
 # -- a virtual board ---------------------------------------------------------------------------
@@ -222,7 +302,14 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
     assert "cookie" in info["modules"] and "fd" in info["modules"]
     port = free_port()
     since = len(board.output())
-    board.deploy(bundle, port)  # unchanged modules are skipped: only the differences travel
+    text = board.deploy(bundle, port)
+    total = int(re.search(r"copied \d+ of (\d+) files", text).group(1))
+    assert total == len(info["modules"]) + 5, text  # and main.py, wifi, radio, app, config
+    board.wait_for(r"listening on port %d" % port, since)
+    # again on another port: only the config travels
+    port = free_port()
+    since = len(board.output())
+    assert "copied 1 of %d files" % total in board.deploy(bundle, port)
     board.wait_for(r"listening on port %d" % port, since)
     assert get(port) == (200, b"Hello, world!")
     with pytest.raises(urllib.error.HTTPError) as e:

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Copy a bundle, a board's config and an app to a board with mpremote, and start it.
+"""Copy a bundle, a board's config and an app to a board, and start it: one mpremote session
+(mpremote's Python API), and only the files that changed travel.
 
     python tools/deploy.py --device /dev/ttyUSB0 --bundle build/esp32 --board esp32 \\
         --wifi-ssid MyNet --wifi-password secret
@@ -7,30 +8,37 @@
 
 What lands on the board (its filesystem root):
     mhd_micro/*.mpy   the bundle (tools/build.py); modules of an earlier bundle that this one
-                      does not have are removed, unchanged ones are skipped (mpremote's hash check)
-    main.py           boards/<board>/main.py: at boot it reads config.json, brings Wi-Fi up and
-                      imports the app
-    wifi.mpy, app.mpy boards/<board>/wifi.py and the app (--app, default examples/hello.py),
-                      compiled for the bundle's arch: compiling on the board would cost heap
+                      does not have are removed
+    main.py           boards/common/main.py (or boards/<board>/main.py): at boot it reads
+                      config.json, brings Wi-Fi up and imports the app
+    wifi.mpy          boards/common/wifi.py: joining a network, else an access point
+    radio.mpy         boards/<board>/radio.py: that board's radio details, for wifi.mpy
+    app.mpy           the app (--app, default examples/hello.py)
     config.json       the board's config, with --http-port, --set and the Wi-Fi settings applied
+The .mpy files are compiled here for the bundle's arch (compiling on the board costs heap).
+The board first gets a soft reset (the running app stops; a fresh heap for the copy), then
+tells the sha256 of the files it has: only those that differ are copied, with a progress line.
 
-Then, by default (--start exec), a soft reset (a fresh heap; on a virtual board a new process)
-and `import main` without waiting: the board serves while this returns. --start reset resets
+Then, by default (--start exec), another soft reset (on a virtual board a new process) and
+`import main` without waiting: the board serves while this returns. --start reset resets
 the board instead (main.py runs as at power-on; not on the unix port, which has no reset);
 --start none only copies; --follow stays to show the board's output (Ctrl-C leaves it).
 
 --method mip installs the bundle with `mpremote mip install <bundle>/package.json` into the
-board's lib directory instead of copying it to the root. --no-bundle copies no library (it is
+board's lib directory instead (a session of its own). --no-bundle copies no library (it is
 frozen into the firmware: build/<name>/manifest.py) and removes any from the filesystem.
 """
 import argparse
+import ast
+import hashlib
 import json
 import os
-import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -50,8 +58,8 @@ def mpremote_cmd():
 
 def board_dir(board):
     d = board if os.path.isdir(board) else os.path.join(ROOT, "boards", board)
-    if not os.path.isfile(os.path.join(d, "wifi.py")):
-        raise DeployError("no board %r: %s has no wifi.py" % (board, d))
+    if not os.path.isfile(os.path.join(d, "radio.py")):
+        raise DeployError("no board %r: %s has no radio.py" % (board, d))
     return d
 
 
@@ -98,7 +106,10 @@ def compile_to(src, dst, arch):
         raise DeployError("mpy-cross failed on %s:\n%s" % (src, p.stderr or p.stdout))
 
 
-_CLEAN = """import os
+# Run on the board in one go: removes what an earlier deploy left that this one does not
+# bring, makes the bundle's directory, and prints the sha256 of each file this deploy copies
+# ("" when the board has no hashlib: then every file is copied).
+_SYNC = """import os
 keep = %r
 use = %r
 for d in ("mhd_micro", "lib/mhd_micro"):
@@ -111,21 +122,68 @@ for d in ("mhd_micro", "lib/mhd_micro"):
             os.remove(d + "/" + n)
     if d != use:
         os.rmdir(d)  # an empty mhd_micro/ before lib/ on sys.path would hide the bundle
-if use == "mhd_micro":
+for d in ("lib", use):
     try:
-        os.mkdir(use)
+        os.mkdir(d)
     except OSError:
         pass
-for n in ("app.py", "wifi.py"):
+for n in ("app.py", "wifi.py", "radio.py"):
     try:
         os.remove(n)
     except OSError:
         pass
+try:
+    import hashlib, binascii
+except ImportError:
+    hashlib = None
+def digest(p):
+    try:
+        f = open(p, "rb")
+    except OSError:
+        return None
+    if hashlib is None:
+        return ""
+    h = hashlib.sha256()
+    b = bytearray(512)
+    n = f.readinto(b)
+    while n:
+        h.update(memoryview(b)[:n])
+        n = f.readinto(b)
+    f.close()
+    return binascii.hexlify(h.digest()).decode()
+print(repr(dict((p, digest(p)) for p in %r)))
 """
 
 
-def plan(args):
-    """The mpremote command lines to run, and the staging directory they copy from."""
+def files_to_copy(args, info, bundle, stage):
+    """[(path on the board, bytes)]: the bundle (unless mip or frozen), main.py, wifi.mpy,
+    radio.mpy, app.mpy and config.json. Also the directory the bundle goes to and what to keep."""
+    bdir = board_dir(args.board_name)
+    cfg = make_config(bdir, args)
+    compiled = {"wifi.mpy": os.path.join(ROOT, "boards", "common", "wifi.py"),
+                "radio.mpy": os.path.join(bdir, "radio.py"),
+                "app.mpy": os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py"))}
+    files = []
+    for name, src in sorted(compiled.items()):
+        compile_to(src, os.path.join(stage, name), info["arch"])
+        with open(os.path.join(stage, name), "rb") as f:
+            files.append((name, f.read()))
+    with open(board_main(bdir), "rb") as f:
+        files.append(("main.py", f.read()))
+    files.append(("config.json", json.dumps(cfg, indent=1).encode()))
+    mods = sorted(info["modules"])
+    where = "lib/mhd_micro" if args.method == "mip" else "mhd_micro"
+    keep = ["%s/%s.mpy" % (where, m) for m in mods]
+    if args.no_bundle:  # frozen into the firmware: files would shadow it
+        where, keep = "-", []
+    elif args.method == "cp":
+        for m in mods:
+            with open(os.path.join(bundle, "mhd_micro", m + ".mpy"), "rb") as f:
+                files.append(("mhd_micro/%s.mpy" % m, f.read()))
+    return files, where, keep
+
+
+def read_bundle(args):
     bundle = os.path.abspath(args.bundle)
     try:
         with open(os.path.join(bundle, "bundle.json")) as f:
@@ -134,88 +192,130 @@ def plan(args):
         raise DeployError("%s is not a bundle (no bundle.json): build one with tools/build.py" % bundle)
     board = args.board or (os.path.basename(os.path.dirname(info["config"])) if info.get("config") else None)
     if not board:
-        raise DeployError("which board's main.py and wifi.py? give --board")
-    bdir = board_dir(board)
-    stage = tempfile.mkdtemp(prefix="deploy-")
-    cfg = make_config(bdir, args)
-    with open(os.path.join(stage, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=1)
-    shutil.copyfile(board_main(bdir), os.path.join(stage, "main.py"))
-    compile_to(os.path.join(bdir, "wifi.py"), os.path.join(stage, "wifi.mpy"), info["arch"])
-    compile_to(os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py")),
-               os.path.join(stage, "app.mpy"), info["arch"])
-    mods = sorted(info["modules"])
-    where = "lib/mhd_micro/" if args.method == "mip" else "mhd_micro/"
-    keep = [where + m + ".mpy" for m in mods]
-    if args.no_bundle:  # frozen into the firmware: files would shadow it
-        where, keep = "-/", []
-    connect = mpremote_cmd() + ["connect", args.device]
-    copy = ["exec", _CLEAN % (keep, where[:-1]), "+"]
-    if args.no_bundle:
-        pass
-    elif args.method == "mip":
-        copy += ["mip", "install", "--target", "lib", os.path.join(bundle, "package.json"), "+"]
-    else:
-        # files, not `cp -r`: mpremote's recursive copy into a directory that exists nests it
-        copy += ["fs", "cp"] + [os.path.join(bundle, "mhd_micro", m + ".mpy") for m in mods] + [":mhd_micro/", "+"]
-    for fn in ("main.py", "config.json", "wifi.mpy", "app.mpy"):
-        copy += ["fs", "cp", os.path.join(stage, fn), ":" + fn, "+"]
-    cmds = [connect + copy[:-1]]
-    if args.start == "exec":
-        # soft reset: a fresh heap (a new process on a virtual board), then main.py
-        cmds.append(connect + ["soft-reset", "+", "exec"] + ([] if args.follow else ["--no-follow"])
-                    + ["import main"])
-    elif args.start == "reset":
-        cmds.append(connect + ["reset"])
-        if args.follow:
-            cmds.append(connect + ["resume", "repl"])
-    return cmds, stage, info, board
+        raise DeployError("which board's radio.py and config? give --board")
+    return bundle, info, board
+
+
+class Progress:
+    """One line that says how far the copy is: rewritten in place on a terminal, printed once
+    at the end elsewhere (a log gets no carriage returns)."""
+
+    def __init__(self, total):
+        self.total = total
+        self.tty = sys.stdout.isatty()
+
+    def show(self, n, name):
+        if self.tty:
+            sys.stdout.write("\r\033[Kcopying %d/%d: %s" % (n, self.total, name))
+            sys.stdout.flush()
+
+    def done(self, text):
+        sys.stdout.write(("\r\033[K" if self.tty else "") + text + "\n")
+        sys.stdout.flush()
+
+
+def sync(t, files, where, keep):
+    """Copy the files whose sha256 differs from the board's; returns (copied, bytes)."""
+    out = t.exec(_SYNC % (keep, where, [p for p, _ in files]))
+    on_board = ast.literal_eval(out.decode().strip().splitlines()[-1])
+    changed = [(p, data) for p, data in files if on_board.get(p) != hashlib.sha256(data).hexdigest()]
+    progress = Progress(len(changed))
+    for i, (path, data) in enumerate(changed, 1):
+        progress.show(i, path)
+        t.fs_writefile(path, data, chunk_size=1024)
+    size = sum(len(d) for _, d in changed)
+    progress.done("copied %d of %d files (%d bytes; the others were up to date)" % (len(changed), len(files), size))
+    return len(changed), size
+
+
+def deploy(args, bundle, info, stage):
+    from mpremote.transport import TransportError
+    from mpremote.transport_serial import SerialTransport
+    files, where, keep = files_to_copy(args, info, bundle, stage)
+    if args.dry_run:
+        print("would compare and copy: " + " ".join(p for p, _ in files))
+        print("then: %s" % {"exec": "soft reset, import main", "reset": "machine.reset()", "none": "nothing"}[args.start])
+        return 0
+    if args.method == "mip" and not args.no_bundle:
+        cmd = mpremote_cmd() + ["connect", args.device, "mip", "install", "--target", "lib",
+                                os.path.join(bundle, "package.json")]
+        if subprocess.run(cmd, timeout=args.timeout).returncode:
+            raise DeployError("mpremote mip install failed")
+    try:
+        t = SerialTransport(args.device, baudrate=115200)
+    except TransportError as e:
+        raise DeployError("cannot open %s: %s" % (args.device, e))
+    try:
+        # a soft reset first: the running app stops and the copy gets a fresh heap
+        t.enter_raw_repl(soft_reset=True)
+        sync(t, files, where, keep)
+        if args.start == "exec":
+            # soft reset again (a new process on a virtual board), then main.py, not waited for
+            t.enter_raw_repl(soft_reset=True)
+            t.exec_raw_no_follow("import main")
+            if args.follow:
+                print("following the board's output (Ctrl-C leaves; the board keeps serving)")
+                try:
+                    t.follow(timeout=None, data_consumer=lambda b: (sys.stdout.buffer.write(b), sys.stdout.flush()))
+                except KeyboardInterrupt:
+                    pass
+        elif args.start == "reset":
+            t.exec_raw_no_follow("import time, machine; time.sleep_ms(100); machine.reset()")
+    finally:
+        t.close()
+    if args.start == "reset" and args.follow:
+        subprocess.run(mpremote_cmd() + ["connect", args.device, "resume", "repl"])
+    return 0
+
+
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)  # SIGTERM: leave through the finally blocks (the temp dir goes)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Deploy a bundle, a board config and an app (see the top of this file).")
     ap.add_argument("--device", required=True, help="/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:PORT ...")
     ap.add_argument("--bundle", required=True, help="a directory made by tools/build.py (build/<name>)")
-    ap.add_argument("--board", help="boards/<board> for main.py, wifi.py, config.json (default: the bundle's)")
+    ap.add_argument("--board", help="boards/<board> for radio.py and config.json (default: the bundle's)")
     ap.add_argument("--config", help="another config file instead of the board's config.json")
     ap.add_argument("--app", help="the application module (default examples/hello.py)")
     ap.add_argument("--http-port", type=int, help="the port the app listens on (config 'port')")
     ap.add_argument("--wifi-ssid", help="Wi-Fi network to join (or MHD_WIFI_SSID)")
     ap.add_argument("--wifi-password", help="its password (or MHD_WIFI_PASSWORD)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any other config value (JSON); wifi.country=DE sets inside an object")
-    ap.add_argument("--method", choices=("cp", "mip"), default="cp")
+    ap.add_argument("--method", choices=("cp", "mip"), default="cp",
+                    help="cp: copy the bundle's changed files to /mhd_micro (default); "
+                         "mip: `mpremote mip install` its package.json into /lib")
     ap.add_argument("--no-bundle", action="store_true",
-                    help="the bundle is frozen into the firmware: copy only main.py, wifi, config and app")
-    ap.add_argument("--start", choices=("exec", "reset", "none"), default="exec")
+                    help="the bundle is frozen into the firmware: copy only main.py, wifi, radio, config and app")
+    ap.add_argument("--start", choices=("exec", "reset", "none"), default="exec",
+                    help="exec: soft reset and import main, without waiting (default); "
+                         "reset: machine.reset(), main.py runs as at power-on (not on a virtual board); none: only copy")
     ap.add_argument("--follow", action="store_true", help="stay and show the board's output")
-    ap.add_argument("--timeout", type=float, default=120, help="seconds for each mpremote run")
-    ap.add_argument("--dry-run", action="store_true", help="print the mpremote commands only")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds for mpremote mip install")
+    ap.add_argument("--dry-run", action="store_true", help="say what would be compared, copied and started; touch no board")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    stage = tempfile.mkdtemp(prefix="deploy-")
     try:
-        cmds, stage, info, board = plan(args)
+        bundle, info, args.board_name = read_bundle(args)
+        print("deploying bundle %s (%s, %d bytes) with boards/%s and %s to %s" % (
+            info["name"], info["arch"], info["total"], args.board_name, args.app or "examples/hello.py", args.device))
+        t0 = time.time()
+        rc = deploy(args, bundle, info, stage)
+        if not args.dry_run:
+            print("done in %.1f s%s" % (time.time() - t0, "; the board serves" if args.start == "exec" and not args.follow else ""))
+        return rc
     except (DeployError, build.BuildError) as e:
         print("deploy.py: error: %s" % e, file=sys.stderr)
         return 2
-    try:
-        print("deploying bundle %s (%s, %d bytes) with boards/%s and %s to %s" % (
-            info["name"], info["arch"], info["total"], board, args.app or "examples/hello.py", args.device))
-        for cmd in cmds:
-            if args.dry_run:
-                print(" ".join(shlex.quote(c) for c in cmd))
-                continue
-            try:
-                p = subprocess.run(cmd, timeout=None if args.follow else args.timeout)
-            except subprocess.TimeoutExpired:
-                print("deploy.py: error: mpremote took more than %ds" % args.timeout, file=sys.stderr)
-                return 1
-            except KeyboardInterrupt:
-                return 0
-            if p.returncode:
-                print("deploy.py: error: mpremote failed (%d)" % p.returncode, file=sys.stderr)
-                return 1
+    except Exception as e:  # the transport's errors: a board that does not answer
+        if type(e).__name__ not in ("TransportError", "TransportExecError", "SerialException"):
+            raise
+        print("deploy.py: error: the board did not answer as expected: %s" % e, file=sys.stderr)
+        return 1
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
