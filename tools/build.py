@@ -211,7 +211,8 @@ def main(argv=None):
     ap.add_argument("--board", help="boards/<name>/config.json or .py (or a path to a config file)")
     ap.add_argument("--name", help="bundle name: build/<name>/ (default: the board's name, else 'custom')")
     ap.add_argument("--arch", choices=sorted(ARCHS), help="mpy-cross target (default: the config's arch, else host)")
-    ap.add_argument("--with", dest="with_", action="append", default=[], metavar="FEATURE")
+    ap.add_argument("--with", dest="with_", action="append", default=[], metavar="FEATURE",
+                    help="turn a feature on (over the config); those without a module yet are refused")
     ap.add_argument("--without", action="append", default=[], metavar="FEATURE",
                     help="leave a feature out: " + ", ".join(FEATURES))
     ap.add_argument("--out", help="output directory (default build/<name>)")

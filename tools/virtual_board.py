@@ -35,7 +35,8 @@ How it behaves like a board's serial REPL (all found by trying mpremote against 
   about twice the room they take on a 32-bit board: give about twice the board's free heap.
 
 One client at a time (mpremote opens the port exclusively); others are refused. Output that
-comes while no client is connected goes to --log only. Stops on SIGTERM or Ctrl-C.
+comes while no client is connected goes to --log only. Stops on SIGTERM or Ctrl-C (and
+removes its temporary directory, if --root did not name one).
 """
 import argparse
 import errno
@@ -307,14 +308,15 @@ def serve(board, lsock, hold):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="MicroPython's unix port as a board on a TCP port (see the top of this file).")
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free port)")
-    ap.add_argument("--root", help="the board's filesystem (default: a new temporary directory)")
+    ap.add_argument("--root", help="the board's filesystem (default: a new temporary directory, removed at the end)")
     ap.add_argument("--heap", help="MicroPython heap size, e.g. 320K (default: the unix port's 2M)")
     ap.add_argument("--log", help="append everything the board prints to this file")
     ap.add_argument("--run-main", action="store_true", help="run main.py at start and on reboots, as a board")
     ap.add_argument("--hold", type=float, default=2.0, help="seconds input waits while code runs (default 2)")
     ap.add_argument("--micropython", help="the micropython command (default: beside this Python, or on PATH)")
     args = ap.parse_args(argv)
-    root = os.path.abspath(args.root) if args.root else tempfile.mkdtemp(prefix="virtual-board-")
+    temp = None if args.root else tempfile.mkdtemp(prefix="virtual-board-")  # removed on the way out
+    root = os.path.abspath(args.root) if args.root else temp
     os.makedirs(os.path.join(root, "lib"), exist_ok=True)
     log = open(args.log, "ab") if args.log else None
     board = Board(root, args.micropython or micropython_cmd(), args.heap, args.run_main, log)
@@ -331,6 +333,8 @@ def main(argv=None):
         lsock.close()
         if log:
             log.close()
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
     return 0
 
 
