@@ -1,13 +1,18 @@
 # Static files from a directory, with response_from_fd: the files of a board's web page, or
 # a firmware image to download. Runs unchanged on CPython and MicroPython:
 #
+#   mkdir -p www && echo '<h1>It works</h1>' > www/index.html
 #   python3 examples/file_server.py --root www --port 8080
-#   micropython examples/file_server.py --root www --port 8080 --connections 4
+#   .venv/bin/micropython examples/file_server.py --root www --port 8080 --connections 4
 #
-# GET and HEAD only; "/" serves index.html; a path with ".." or a missing file is 404. With
-# --status, /_status answers the heap in use after a collection (MicroPython; 0 elsewhere),
-# to watch a board's memory while it serves. --connections, --conn-memory and --buffers (the
-# connections share that many buffers) size the pools. Prints "listening on port N".
+# GET and HEAD only; "/" serves index.html; a missing file is 404, and so is any path with a
+# part that starts with a dot (".git/", ".env", ".."): hidden files stay hidden, and no path
+# leaves the root. The root (default "www") must be a directory: the server refuses to start
+# without it. With --status, /_status answers the heap in use after a collection (MicroPython;
+# 0 elsewhere), to watch a board's memory while it serves. --connections, --conn-memory and
+# --buffers (the connections share that many buffers) size the pools. Prints "listening on
+# port N".
+import os
 import sys
 
 sys.path.insert(0, ".")  # run from the repository root: find mhd_micro (as .py or .mpy) there
@@ -25,7 +30,7 @@ def on_request(root, request, path, method, upload_size):
         return status(request)
     if path == "/":
         path = "/index.html"
-    if ".." in path:
+    if "/." in path:  # a dot-file, a dot-directory, "..": never served
         return not_found(request)
     return send_file(request, root + path)
 
@@ -33,7 +38,7 @@ def on_request(root, request, path, method, upload_size):
 def send_file(request, name):
     try:
         f = open(name, "rb")
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name (CPython)
         return not_found(request)
     r = mhd.response_from_fd(mhd.HTTP_STATUS_OK, f, 0, mhd.SIZE_UNKNOWN)  # closes f when done
     if r is None:  # a directory, or no response left in the pool
@@ -77,8 +82,19 @@ def arg(name, default):
 STATUS = "--status" in sys.argv
 
 
+def is_dir(path):
+    try:
+        return os.stat(path)[0] & 0o170000 == 0o040000  # S_IFDIR (MicroPython has no os.path)
+    except OSError:
+        return False
+
+
 def main():
-    d = mhd.daemon_create(on_request, arg("--root", ".").rstrip("/"))
+    root = arg("--root", "www").rstrip("/") or "/"
+    if not is_dir(root):
+        print("file_server.py: the root %r is not a directory: make it, or give --root DIR" % root)
+        sys.exit(2)
+    d = mhd.daemon_create(on_request, root)
     rc = mhd.DAEMON_SET_OPTIONS(
         d,
         mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, int(arg("--port", "8080"))),
