@@ -7,7 +7,7 @@
 A config's "budget" object states the inputs (bytes, 32-bit board):
     heap                gc.mem_free() after boot with Wi-Fi up: what MicroPython gives us
     code                mhd_micro modules resident while serving, loaded from .mpy (frozen: ~0)
-    board               main.py, wifi.mpy, app.mpy, the parsed config, the WLAN objects
+    board               main.py, wifi.mpy, radio.mpy, app.mpy, the parsed config, the WLAN objects
     headroom_percent    of heap, for per-request temporaries and GC fragmentation
     connection_bytes    per connection: the Connection object and the socket's
     buffer_objects      per buffer besides its bytes and header index: Request, Action, views
@@ -46,7 +46,7 @@ def compute(cfg):
     rows = [
         ("free heap after boot, Wi-Fi up (stated budget)", heap),
         ("mhd_micro code resident while serving (.mpy loaded into RAM)", -b["code"]),
-        ("main.py, wifi.mpy, app.mpy, config, WLAN objects", -b["board"]),
+        ("main.py, wifi.mpy, radio.mpy, app.mpy, config, WLAN objects", -b["board"]),
         ("headroom %d%%: per-request temporaries, GC fragmentation" % b["headroom_percent"], -headroom),
         ("= left for the pools", pools),
         ("response pool: %d x %d" % (cfg["response_pool"], b["response_bytes"]), -responses),

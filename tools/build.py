@@ -206,6 +206,17 @@ def report(info, out):
     print("  %-22s %7d bytes (%d modules)" % ("total", info["total"], len(info["modules"])))
 
 
+def update_docs():
+    import board_docs  # tools/board_docs.py: it builds with this module
+    try:
+        changed = board_docs.update()
+    except (board_docs.build.BuildError, RuntimeError) as e:
+        print("build.py: error: %s" % e, file=sys.stderr)
+        return 2
+    print("updated " + ", ".join(changed) if changed else "boards/*/README.md: the figures are up to date")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Build a board bundle of mhd_micro (see the top of this file).")
     ap.add_argument("--board", help="boards/<name>/config.json or .py (or a path to a config file)")
@@ -218,7 +229,11 @@ def main(argv=None):
     ap.add_argument("--out", help="output directory (default build/<name>)")
     ap.add_argument("-O", dest="opt", type=int, help="mpy-cross optimisation level")
     ap.add_argument("--list-features", action="store_true", help="print the features and exit")
+    ap.add_argument("--update-docs", action="store_true",
+                    help="measure the bundles and the core's heap and rewrite those figures in boards/*/README.md")
     args = ap.parse_args(argv)
+    if args.update_docs:
+        return update_docs()
     if args.list_features:
         for name, (flag, module) in FEATURES.items():
             state = "core" if module is None else ("mhd_micro/%s.py" % module if module_exists(module)
