@@ -1,14 +1,25 @@
 # Actions: what the application tells the engine to do with a request. Each request has one
-# preallocated action slot (request.Action); a constructor fills it and returns it, or returns
-# None if the request already has an action, as MHD does.
+# preallocated action slot (Action); a constructor fills it and returns it, or returns None
+# if the request already has an action, as MHD does.
 #
 # The entry points are action_from_response and action_abort_request; action_suspend and
 # request_resume are in suspend.py.
 from .platform import const
 from . import response as _resp
 
-ACT_RESPONSE = const(1)
-ACT_SUSPEND = const(2)
+# Action.kind: what the connection does once the request callback returns
+ACT_RESPONSE = const(1)  # send act.response
+ACT_SUSPEND = const(2)  # suspend until request_resume
+
+
+class Action:
+    """The one action slot of a request (MHD keeps it inside the request too): an action
+    constructor fills it and returns it, so making an action allocates nothing."""
+
+    def __init__(self, request):
+        self.request = request
+        self.kind = 0
+        self.response = None
 
 
 def claim(request, kind):

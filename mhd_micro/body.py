@@ -1,232 +1,245 @@
-# The body of a reply that does not leave with its header: big buffers, iovec, files,
-# pipes and dynamic content, with chunked framing, zero-copy segments and footers.
+# Reply bodies that do not leave with their header: big buffers, iovec, files, pipes and
+# dynamic content, with chunked framing (framing.py), zero-copy segments and footers.
 #
-# The entry points are next_part(c), which sets up the next segment for Connection._send,
-# and sendfile_step(c). The connection imports this module only for replies that need it,
-# so a server that sends small buffers never loads it.
-from .platform import const, ticks_ms
+# The entry point is BodyWriter: one per connection slot, made the first time that slot
+# sends such a body. Connection._reply calls start(c) once the header is written, then
+# Connection._send calls next(c) each time a segment is out; next queues the following one
+# with Connection.queue. The connection loads this module only for replies that need it, so
+# a server that sends small buffers never loads it.
+from .platform import const
 from . import response as _resp
-from .connection import ST_SEND, _CRLF, _put, _put_uint
+from .framing import FR_CHUNKED
 from .lazy import load
 
-# private constants of connection.py and dcc.py (const names with "_" are not importable)
-_P_BODY = const(1)
-_P_TAIL = const(2)
-_P_END = const(3)
-_ENDED_CLIENT_ABORT = const(30)
-_ENDED_BY_APP_ABORT = const(40)
-_ENDED_BY_APP_ERROR = const(41)
-_ENDED_FILE_ERROR = const(51)
-_DCC_FINISH = const(2)
-_DCC_SUSPEND = const(3)
-_SC_DCC_ACTION_INVALID = const(60082)
-_SC_FILE_READ_ERROR = const(50232)  # SC_REPLY_FILE_READ_ERROR
-_SC_REPLY_FOOTER_TOO_LARGE = const(60103)  # SC_REPLY_HEADERS_TOO_LARGE
+_ST_SEND = const(6)  # = connection._ST_SEND
+_CRLF = b"\r\n"
+_REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
+_REQUEST_ENDED_BY_APP_ABORT = const(40)  # = mhd.REQUEST_ENDED_BY_APP_ABORT
+_REQUEST_ENDED_BY_APP_ERROR = const(41)  # = mhd.REQUEST_ENDED_BY_APP_ERROR
+_REQUEST_ENDED_FILE_ERROR = const(51)  # = mhd.REQUEST_ENDED_FILE_ERROR
+_DCC_FINISH = const(2)  # = dcc.DCC_FINISH
+_DCC_SUSPEND = const(3)  # = dcc.DCC_SUSPEND
+_SC_DCC_ACTION_INVALID = const(60082)  # = mhd.SC_DCC_ACTION_INVALID
+_SC_REPLY_FILE_READ_ERROR = const(50232)  # = mhd.SC_REPLY_FILE_READ_ERROR
+_SC_REPLY_HEADERS_TOO_LARGE = const(60103)  # = mhd.SC_REPLY_HEADERS_TOO_LARGE; the footers
+_FR_NO_BYTES = const(12)  # = framing._FR_HEAD | framing._FR_NO_BODY; no body bytes at all
+_SIZE_UNKNOWN = const(0xFFFFFFFFFFFFFFFF)  # = response.SIZE_UNKNOWN
+_CHUNK_ROOM = const(24)  # kept in front of produced data for its chunk-size line
+# what _produce did (its helpers give a count, or one of the last two)
+_QUEUED = const(1)  # a segment is queued
+_GO_ON = const(2)  # buffers to send as they are, or a sendfile, are set up: go on
+_STOPPED = const(-1)  # the connection was closed or suspended
+_COMPLETE = const(-2)  # the body is complete
 
 
-def sendfile_step(c):
-    """Send the file with the platform's sendfile. Returns True when all of it is sent,
-    False to wait for the socket (or when the connection was closed)."""
-    resp = c.resp
-    while c.body_left:
-        try:
-            n = resp.data.sendfile(c.sock, c.body_pos, c.body_left)
-        except OSError:
-            c.close(_ENDED_CLIENT_ABORT)
-            return False
-        if n is None:
-            return False
-        if not n:
-            c.close(_ENDED_FILE_ERROR)  # the file shrank
-            return False
-        c.body_pos += n
-        c.body_left -= n
-        c.last = ticks_ms()
-    c.sendfile = False
-    c.out_off = c.out_end = 0
-    return True
+class BodyWriter:
+    def __init__(self):
+        self.left = 0  # body bytes still due; -1: unknown, until the source ends
+        self.pos = 0  # body bytes produced so far
+        self.footers = None  # dcc_action_finish_with_footer's, for the chunked tail
+        self.iov = None  # buffers to send as they are (iovec, zero-copy dyn_cont)...
+        self.iov_i = 0  # ...from this one on
+        self.iov_fcb = None  # zero-copy: run once those buffers are sent
+        self.iov_fcb_cls = None
+        self.crlf_after = False  # the CRLF that ends a chunk goes after the iov buffers
+        self.sendfile = False  # the file goes with the platform's sendfile
+        self.dcc = None  # the dyn_cont Context (dcc.py), made on first need
 
+    def start(self, c):
+        """Connection c's reply header is written; its body follows."""
+        size = c.resp.size
+        self.left = 0 if c.framing & _FR_NO_BYTES else (-1 if size == _SIZE_UNKNOWN else size)
+        self.pos = 0
+        self.footers = None
 
-def next_part(c):
-    """Set up the next segment of the reply. Returns False when there is none: the reply
-    is complete, or the stage changed (closed, or suspended by dyn_cont)."""
-    while True:
-        iov = c.iov
-        if iov is not None:
-            i = c.iov_i
-            if i < len(iov):
-                c.iov_i = i + 1
-                c.out = iov[i]
-                c.out_off = 0
-                c.out_end = len(iov[i])
-                return True
-            iov_done(c)
-        if c.crlf_after:
-            c.crlf_after = False
-            c.out = _CRLF
-            c.out_off = 0
-            c.out_end = 2
-            return True
-        part = c.part
-        if part == _P_TAIL or part == _P_END:
-            c.part = _P_END
-            return False
-        c.part = _P_BODY
-        if c.body_left:
-            st = produce(c)
-            if st == 1:
-                return True
-            if st < 0:
+    def drop(self, c):
+        """The reply ends before its body is sent: zero-copy callbacks run now."""
+        if self.iov is not None:
+            self._iov_done(c)
+        self.crlf_after = False
+        self.sendfile = False
+
+    def next(self, c):
+        """Queue connection c's next segment (Connection.queue), the last one marked final.
+        Returns False when c must wait for its socket (sendfile) or stopped (closed, or
+        suspended by dyn_cont)."""
+        while True:
+            if self.sendfile and not self._sendfile(c):
                 return False
-            if st == 2:
-                continue
-        # the body is complete: the chunked tail, with the footers if any
-        c.part = _P_TAIL
-        if not c.chunked:
-            return False
-        tail(c)
+            iov = self.iov
+            if iov is not None:
+                i = self.iov_i
+                if i < len(iov):
+                    self.iov_i = i + 1
+                    c.queue(iov[i], 0, len(iov[i]), False)
+                    return True
+                self._iov_done(c)
+            if self.crlf_after:
+                self.crlf_after = False
+                c.queue(_CRLF, 0, 2, False)
+                return True
+            if self.left:
+                st = self._produce(c)
+                if st == _QUEUED:
+                    return True
+                if st == _STOPPED:
+                    return False
+                if st == _GO_ON:
+                    continue
+            # the body is complete: the chunked tail, with the footers if any
+            if c.framing & FR_CHUNKED:
+                self._tail(c)
+            else:
+                c.queue(None, 0, 0, True)
+            return True
+
+    def _sendfile(self, c):
+        """Send the file with the platform's sendfile. Returns True when all of it is sent,
+        False to wait for the socket (or when the connection was closed)."""
+        src = c.resp.data
+        while self.left:
+            try:
+                n = src.sendfile(c.sock, self.pos, self.left)
+            except OSError:
+                c.close(_REQUEST_ENDED_CLIENT_ABORT)
+                return False
+            if n is None:
+                return False
+            if not n:
+                c.close(_REQUEST_ENDED_FILE_ERROR)  # the file shrank
+                return False
+            self.pos += n
+            self.left -= n
+        self.sendfile = False
         return True
 
-def produce(c):
-    """The next piece of body. Returns 1 when a segment is ready, 2 when iov segments
-    are queued, 0 when the body is complete, -1 when the connection stopped (closed or
-    suspended)."""
-    resp = c.resp
-    k = resp.kind
-    left = c.body_left
-    chunked = c.chunked
-    if k == _resp.K_BUFFER or k == _resp.K_IOVEC:
-        c.iov = resp.data if k == _resp.K_IOVEC else (resp.data,)
-        c.iov_i = 0
-        c.crlf_after = chunked
-        c.body_left = 0
-        if chunked:  # one chunk: its size line, then the buffers
-            p = _put_uint(c.buf, c.ws, resp.size, 16)
-            c.out = c.buf
-            c.out_off = c.ws
-            c.out_end = _put(c.buf, p, _CRLF)
-            return 1
-        return 2
-    if k == _resp.K_READER and resp.data.sendfile is not None and not chunked and left > 0:
-        c.sendfile = True
-        return 1
-    b = c.buf
-    ws = c.ws
-    room = 24 if chunked else 0  # for the chunk-size line, written in front of the data
-    s = ws + room
-    cap = len(b) - s - (2 if chunked else 0)
-    if 0 < left < cap:
-        cap = left
-    iov = None
-    ext = None
-    if k == _resp.K_READER:
+    def _produce(self, c):
+        """The next piece of body: _QUEUED, _GO_ON, _COMPLETE or _STOPPED."""
+        resp = c.resp
+        k = resp.kind
+        chunked = c.framing & FR_CHUNKED
+        if k == _resp.K_BUFFER or k == _resp.K_IOVEC:
+            self.iov = resp.data if k == _resp.K_IOVEC else (resp.data,)
+            self.iov_i = 0
+            self.crlf_after = bool(chunked)
+            self.left = 0
+            if chunked:  # one chunk: its size line, then the buffers
+                end = load("chunked").chunk_header(c.buf, c.reply_at, resp.size, None)
+                c.queue(c.buf, c.reply_at, end, False)
+                return _QUEUED
+            return _GO_ON
+        if k == _resp.K_READER and resp.data.sendfile is not None and not chunked and self.left > 0:
+            self.sendfile = True
+            return _GO_ON
+        # the data is written behind room for its chunk-size line; dyn_cont may add buffers
+        s = c.reply_at + (_CHUNK_ROOM if chunked else 0)
+        cap = len(c.buf) - s - (2 if chunked else 0)
+        if 0 < self.left < cap:
+            cap = self.left
+        if k == _resp.K_READER:
+            n = self._read_file(c, s, cap)
+            if n < 0:
+                return n
+            total = n
+        else:
+            n = self._call_dyn_cont(c, s, cap)
+            if n < 0:
+                return n
+            total = n
+            if self.iov is not None:
+                for part in self.iov:
+                    total += len(part)
+            if n > cap or (self.left >= 0 and total > self.left):
+                c.daemon.log(_SC_DCC_ACTION_INVALID, "dyn_cont gave more data than allowed")
+                c.close(_REQUEST_ENDED_BY_APP_ERROR)
+                return _STOPPED
+        self.pos += total
+        if self.left > 0:
+            self.left -= total
+        if chunked:
+            self._chunk(c, s, n, total)
+        else:
+            c.queue(c.buf, s, s + n, False)
+        return _QUEUED
+
+    def _read_file(self, c, s, size):
+        """File or pipe bytes into c.buf[s:s + size]: their count (> 0), or _COMPLETE or _STOPPED."""
         try:
-            n = resp.data.read(c.body_pos, c.mv[s:s + cap])
+            n = c.resp.data.read(self.pos, c.mv[s:s + size])
         except OSError as e:
-            c.daemon.log(_SC_FILE_READ_ERROR, "file read failed: %r" % (e,))
+            c.daemon.log(_SC_REPLY_FILE_READ_ERROR, "file read failed: %r" % (e,))
             n = -1
         if n <= 0:
-            if n == 0 and left < 0:
-                return 0  # end of the pipe
-            c.close(_ENDED_FILE_ERROR)  # the file is shorter than promised, or unreadable
-            return -1
-        total = n
-    else:
-        ctx = c.dcc
+            if n == 0 and self.left < 0:
+                return _COMPLETE  # the end of the pipe
+            c.close(_REQUEST_ENDED_FILE_ERROR)  # the file is shorter than promised, or unreadable
+            return _STOPPED
+        return n
+
+    def _call_dyn_cont(self, c, s, size):
+        """dyn_cont writes into c.buf[s:s + size]: the count it wrote (0 when it gave only
+        zero-copy buffers, kept in self.iov), or _COMPLETE or _STOPPED."""
+        resp = c.resp
+        ctx = self.dcc
         if ctx is None:
             from .dcc import Context
-            ctx = c.dcc = Context(c.req)
+            ctx = self.dcc = Context(c.req)
+        ctx.request = c.req  # the request state comes with the buffer lent to this connection
         ctx.reset()
-        act = c.daemon.call_safely(resp.data, resp.aux, ctx, c.body_pos, c.mv[s:s + cap], cap)
-        kind = ctx.kind
-        if act is None or act is not ctx or not kind:
-            c.close(_ENDED_BY_APP_ABORT)
-            return -1
-        if kind == _DCC_SUSPEND:
-            load("suspend").suspend(c, ST_SEND)
-            return -1
-        if kind == _DCC_FINISH:
-            c.footers = ctx.footers
-            if left > 0:
-                c.keep = False  # fewer bytes than Content-Length: only a close ends it
-            return 0
-        n = ctx.size
-        iov = ctx.iov
-        ext = ctx.ext
-        total = n
-        if iov is not None:
-            for part in iov:
-                total += len(part)
-        if n > cap or (left >= 0 and total > left):
-            c.daemon.log(_SC_DCC_ACTION_INVALID, "dyn_cont gave more data than allowed")
-            c.close(_ENDED_BY_APP_ERROR)
-            return -1
-        c.iov_fcb = ctx.iov_fcb
-        c.iov_fcb_cls = ctx.iov_fcb_cls
-    c.body_pos += total
-    if left > 0:
-        c.body_left = left - total
-    p0 = s
-    end = s + n
-    if chunked:
-        # chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF  (RFC 9112 section 7.1)
-        ext = ext.encode() if ext else b""
-        hl = 2 + (len(ext) + 1 if ext else 0)
-        v = total
-        while True:
-            hl += 1
-            v >>= 4
-            if not v:
-                break
-        if hl > room:
-            if n + hl + 2 > len(b) - ws:
-                ext = b""  # no room for a long extension: it is optional, drop it
-                hl = 2 + len(b"%x" % total)
-            else:
-                b[ws + hl:ws + hl + n] = c.mv[s:end]
-                s = ws + hl
-                end = s + n
-        p0 = s - hl
-        p = _put_uint(b, p0, total, 16)
-        if ext:
-            b[p] = 59  # ';'
-            p = _put(b, p + 1, ext)
-        _put(b, p, _CRLF)
-        if iov is None:
-            end = _put(b, end, _CRLF)
+        act = c.daemon.call_safely(resp.data, resp.aux, ctx, self.pos, c.mv[s:s + size], size)
+        if act is None or act is not ctx or not ctx.kind:
+            c.close(_REQUEST_ENDED_BY_APP_ABORT)
+            return _STOPPED
+        if ctx.kind == _DCC_SUSPEND:
+            c.suspend(_ST_SEND)
+            return _STOPPED
+        if ctx.kind == _DCC_FINISH:
+            self.footers = ctx.footers
+            if self.left > 0:
+                c.close_after_reply()  # fewer bytes than Content-Length: only a close ends it
+            return _COMPLETE
+        self.iov = ctx.iov
+        self.iov_i = 0
+        self.iov_fcb = ctx.iov_fcb
+        self.iov_fcb_cls = ctx.iov_fcb_cls
+        return ctx.size
+
+    def _chunk(self, c, s, n, size):
+        """Frame the n bytes at c.buf[s:] and the iov buffers after them (size bytes) as one
+        chunk, with dyn_cont's extension, and queue it."""
+        b = c.buf
+        at = c.reply_at
+        chunked = load("chunked")  # the chunk lines' writers
+        ext = self.dcc.ext if c.resp.kind == _resp.K_CALLBACK else None
+        ext = ext.encode() if ext else None
+        hl = chunked.chunk_header_size(size, ext)
+        if hl > _CHUNK_ROOM:
+            if n + hl + 2 > len(b) - at:
+                ext = None  # no room for a long extension: it is optional, drop it
+                hl = chunked.chunk_header_size(size, None)
+            else:  # move the data to make room for the long size line
+                b[at + hl:at + hl + n] = c.mv[s:s + n]
+                s = at + hl
+        chunked.chunk_header(b, s - hl, size, ext)
+        end = s + n
+        if self.iov is None:
+            b[end:end + 2] = _CRLF
+            end += 2
         else:
-            c.crlf_after = True
-    c.out = b
-    c.out_off = p0
-    c.out_end = end
-    if iov is not None:
-        c.iov = iov
-        c.iov_i = 0
-    return 1
+            self.crlf_after = True
+        c.queue(b, s - hl, end, False)
 
-def tail(c):
-    """last-chunk trailer-section CRLF, with the footers of dcc_action_finish_with_footer."""
-    b = c.buf
-    p = _put(b, c.ws, b"0\r\n")  # the last chunk
-    footers = c.footers
-    if footers:
-        for name, value in footers:
-            line_len = len(name) + len(value) + 4
-            if p + line_len + 2 > len(b):
-                c.daemon.log(_SC_REPLY_FOOTER_TOO_LARGE, "footers do not fit the buffer: rest dropped")
-                break
-            p = _put(b, p, name.encode())
-            p = _put(b, p, b": ")
-            p = _put(b, p, value.encode())
-            p = _put(b, p, _CRLF)
-    c.out = b
-    c.out_off = c.ws
-    c.out_end = _put(b, p, _CRLF)
+    def _tail(self, c):
+        """last-chunk, the footers of dcc_action_finish_with_footer, the empty line."""
+        b = c.buf
+        chunked = load("chunked")
+        if self.footers and c.reply_at + chunked.trailer_size(self.footers) > len(b):
+            c.daemon.log(_SC_REPLY_HEADERS_TOO_LARGE, "footers do not fit the buffer: rest dropped")
+        c.queue(b, c.reply_at, chunked.trailer(b, c.reply_at, self.footers), True)
 
-def iov_done(c):
-    c.iov = None
-    fcb = c.iov_fcb
-    if fcb is not None:
-        c.iov_fcb = None
-        c.daemon.call_safely(fcb, c.iov_fcb_cls)
-
+    def _iov_done(self, c):
+        self.iov = None
+        fcb = self.iov_fcb
+        if fcb is not None:
+            self.iov_fcb = None
+            c.daemon.call_safely(fcb, self.iov_fcb_cls)

@@ -1,11 +1,15 @@
-# Sans-I/O parser of the chunked transfer coding of request bodies, over a connection's
-# buffer like parser.py. upload.py drives it; it is loaded with that module, for the first
-# request that carries a chunked body.
+# The chunked transfer coding, sans-I/O, over a connection's buffer like parser.py and
+# framing.py: the parser of chunked request bodies, and the writers of a chunked reply's
+# chunk-size lines and trailer. Loaded on first need: the first request with a chunked
+# body (upload.py drives the parser), the first chunked reply (body.py and framing.py
+# call the writers).
 #
 # The entry points are transfer_encoding(r, b, i), for the field that announces the coding,
-# and chunk_step(r, b, pos, end, strict).
+# chunk_step(r, b, pos, end, strict), and chunk_header, chunk_header_size, trailer and
+# trailer_size.
 from .platform import const
-from .parser import MORE, DROP, NEXT, F_HAS_TE, F_CHUNKED, line_end, has_cr_nul, ieq, has_token
+from .parser import MORE, NEXT, F_HAS_TE, F_CHUNKED, line_end, has_cr_nul, ieq, has_token
+from .framing import put, put_uint
 from .lazy import load
 
 def transfer_encoding(r, b, i):
@@ -32,21 +36,22 @@ CH_SIZE = const(-1)
 CH_DATA_CRLF = const(-2)
 CH_TRAILER = const(-3)
 CH_DONE = const(-4)
+CHUNK_BROKEN = const(-2)  # chunk_step's result for broken framing (its status in r.error)
 _MAX_CHUNK_HEX = const(16)
 
 
 def chunk_step(r, b, pos, end, strict):
     """Advance the chunked-body state over b[pos:end].
 
-    Returns the new position, with the span of chunk data found in r.data_s..r.data_e (the
+    Returns the new position, with the span of chunk data found in r.data_start..r.data_end (the
     caller consumes it, then calls again); MORE when a line is incomplete (the position
-    unchanged); DROP on an error, whose status (400, 413) is in r.error."""
-    r.data_s = r.data_e = pos
+    unchanged); CHUNK_BROKEN on an error, whose status (400, 413) is in r.error."""
+    r.data_start = r.data_end = pos
     left = r.chunk_left
     if left > 0:
         if end - pos > left:
             end = pos + left
-        r.data_e = end
+        r.data_end = end
         r.chunk_left = left - (end - pos) or CH_DATA_CRLF
         return end
     r.end = end
@@ -56,10 +61,10 @@ def chunk_step(r, b, pos, end, strict):
         if left == MORE:
             return MORE
         r.error = 400
-        return DROP
+        return CHUNK_BROKEN
     r.error = _chunk_line(r, b, pos, left)
     if r.error:
-        return DROP
+        return CHUNK_BROKEN
     return left + 2 if b[left] == 13 else left + 1
 
 
@@ -120,3 +125,45 @@ def _chunk_ext(r, b, i, e):
     if k == e or b[k] != 59 or (k > i and r.strict > 1):
         return True
     return has_cr_nul(b, k, e)
+
+
+# The reply side: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+def chunk_header_size(size, ext):
+    """The length of the chunk-size line for `size` with the extension `ext` (bytes or None)."""
+    n = 3 + len(ext) if ext else 2
+    while True:
+        n += 1
+        size >>= 4
+        if not size:
+            return n
+
+
+def chunk_header(b, p, size, ext):
+    """chunk-size [ ";" chunk-ext ] CRLF at b[p:]; returns the end."""
+    p = put_uint(b, p, size, 16)
+    if ext:
+        b[p] = 59  # ';'
+        p = put(b, p + 1, ext)
+    return put(b, p, b"\r\n")
+
+
+def trailer_size(footers):
+    """The bytes trailer() needs for all of `footers`."""
+    n = 5
+    for name, value in footers or ():
+        n += len(name) + len(value) + 4
+    return n
+
+
+def trailer(b, p, footers):
+    """last-chunk trailer-section CRLF at b[p:]: "0", the footers [(name, value)...] that
+    fit in b (the rest are dropped: see trailer_size), the empty line. Returns the end."""
+    p = put(b, p, b"0\r\n")
+    for name, value in footers or ():
+        if p + len(name) + len(value) + 6 > len(b):
+            break
+        p = put(b, p, name.encode())
+        p = put(b, p, b": ")
+        p = put(b, p, value.encode())
+        p = put(b, p, b"\r\n")
+    return put(b, p, b"\r\n")

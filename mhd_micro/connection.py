@@ -1,67 +1,60 @@
-# The connection: one preallocated slot (socket, buffer, request) and the HTTP/1.1 state
-# machine that moves it from request head to reply and back for the next request.
+# The connection: one slot of the daemon (a socket, and a buffer lent while a request is in
+# progress) and the HTTP/1.1 state machine that takes it from request head to reply and back
+# for the next request.
 #
-# The entry point is Connection.process(): it runs the stage workers in order until one
-# needs I/O. Each worker returns True when it advanced (run the next stage) or False when it
-# waits for the socket. Stages only move forward within a request; _done() starts the next.
+# This module is the one owner of a connection's state: only its code changes the stage or
+# any other field of a Connection. Other modules ask, through the methods named for what
+# happens (open, close, fail, suspend, wake, resume, receive, consume_body, body_complete,
+# queue, close_after_reply...); tests/test_connection_contract.py reads the sources and
+# holds every module to that. The stage table, with what each stage owns and the stages
+# upgrade and uploads will add, is in docs/architecture.md.
 #
-# Buffer rules: the request head is read to the front of the slot's buffer and parsed in
-# place. Once the application has answered, the head is dead: pipelined bytes that follow
-# it move to the front and the reply header is written right after them, in the same
-# buffer, so a small reply goes out in one send. Nothing here allocates per request but the
-# path string for a path the connection has not seen just before.
+# The entry point is Connection.run(events): it runs the stage workers in order until
+# one needs I/O. Each worker returns True when it advanced (run the next stage) or False
+# when it waits for the socket. Stages only move forward within a request; _done() starts
+# the next one.
+#
+# Buffer rules: the request head is read to the front of the buffer and parsed in place
+# (parser.py). Once the application has answered, the head is dead: pipelined bytes that
+# follow it move to the front and the reply header is written right after them, in the same
+# buffer (framing.py), so a small reply goes out in one send. Nothing here allocates per
+# request but the path string for a path the connection has not seen just before.
 from .platform import const, recv_into, send, ticks_ms
-from .parser import parse_head, MORE, DROP, F_CLOSE, F_MUST_CLOSE, F_EXPECT_100
+from .parser import parse_head, MORE, DROP, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
-from .response import status_line
+from .framing import plan, write_head, body_inline, FR_KEEP_ALIVE
 from .action import ACT_SUSPEND
 from .lazy import load
 
-# stages, in the order a request goes through them
-ST_FREE = const(0)
-ST_HEAD = const(1)  # receiving and parsing the request head
-ST_APP = const(2)  # head complete: call the application
-ST_SUSPENDED = const(3)  # action_suspend: waits for request_resume
-ST_BODY = const(4)  # reading past the request body
-ST_REPLY = const(5)  # write the reply header
-ST_SEND = const(6)  # sending header, body and chunked tail
-ST_DONE = const(7)  # reply sent: next request or close
+# stages, in the order a request goes through them (private where only this module reads
+# them: a module's public names cost heap on MicroPython)
+ST_FREE = const(0)  # no client
+_ST_HEAD = const(1)  # receiving and parsing the request head
+_ST_APP = const(2)  # head complete: call the application
+ST_SUSPENDED = const(3)  # action_suspend or dcc_action_suspend: waits for request_resume
+_ST_BODY = const(4)  # reading past the request body
+_ST_REPLY = const(5)  # frame the reply and write its header
+_ST_SEND = const(6)  # sending the header, body segments and chunked tail
+_ST_DONE = const(7)  # reply sent: next request or close
 
-_M_HEAD = const(2)
-# response.py's flags and kinds, as constants here: a module attribute is a dict lookup
-_RF_REUSABLE = const(1)
-_RF_HEAD_ONLY = const(2)
-_RF_CHUNKED = const(4)
-_RF_CONN_CLOSE = const(8)
-_RF_HTTP10_STRICT = const(16)
-_RF_HTTP10_SERVER = const(32)
-_RF_HAS_DATE = const(128)
-_RF_HAS_CL = const(256)
-_K_BUFFER = const(1)
+# the connection's place in the daemon's poll set (Connection.mask): the events it waits
+# for, or out of the set
+_WANT_NOTHING = const(0)
+_WANT_READ = const(1)  # = platform.POLLIN
+_WANT_WRITE = const(4)  # = platform.POLLOUT
+_OUT_SUSPENDED = const(-1)  # suspended: its hang-ups would wake poll for nothing
+OUT_WAITING = const(-2)  # waiting for a buffer; its bytes wait in the kernel
+_READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a read will not block
+
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
-_HEAD_MORE = const(130)  # Date, Connection, Content-Length or Transfer-Encoding, CRLF: at most
-_DIGITS = b"0123456789abcdef"
-_CRLF = b"\r\n"
-_CHUNK_END = b"\r\n0\r\n\r\n"
-_LAST_CHUNK = b"0\r\n\r\n"
-_CONN_CLOSE = b"Connection: close\r\n"
-_CONN_KEEP_ALIVE = b"Connection: Keep-Alive\r\n"
-_CL = b"Content-Length: "
-_TE_CHUNKED = b"Transfer-Encoding: chunked\r\n"
+_SC_REPLY_POOL_ALLOCATION_FAILURE = const(50231)  # = mhd.SC_REPLY_POOL_ALLOCATION_FAILURE
 
-# parts of a reply, sent in this order
-_P_HEAD = const(0)
-_P_BODY = const(1)
-_P_TAIL = const(2)
-_P_END = const(3)
-
-# MHD_RequestEndedCode: how a request ended, for R_O_TERMINATION_CALLBACK (body.py and
-# daemon.py use the others)
-_ENDED_COMPLETED_OK = const(0)
-_ENDED_CONNECTION_ERROR = const(20)
-_ENDED_CLIENT_ABORT = const(30)
-_ENDED_NO_RESOURCES = const(50)
+# how a request ended, for R_O_TERMINATION_CALLBACK
+_REQUEST_ENDED_COMPLETED_OK = const(0)  # = mhd.REQUEST_ENDED_COMPLETED_OK
+_REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
+_REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
+_REQUEST_ENDED_NO_RESOURCES = const(50)  # = mhd.REQUEST_ENDED_NO_RESOURCES
 
 
 # Socket calls live in these two small functions: a try in a bigger one would push its
@@ -80,108 +73,77 @@ def _write(c):
         return -1
 
 
-def _put(b, p, data):
-    e = p + len(data)
-    b[p:e] = data
-    return e
-
-
-def _put_uint(b, p, n, base):
-    """Write n in decimal or hex at b[p:], without making a string. Returns the end."""
-    e = p + _ndigits(n, base)
-    k = e
-    while k > p:
-        k -= 1
-        b[k] = _DIGITS[n % base]
-        n //= base
-    return e
-
-
-def _ndigits(n, base):
-    k = 1
-    while n >= base:
-        n //= base
-        k += 1
-    return k
-
-
-def new_work(size, nfields):
-    """A buffer of the daemon's pool with what goes with it: (buffer, its memoryview, the
-    view reads may fill while a head does not need the reserve, the request state)."""
+def new_lease(size, nfields):
+    """One buffer of the daemon's pool and what goes with it, lent together to a connection:
+    (the buffer, its memoryview, the part of it reads may fill while a head does not need the
+    reserve, the request state). The request keeps its lease as r.lease."""
     buf = bytearray(size)
     mv = memoryview(buf)
     r = Request(size, nfields)
-    r.work = (buf, mv, mv[:size - min(_REPLY_RESERVE, size // 4)], r)
-    return r.work
+    r.lease = (buf, mv, mv[:size - min(_REPLY_RESERVE, size // 4)], r)
+    return r.lease
 
 
 class Connection:
     def __init__(self, daemon):
         self.daemon = daemon
-        # the buffer and the request state, lent by the daemon while the connection has a
-        # request in progress or keeps them between requests (Daemon.lend_work)
-        self.buf = self.mv = self.mv_cap = self.req = None
         self.sock = None
         self.addr = None
-        self.app_context = None
         self.stage = ST_FREE
-        self.mask = 0
-        self.rlen = 0  # bytes held in buf, from 0
-        self.pos = 0  # first byte not yet consumed by the body reader
+        self.mask = _WANT_NOTHING  # WANT_* in the poll set, or OUT_*
         self.last = 0  # ticks of the last I/O, for the timeout
         self.rready = False  # the socket may have bytes to read
-        self.resuming = False
+        self.resuming = False  # request_resume was called: the daemon resumes it next round
+        self.resume_stage = _ST_APP
+        self.force_close = False  # close after this reply, for a reason of the engine's
+        # the lease (new_lease), while the connection has a request in progress or keeps it
+        # between requests: the buffer, its views and the request state
+        self.buf = self.mv = self.read_view = self.req = None
+        self.rlen = 0  # bytes held in buf, from 0
+        self.pos = 0  # first byte after the head not yet consumed (the request body's reader)
+        # the reply
         self.resp = None
-        self.keep = False
-        self.force_close = False
-        self.out = None
+        self.framing = 0  # framing.plan's FR_* bits
+        self.reply_at = 0  # where its header starts in buf, after any pipelined bytes
+        self.out = None  # the segment being sent is out[out_off:out_end]
         self.out_off = 0
         self.out_end = 0
-        self.part = _P_END
-        self.chunked = False
-        self.no_body = False
-        self.head = False
-        self.ws = 0
-        self.body_pos = 0
-        self.body_left = 0
-        self.footers = None
-        self.iov = None
-        self.iov_i = 0
-        self.iov_fcb = None
-        self.iov_fcb_cls = None
-        self.crlf_after = False
-        self.sendfile = False
-        self.resume_stage = ST_APP
-        self.dcc = None  # the dyn_cont context, made by body.py when first needed
+        self.final = True  # that segment ends the reply
+        self.body = None  # body.BodyWriter, for bodies sent in segments: made on first need
 
     # -- life cycle, driven by the daemon ------------------------------------------------
     def open(self, sock, addr, now):
+        """A new client in this free slot, polled for reading."""
         self.sock = sock
         self.addr = addr
-        self.app_context = None
-        self.stage = ST_HEAD
+        self.stage = _ST_HEAD
         self.rlen = 0
         self.pos = 0
         self.last = now
         self.rready = True  # clients usually send right after connecting: try at once
         self.resuming = False
         self.force_close = False
+        self.daemon.poller.register(sock, _WANT_READ)
+        self.mask = _WANT_READ
 
-    def close(self, ended=_ENDED_CONNECTION_ERROR):
+    def close(self, ended=_REQUEST_ENDED_CONNECTION_ERROR):
         """Close the connection; a reply in progress ends with the code `ended`."""
         if self.stage == ST_FREE:
             return
         self._drop_response(ended)
         self.stage = ST_FREE
-        self.daemon.conn_closed(self)
+        self.resuming = False
+        if self.mask >= 0:
+            self.daemon.poller.unregister(self.sock)
+        self.daemon.conn_closed(self)  # reads the mask: was it waiting for a buffer?
+        self.mask = _WANT_NOTHING
         self.sock = None
-        self.daemon.release_work(self)
+        if self.req is not None:
+            self.daemon.return_buffer(self.release_buffer())
 
     def _drop_response(self, ended):
-        if self.iov is not None:
-            load("body").iov_done(self)
-        self.crlf_after = False
-        self.sendfile = False
+        if self.body is not None:
+            self.body.drop(self)  # segments not sent: their zero-copy callbacks run now
         if self.req is None:  # no request in progress: nothing to drop
             return
         act = self.req.action
@@ -203,48 +165,122 @@ class Connection:
 
     def is_idle(self):
         """Between requests on a kept-alive connection, with nothing received yet."""
-        return self.stage == ST_HEAD and self.rlen == 0
+        return self.stage == _ST_HEAD and self.rlen == 0
 
     def want(self):
         """The poll events this stage waits for."""
         st = self.stage
-        if st == ST_SEND:
-            return 4  # POLLOUT
-        if st == ST_HEAD or st == ST_BODY:
-            return 1  # POLLIN
-        return 0
+        if st == _ST_SEND:
+            return _WANT_WRITE
+        if st == _ST_HEAD or st == _ST_BODY:
+            return _WANT_READ
+        return _WANT_NOTHING
+
+    def repoll(self):
+        """Poll for what the stage waits for, if that changed (not while out of the poll set)."""
+        want = self.want()
+        if want != self.mask and self.mask >= 0:
+            self.daemon.poller.modify(self.sock, want)
+            self.mask = want
+
+    # -- the buffer, lent by the daemon ----------------------------------------------------
+    def release_buffer(self):
+        """Let go of the lease: the connection closes, or it is idle while another one waits
+        for a buffer. Returns the request state, whose lease the daemon gives on."""
+        r = self.req
+        self.buf = self.mv = self.read_view = self.req = None
+        return r
+
+    def stop_waiting(self):
+        """A buffer is free again: back in the poll set, and read at once."""
+        self.daemon.poller.register(self.sock, _WANT_READ)
+        self.mask = _WANT_READ
+        self.rready = True
+
+    def _take_buffer(self):
+        """A buffer for the bytes to read: a free one, else one an idle connection holds.
+        With none, out of the poll set until the daemon has one (Daemon._unpark)."""
+        lease = self.daemon.lend_buffer(self)
+        if lease is None:
+            self.daemon.poller.unregister(self.sock)
+            self.mask = OUT_WAITING
+            return False
+        self.buf, self.mv, self.read_view, r = lease
+        self.req = r
+        r.conn = self
+        return True
+
+    # -- suspend and resume (suspend.py has the API) ----------------------------------------
+    def suspend(self, resume_stage):
+        """Out of the poll set, with no timeout, until resume(); then on at resume_stage."""
+        self.stage = ST_SUSPENDED
+        self.resume_stage = resume_stage
+        self.daemon.poller.unregister(self.sock)
+        self.mask = _OUT_SUSPENDED
+
+    def wake(self):
+        """request_resume: the daemon resumes this connection at its next round. Returns
+        False if it is not suspended."""
+        if self.stage != ST_SUSPENDED:
+            return False
+        self.resuming = True
+        return True
+
+    def resume(self):
+        """Back in the poll set at the stage it was suspended in; the daemon then runs it."""
+        self.resuming = False
+        self.stage = self.resume_stage
+        self.last = ticks_ms()
+        self.mask = self.want()
+        self.daemon.poller.register(self.sock, self.mask)
 
     # -- the state machine ---------------------------------------------------------------
+    def run(self, events):
+        """Run the state machine, then poll for what it waits for. `events`: what poll said
+        of the socket (0: nothing). A fault in it closes this connection only; the daemon
+        logs it."""
+        if events & _READY:
+            self.rready = True
+        try:
+            self.process()
+        except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
+            self.daemon.fault(self)
+        if self.stage != ST_FREE:
+            self.repoll()
+
     def process(self):
+        """Run the stages until one waits."""
         while True:
             st = self.stage
-            if st == ST_HEAD:
+            if st == _ST_HEAD:
                 if not self._head():
                     return
-            elif st == ST_APP:
+            elif st == _ST_APP:
                 self._call_app()
-            elif st == ST_BODY:
+            elif st == _ST_BODY:
                 if not load("upload").read_body(self):
                     return
-            elif st == ST_REPLY:
+            elif st == _ST_REPLY:
                 self._reply()
-            elif st == ST_SEND:
+            elif st == _ST_SEND:
                 if not self._send():
                     return
-            elif st == ST_DONE:
+            elif st == _ST_DONE:
                 self._done()
             else:
                 return
 
-    def _recv(self, at):
-        """Read into buf[at:]. Returns the count, None to wait, 0 when closed.
+    def receive(self):
+        """Read more into buf after the rlen bytes held. Returns the count, None to wait, 0
+        when the peer closed (the connection is closed then).
 
         Reads stop short of the last _REPLY_RESERVE bytes while the request head does not
         need them: bytes pipelined after a head move to the front when the reply starts, and
         the reply header must still fit after them."""
-        cap = len(self.mv_cap)
+        at = self.rlen
+        cap = len(self.read_view)
         if at < cap:
-            n = _read(self.sock, self.mv_cap if not at else self.mv[at:cap])
+            n = _read(self.sock, self.read_view if not at else self.mv[at:cap])
         else:
             n = _read(self.sock, self.mv[at:])
             cap = len(self.buf)
@@ -252,7 +288,7 @@ class Connection:
             self.rready = False
             return None
         if not n:
-            self.close(_ENDED_CLIENT_ABORT)
+            self.close(_REQUEST_ENDED_CLIENT_ABORT)
             return 0
         if at + n < cap:
             self.rready = False  # short read: the socket is drained, poll before reading again
@@ -262,11 +298,8 @@ class Connection:
 
     def _head(self):
         d = self.daemon
-        if self.req is None:
-            # a buffer only for bytes to read (after giving its buffer to a waiting connection,
-            # this one waits for POLLIN); none free: the daemon runs it again when one is
-            if not self.rready or not d.lend_work(self):
-                return False
+        if self.req is None and (not self.rready or not self._take_buffer()):
+            return False  # nothing to read yet, or no buffer: the daemon runs it again
         r = self.req
         b = self.buf
         while True:
@@ -276,13 +309,13 @@ class Connection:
                 if d.uri_logger is not None:
                     r.app_context = d.call_uri_logger(r)
             if st == 0:
-                self.stage = ST_APP
+                self.stage = _ST_APP
                 return True
             if st != MORE:
                 if st == DROP:
                     self.close()
                     return False
-                self._error(st)
+                self.fail(st)
                 return True
             if self.rlen == len(b) and not r.phase and r.line:
                 # skipped empty lines before the request line fill the buffer: drop them
@@ -291,16 +324,19 @@ class Connection:
                 self.rlen = n
                 r.line = 0
             if self.rlen == len(b):
-                load("errors").reply_too_long(self)  # the head does not fit
+                self._head_too_long()
                 return True
-            if not self.rready or not self._recv(self.rlen):
+            if not self.rready or not self.receive():
                 return False
+
+    def _head_too_long(self):
+        self.fail(load("errors").too_long_status(self.req, self.buf, self.rlen))
 
     def _call_app(self):
         r = self.req
         path = request_path(r)
         if path is None:
-            self._error(400)
+            self.fail(400)
             return
         # a raise in the callback: Daemon.run closes the connection and logs it
         act = self.daemon.cb(self.daemon.cb_cls, r, path, r.method, r.upload_size)
@@ -309,7 +345,7 @@ class Connection:
             return
         if act.kind == ACT_SUSPEND:
             act.kind = 0
-            load("suspend").suspend(self, ST_APP)
+            self.suspend(_ST_APP)
             return
         self.resp = act.response
         act.response = None
@@ -318,23 +354,53 @@ class Connection:
             if r.flags & F_EXPECT_100:
                 # the client waits for 100 before sending: answer and close instead
                 self.force_close = True
-                self.stage = ST_REPLY
+                self.stage = _ST_REPLY
             else:
-                self.stage = ST_BODY
+                self.stage = _ST_BODY
         else:
-            self.stage = ST_REPLY
+            self.stage = _ST_REPLY
 
+    # -- the request body (upload.py reads it) ---------------------------------------------
+    def consume_body(self, pos):
+        """The request body is read up to buf[pos]: the bytes after it move behind the head,
+        making room to read more."""
+        keep = self.req.body_start
+        if pos > keep:
+            n = self.rlen - pos
+            if n:
+                self.buf[keep:keep + n] = self.mv[pos:self.rlen]
+            self.rlen = keep + n
+            pos = keep
+        self.pos = pos
+
+    def body_complete(self, pos):
+        """The request body ends at buf[pos]: reply."""
+        self.pos = pos
+        self.stage = _ST_REPLY
+
+    # -- the reply -------------------------------------------------------------------------
     def _reply(self):
-        """Plan the reply, write its header after any pipelined bytes, and a small body with it."""
+        """Frame the reply and write its header after any pipelined bytes; a small body joins it."""
         if self.rlen > self.pos:
             self._compact()
         else:
             self.rlen = self.pos = 0
-        self._plan()
-        p = self._write_head()
-        if p >= 0:
-            self._first_segment(p)
-            self.stage = ST_SEND
+        self.framing = plan(self.resp, self.req, self.force_close or self.daemon.quiesced)
+        self.reply_at = self.rlen
+        p = write_head(self.buf, self.rlen, self.resp, self.framing, self.daemon.date_now)
+        if p < 0:
+            p = self._head_without_pipelined()
+            if p < 0:
+                return
+        end = body_inline(self.buf, p, self.resp, self.framing)
+        if end < 0:  # the body follows the header in segments: body.py
+            if self.body is None:
+                self.body = load("body").BodyWriter()
+            self.body.start(self)
+            self.queue(self.buf, self.reply_at, p, False)
+        else:
+            self.queue(self.buf, self.reply_at, end, True)
+        self.stage = _ST_SEND
 
     def _compact(self):
         # the request is answered: pipelined bytes after it go to the front of the buffer
@@ -344,122 +410,50 @@ class Connection:
         self.pos = 0
         self.rlen = left
 
-    def _plan(self):
-        """Framing and persistence: https://www.rfc-editor.org/rfc/rfc9112#section-6.3 and 9.3"""
-        resp = self.resp
-        f = resp.flags
-        r = self.req
-        # no body for 1xx, 204 and 304 (RFC 9110 section 6.4.1), nor for HEAD
-        self.no_body = resp.sc < 200 or resp.sc == 204 or resp.sc == 304
-        self.head = r.method == _M_HEAD or f & _RF_HEAD_ONLY
-        unknown = resp.size == _resp.SIZE_UNKNOWN
-        self.chunked = bool((unknown or f & _RF_CHUNKED) and not self.no_body and not (
-            r.version == 1 or f & (_RF_HTTP10_STRICT | _RF_HTTP10_SERVER)))
-        self.keep = not (r.flags & (F_CLOSE | F_MUST_CLOSE) or f & (_RF_CONN_CLOSE | _RF_HTTP10_STRICT)
-                         or self.force_close or self.daemon.quiesced or (unknown and not self.chunked and not self.head))
-        self.body_left = 0 if self.head or self.no_body else (-1 if unknown else resp.size)
+    def _head_without_pipelined(self):
+        """The reply header does not fit behind the pipelined requests: drop them (the client
+        must retry them, so close after this reply) and write it at the front. Returns its
+        end, or -1 when it does not fit the buffer at all (the connection is closed)."""
+        if self.rlen:
+            self.rlen = self.reply_at = 0
+            self.framing &= ~FR_KEEP_ALIVE
+            p = write_head(self.buf, 0, self.resp, self.framing, self.daemon.date_now)
+            if p >= 0:
+                return p
+        self.daemon.log(_SC_REPLY_POOL_ALLOCATION_FAILURE, "reply header does not fit in the connection buffer")
+        self.close(_REQUEST_ENDED_NO_RESOURCES)
+        return -1
 
-    def _write_head(self):
-        """Status line and header fields at buf[rlen:]. Returns their end, or -1 if the
-        connection had to be closed."""
-        resp = self.resp
-        b = self.buf
-        sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
-        if self.rlen + len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
-            if len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
-                self.daemon.log(50231, "reply header does not fit in the connection buffer")
-                self.close(_ENDED_NO_RESOURCES)
-                return -1
-            self.rlen = 0  # drop the pipelined requests: the client must retry them
-            self.keep = False
-        self.ws = self.rlen
-        p = _put(b, self.rlen, sl)
-        if not resp.flags & _RF_HAS_DATE:
-            p = _put(b, p, self.daemon.date_now)  # refreshed by the daemon at each wake-up
-        if resp.tail is not None and self.keep and not self.chunked and self.req.version == 2:
-            return _put(b, p, resp.tail)  # a reusable response's fields, made once
-        sl = p
-        p = _put(b, self._framing(p), resp.hdrs)
-        p = _put(b, p, _CRLF)
-        if resp.flags & _RF_REUSABLE and self.keep and not self.chunked and self.req.version == 2:
-            resp.tail = bytes(self.mv[sl:p])
-        return p
+    def queue(self, data, off, end, final):
+        """The reply's next segment is data[off:end]; `final` if it ends the reply."""
+        self.out = data
+        self.out_off = off
+        self.out_end = end
+        self.final = final
 
-    def _framing(self, p):
-        """Connection, and Content-Length or Transfer-Encoding."""
-        b = self.buf
-        if not self.keep:
-            p = _put(b, p, _CONN_CLOSE)
-        elif self.req.version == 1:
-            p = _put(b, p, _CONN_KEEP_ALIVE)
-        if self.chunked:
-            return _put(b, p, _TE_CHUNKED)
-        resp = self.resp
-        if self.no_body or resp.size == _resp.SIZE_UNKNOWN or resp.flags & (_RF_HAS_CL | _RF_HEAD_ONLY):
-            return p
-        p = _put(b, p, _CL)
-        p = _put_uint(b, p, resp.size, 10)
-        return _put(b, p, _CRLF)
-
-    def _first_segment(self, p):
-        """The header is buf[ws:p]; a small buffer body joins it, to leave in one send."""
-        b = self.buf
-        resp = self.resp
-        n = resp.size
-        self.body_pos = 0
-        self.footers = None
-        self.part = _P_HEAD
-        if not self.body_left:
-            if self.chunked and not self.head and not self.no_body:
-                p = _put(b, p, _LAST_CHUNK)
-            self.part = _P_TAIL
-        elif resp.kind == _K_BUFFER and p + n + 27 <= len(b):
-            if self.chunked:
-                p = _put_uint(b, p, n, 16)
-                p = _put(b, p, _CRLF)
-            b[p:p + n] = resp.data
-            p += n
-            if self.chunked:
-                p = _put(b, p, _CHUNK_END)
-            self.body_left = 0
-            self.part = _P_TAIL
-        self.out = b
-        self.out_off = self.ws
-        self.out_end = p
-
-    def _next_part(self):
-        """Set up the next segment of the reply. Returns False when there is none: the reply
-        is complete, or the stage changed (closed, or suspended by dyn_cont). A reply sent in
-        one piece (the usual small one) needs nothing more; anything else is body.py's."""
-        if self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
-            self.part = _P_END
-            return False
-        return load("body").next_part(self)
+    def close_after_reply(self):
+        """The connection closes once this reply is sent (a body shorter than announced)."""
+        self.framing &= ~FR_KEEP_ALIVE
 
     def _send(self):
         while True:
-            if self.sendfile and not load("body").sendfile_step(self):
-                return False
             if self.out_off < self.out_end:
                 n = _write(self)
                 if n is None:
                     return False
                 if n < 0:
-                    self.close(_ENDED_CLIENT_ABORT)
+                    self.close(_REQUEST_ENDED_CLIENT_ABORT)
                     return False
                 self.out_off += n
                 self.last = ticks_ms()
                 if self.out_off < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
-            elif self.part >= _P_TAIL and self.iov is None and not self.crlf_after:
-                self.part = _P_END  # the whole reply went in the first segment: the usual case
-                self.stage = ST_DONE
+            elif self.final:
+                self.stage = _ST_DONE
                 return True
-            elif not self._next_part():
-                if self.stage == ST_SEND:
-                    self.stage = ST_DONE
-                    return True
-                return False
+            elif not self.body.next(self):
+                self.last = ticks_ms()  # a sendfile moved bytes (POLLOUT ran this), or it stopped
+                return False  # wait for the socket, or closed or suspended by dyn_cont
 
     def _done(self):
         r = self.req
@@ -469,16 +463,23 @@ class Connection:
             if resp.ended is None:
                 _resp.release(resp)
             else:
-                self._ended(resp, _ENDED_COMPLETED_OK)
+                self._ended(resp, _REQUEST_ENDED_COMPLETED_OK)
         self.out = None
-        if not self.keep:
+        if not self.framing & FR_KEEP_ALIVE:
             self.close()
             return
         r.reset()
-        self.stage = ST_HEAD
-        if self.daemon.waiting and self.rlen == 0:
-            self.daemon.release_work(self)  # idle now, and another connection waits for a buffer
+        self.stage = _ST_HEAD
+        if self.daemon.waiting and self.rlen == 0:  # idle now, and another connection waits for a buffer
+            self.daemon.return_buffer(self.release_buffer())
 
-    def _error(self, status):
-        """Reply with an automatic error page, then close (errors.py)."""
-        load("errors").reply_error(self, status)
+    def fail(self, status):
+        """Reply with an automatic error page (errors.py), then close: after a protocol error
+        the rest of the stream can't be trusted."""
+        self._drop_response(_REQUEST_ENDED_CONNECTION_ERROR)
+        errors = load("errors")
+        at = errors.reply_offset(self.req, self.rlen, len(self.buf), status)
+        self.framing = 0  # close after it; not chunked
+        self.reply_at = at
+        self.queue(self.buf, at, errors.write_error(self.daemon, self.req, self.buf, at, status), True)
+        self.stage = _ST_SEND

@@ -3,23 +3,28 @@
 #
 # The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
 # state machine, close timed-out ones. All memory is taken by daemon_start (pools.alloc):
-# one Connection (buffer, request, action) per slot of the global connection limit, and
-# the response pool (pools.py). After that, load only reuses it.
-from .platform import (const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime,
-                       POLLIN, POLLERR, POLLHUP)
-from .connection import ST_FREE, ST_SUSPENDED
+# one Connection per slot of the global connection limit, the buffer pool (a buffer with its
+# request state, lent to connections with a request in progress: D_OPTION_CONN_BUFFER_POOL_SIZE)
+# and the response pool. After that, load only reuses it.
+#
+# The daemon owns the slots, the buffer pool, the poll set and the listening socket; each
+# connection's state is connection.py's, which the daemon only asks and tells (open, run,
+# close, hand_over_buffer, stop_waiting).
+from .platform import const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime
+from .connection import ST_FREE, ST_SUSPENDED, OUT_WAITING
 from .lazy import load
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 
-_SC_OK = const(0)
-_SC_LIMIT_CONNECTIONS_REACHED = const(30000)
-_SC_ACCEPT_POLICY_REJECTED = const(30070)
-_CONNECTION_NOTIFY_STARTED = const(0)
-_CONNECTION_NOTIFY_CLOSED = const(1)
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_TOO_EARLY = const(60000)  # = mhd.SC_TOO_EARLY
+_SC_LIMIT_CONNECTIONS_REACHED = const(30000)  # = mhd.SC_LIMIT_CONNECTIONS_REACHED
+_SC_ACCEPT_POLICY_REJECTED = const(30070)  # = mhd.SC_ACCEPT_POLICY_REJECTED
+_CONNECTION_NOTIFY_STARTED = const(0)  # = mhd.CONNECTION_NOTIFY_STARTED
+_CONNECTION_NOTIFY_CLOSED = const(1)  # = mhd.CONNECTION_NOTIFY_CLOSED
+_REQUEST_ENDED_TIMEOUT_REACHED = const(10)  # = mhd.REQUEST_ENDED_TIMEOUT_REACHED
+_REQUEST_ENDED_DAEMON_SHUTDOWN = const(60)  # = mhd.REQUEST_ENDED_DAEMON_SHUTDOWN
 _TIMEOUT_SCAN_MS = const(250)
-_ENDED_TIMEOUT_REACHED = const(10)
-_ENDED_DAEMON_SHUTDOWN = const(60)
 _ACCEPT_BATCH = const(8)
 
 _DAYS = b"MonTueWedThuFriSatSun"  # one object each, not one per name
@@ -47,9 +52,9 @@ class Daemon:
         self.accept_policy = None
         # run time
         self.slots = ()
-        self.works = []  # the buffer pool (pools.py): works[:nfree] are free
+        self.leases = []  # the buffer pool (pools.py, connection.new_lease): leases[:nfree] are free
         self.nfree = 0
-        self.waiting = 0  # connections out of the poll set until a buffer is free (mask -2)
+        self.waiting = 0  # connections out of the poll set until a buffer is free (OUT_WAITING)
         self.by_sock = {}
         self.poller = None
         self.lsock = None
@@ -82,7 +87,7 @@ class Daemon:
 
     def destroy(self):
         for c in self.slots:
-            c.close(_ENDED_DAEMON_SHUTDOWN)
+            c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
         self.close_listener()
         self.slots = ()
         self.started = False
@@ -92,7 +97,7 @@ class Daemon:
         """Wait up to `microsec` (0: don't wait; WAIT_INDEFINITELY) for network events,
         then process everything that is ready. Returns SC_OK."""
         if not self.started:
-            return 60000  # SC_TOO_EARLY
+            return _SC_TOO_EARLY
         if self.resume_requested:
             load("suspend").resume_all(self)
         self.accepting = False
@@ -113,9 +118,7 @@ class Daemon:
         small enough for the C stack."""
         c = self.by_sock.get(event[0])
         if c is not None:
-            if event[1] & (POLLIN | POLLERR | POLLHUP):
-                c.rready = True
-            self.run(c)
+            c.run(event[1])
         elif event[0] is self.lsock:
             self.accepting = True  # after the loop: registering now would disturb ipoll
 
@@ -133,16 +136,7 @@ class Daemon:
             return max(0, ticks_diff(self.next_scan, ticks_ms()))
         return -1
 
-    def run(self, c):
-        """Run a connection's state machine; a fault in it closes that connection only."""
-        try:
-            c.process()
-        except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
-            self._fault(c)
-        if c.stage != ST_FREE:
-            self.update(c, c.want())
-
-    def _fault(self, c):
+    def fault(self, c):
         """Log the exception being handled; close connection c (None: none to close)."""
         try:
             load("log").fault(self, c)
@@ -150,12 +144,6 @@ class Daemon:
             pass
         if c is not None:
             c.close()
-
-    def update(self, c, want):
-        """Poll connection c for `want` (its stage's events) if that changed."""
-        if want != c.mask and c.mask >= 0:  # mask -1: suspended, out of the poll set
-            self.poller.modify(c.sock, want)
-            c.mask = want
 
     def _accept(self, now):
         for _ in range(_ACCEPT_BATCH):
@@ -181,11 +169,9 @@ class Daemon:
             return
         c.open(sock, addr, now)
         self.by_sock[sock] = c
-        self.poller.register(sock, POLLIN)
-        c.mask = POLLIN
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
-        self.run(c)
+        c.run(0)
 
     def _count_peer(self, peer):
         n = 0
@@ -222,53 +208,36 @@ class Daemon:
         for c in self.slots:
             st = c.stage
             if st != ST_FREE and st != ST_SUSPENDED and ticks_diff(now, c.last) >= t:
-                c.close(_ENDED_TIMEOUT_REACHED)
+                c.close(_REQUEST_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 
-    # -- the buffer pool: lent to connections (pools.py made it) ------------------------
-    def lend_work(self, c):
-        """Give connection c a buffer and its request state: a free one, else the one an idle
-        keep-alive connection holds. With none, c leaves the poll set (mask -2) until
-        release_work frees one. Returns whether c got one."""
-        w = self._take_work(c)
-        if w is None:
-            self.poller.unregister(c.sock)
-            c.mask = -2
-            self.waiting += 1
-            return False
-        c.buf, c.mv, c.mv_cap, c.req = w
-        c.req.conn = c
-        if c.dcc is not None:
-            c.dcc.request = c.req  # body.py's dyn_cont context follows the request state
-        return True
-
-    def _take_work(self, c):
+    # -- the buffer pool, lent to connections (pools.py made it) ----------------------------
+    def lend_buffer(self, c):
+        """A lease (connection.new_lease) for connection c: a free one, else the one an idle
+        keep-alive connection holds. None when there is none: c waits out of the poll set
+        until _unpark gives it one."""
         n = self.nfree
         if not n:
-            return self._steal_work(c)
+            return self._steal_buffer(c)
         n -= 1
         self.nfree = n
-        w = self.works[n]
-        self.works[n] = None
-        return w
+        lease = self.leases[n]
+        self.leases[n] = None
+        return lease
 
-    def _steal_work(self, c):
+    def _steal_buffer(self, c):
         for o in self.slots:
             if o.req is not None and o is not c and o.is_idle():
-                w = o.req.work
-                o.buf = o.mv = o.mv_cap = o.req = None
-                return w
+                return o.release_buffer().lease
+        self.waiting += 1
         return None
 
-    def release_work(self, c):
-        """Connection c closed, or is idle while others wait: its buffer goes back."""
-        r = c.req
-        if r is None:
-            return
-        c.buf = c.mv = c.mv_cap = c.req = None
+    def return_buffer(self, r):
+        """A connection closed, or is idle while others wait: the buffer of request state r
+        goes back to the pool."""
         r.reset()
         r.conn = None
-        self.works[self.nfree] = r.work
+        self.leases[self.nfree] = r.lease
         self.nfree += 1
 
     def _unpark(self):
@@ -276,23 +245,19 @@ class Daemon:
         for c in self.slots:
             if not self.nfree:
                 return
-            if c.mask == -2 and c.stage != ST_FREE:
+            if c.mask == OUT_WAITING and c.stage != ST_FREE:
                 self.waiting -= 1
-                c.mask = POLLIN
-                self.poller.register(c.sock, POLLIN)
-                c.rready = True
-                self.run(c)
+                c.stop_waiting()
+                c.run(0)
 
     def conn_closed(self, c):
+        """Connection c is closing (it left the poll set already): forget its socket, close
+        it, tell the application."""
+        if c.mask == OUT_WAITING:
+            self.waiting -= 1  # it was waiting for a buffer
         sock = c.sock
-        if c.mask >= 0:
-            self.poller.unregister(sock)
-        elif c.mask == -2:
-            self.waiting -= 1  # closed while waiting for a buffer
-        c.mask = 0
         del self.by_sock[sock]
         close(sock)
-        c.resuming = False
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_CLOSED)
 
@@ -321,8 +286,8 @@ class Daemon:
         """Call an application callback; a raise is logged and gives None."""
         try:
             return fn(*args)
-        except Exception:  # no "as": see run()
-            self._fault(None)
+        except Exception:  # no "as": see Connection.run
+            self.fault(None)
             return None
 
     def log(self, sc, msg, exc=None):

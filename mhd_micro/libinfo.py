@@ -15,9 +15,10 @@
 import sys
 
 from .platform import const
+from .lazy import load, drop, present
 
-_SC_OK = const(0)
-_SC_INFO_GET_TYPE_UNKNOWN = const(60200)
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_INFO_GET_TYPE_UNKNOWN = const(60200)  # = mhd.SC_INFO_GET_TYPE_UNKNOWN
 
 # Version: MHD packs it as four BCD bytes 0xMMmmPPBB (major, minor, patch, build), so MHD
 # 1.99.0 build 1 is 0x01990001. Ours is the package's VERSION ("0.1.0") packed the same way,
@@ -110,30 +111,6 @@ def lib_get_info_ver_num():
     return version_num()
 
 
-def present(module):
-    """Whether mhd_micro.<module> can be imported here. A module that was not loaded yet is
-    let go again, so asking costs no memory."""
-    full = "mhd_micro." + module
-    if full in sys.modules:
-        return True
-    try:
-        __import__(full)
-    except ImportError:
-        return False
-    _forget(module)
-    return True
-
-
-def _forget(module):
-    sys.modules.pop("mhd_micro." + module, None)
-    pkg = sys.modules.get("mhd_micro")
-    if pkg is not None:
-        try:
-            delattr(pkg, module)
-        except (AttributeError, TypeError):
-            pass
-
-
 def feature(flag):
     """True if the build has feature `flag` ("COOKIE_PARSER"...): flag on and module present."""
     v = _cache.get(flag)
@@ -160,13 +137,11 @@ def _large_file():
     if not feature("LARGE_FILE"):
         return False
     # fd.py refuses ranges past 2 GiB where its own check says no: that must agree
-    full = "mhd_micro.fd"
-    loaded = full in sys.modules
-    __import__(full)
-    check = getattr(sys.modules[full], "large_file_supported", None)
+    loaded = "mhd_micro.fd" in sys.modules
+    check = getattr(load("fd"), "large_file_supported", None)
     ok = check is None or bool(check())
     if not loaded:
-        _forget("fd")
+        drop("fd")
     return ok and platform_large_file()
 
 

@@ -3,13 +3,13 @@
 # raise; the early URI logger's call. Loaded the first time the
 # daemon has something to say or such a callback to call.
 #
-# The entry points are log(d, sc, msg, exc), fault(d, c), call_safely(d, fn, *args) and
-# call_uri_logger(d, r).
+# The entry points are log(d, sc, msg, exc), fault(d, c) and call_uri_logger(d, r); the
+# daemon guards the callbacks it calls with Daemon.call_safely, which logs through fault.
 import sys
 
 from .platform import const, print_exception
 
-_SC_APP_ERROR = const(59900)  # SC_INTERNAL_ERROR: a request callback raised
+_SC_INTERNAL_ERROR = const(59900)  # = mhd.SC_INTERNAL_ERROR; a callback raised
 _EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
 
 
@@ -36,13 +36,13 @@ def fault(d, c):
     callback, or the engine), or with c None, another application callback."""
     e = sys.exc_info()[1] if _EXC_INFO else None
     if c is None:
-        log(d, _SC_APP_ERROR, "callback raised %r" % (e,), e)
+        log(d, _SC_INTERNAL_ERROR, "callback raised %r" % (e,), e)
     else:
-        log(d, _SC_APP_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
+        log(d, _SC_INTERNAL_ERROR, "request callback or engine raised %r: connection closed" % (e,), e)
 
 
 def call_uri_logger(d, r):
     """D_OPTION_EARLY_URI_LOGGER: the callback sees the whole request target, before the
     header fields are read; what it returns becomes the request's app context."""
-    uri = str(memoryview(r.conn.buf)[r.ts:r.te], "utf-8")
+    uri = str(memoryview(r.conn.buf)[r.target_start:r.target_end], "utf-8")
     return d.call_safely(d.uri_logger[0], d.uri_logger[1], r, uri, r.method)

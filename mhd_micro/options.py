@@ -39,48 +39,48 @@ _CONSTANTS = (
     b"\nUSL_THIS_OR_STRICTER 0\nUSL_PRECISE 1\nUSL_NEAREST 2\nOPTIONS_ARRAY_MAX_SIZE 18446744073709551615\n"
 )
 
-_D_O_WORK_MODE = const(40)
-_D_O_POLL_SYSCALL = const(41)
-_D_O_LOG_CALLBACK = const(60)
-_D_O_BIND_PORT = const(80)
-_D_O_BIND_SA = const(81)
-_D_O_LISTEN_SOCKET = const(82)
-_D_O_LISTEN_BACKLOG = const(102)
-_D_O_TLS = const(120)
-_D_O_DEFAULT_TIMEOUT = const(160)
-_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
-_D_O_PER_IP_LIMIT = const(162)
-_D_O_ACCEPT_POLICY = const(163)
-_D_O_PROTOCOL_STRICT_LEVEL = const(200)
-_D_O_EARLY_URI_LOGGER = const(201)
-_D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE = const(202)
-_D_O_SUPPRESS_DATE_HEADER = const(240)
-_D_O_CONN_MEMORY_LIMIT = const(280)
-_D_O_DISALLOW_SUSPEND_RESUME = const(323)
-_D_O_DISABLE_COOKIES = const(324)
-_D_O_NOTIFY_CONNECTION = const(361)
-_D_O_RESPONSE_POOL_SIZE = const(10001)  # mhd_micro's own: responses are not tied to a daemon in MHD
-_D_O_LOG_MEMORY = const(10002)  # mhd_micro's own: log what start took and the heap left (SC_DAEMON_STARTED)
-_D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # mhd_micro's own: buffers lent to the connections
-_AF_NONE = const(0)
-_AF_INET6 = const(3)
-_AF_DUAL = const(4)
-_AF_DUAL_v4_OPTIONAL = const(5)
-_AF_DUAL_v6_OPTIONAL = const(6)
-_SPS_AUTO = const(0)
-_SPS_POLL = const(2)
+_D_O_WORK_MODE = const(40)  # = mhd.D_O_WORK_MODE
+_D_O_POLL_SYSCALL = const(41)  # = mhd.D_O_POLL_SYSCALL
+_D_O_LOG_CALLBACK = const(60)  # = mhd.D_O_LOG_CALLBACK
+_D_O_BIND_PORT = const(80)  # = mhd.D_O_BIND_PORT
+_D_O_BIND_SA = const(81)  # = mhd.D_O_BIND_SA
+_D_O_LISTEN_SOCKET = const(82)  # = mhd.D_O_LISTEN_SOCKET
+_D_O_LISTEN_BACKLOG = const(102)  # = mhd.D_O_LISTEN_BACKLOG
+_D_O_TLS = const(120)  # = mhd.D_O_TLS
+_D_O_DEFAULT_TIMEOUT = const(160)  # = mhd.D_O_DEFAULT_TIMEOUT
+_D_O_GLOBAL_CONNECTION_LIMIT = const(161)  # = mhd.D_O_GLOBAL_CONNECTION_LIMIT
+_D_O_PER_IP_LIMIT = const(162)  # = mhd.D_O_PER_IP_LIMIT
+_D_O_ACCEPT_POLICY = const(163)  # = mhd.D_O_ACCEPT_POLICY
+_D_O_PROTOCOL_STRICT_LEVEL = const(200)  # = mhd.D_O_PROTOCOL_STRICT_LEVEL
+_D_O_EARLY_URI_LOGGER = const(201)  # = mhd.D_O_EARLY_URI_LOGGER
+_D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE = const(202)  # = mhd.D_O_DISABLE_URI_QUERY_PLUS_AS_SPACE
+_D_O_SUPPRESS_DATE_HEADER = const(240)  # = mhd.D_O_SUPPRESS_DATE_HEADER
+_D_O_CONN_MEMORY_LIMIT = const(280)  # = mhd.D_O_CONN_MEMORY_LIMIT
+_D_O_DISALLOW_SUSPEND_RESUME = const(323)  # = mhd.D_O_DISALLOW_SUSPEND_RESUME
+_D_O_DISABLE_COOKIES = const(324)  # = mhd.D_O_DISABLE_COOKIES
+_D_O_NOTIFY_CONNECTION = const(361)  # = mhd.D_O_NOTIFY_CONNECTION
+_D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE; mhd_micro's own: responses are not tied to a daemon in MHD
+_D_O_LOG_MEMORY = const(10002)  # = mhd.D_O_LOG_MEMORY; mhd_micro's own: log what start took and the heap left (SC_DAEMON_STARTED)
+_D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE; mhd_micro's own: buffers lent to the connections
+_AF_NONE = const(0)  # = mhd.AF_NONE
+_AF_INET6 = const(3)  # = mhd.AF_INET6
+_AF_DUAL = const(4)  # = mhd.AF_DUAL
+_AF_DUAL_v4_OPTIONAL = const(5)  # = mhd.AF_DUAL_v4_OPTIONAL
+_AF_DUAL_v6_OPTIONAL = const(6)  # = mhd.AF_DUAL_v6_OPTIONAL
+_SPS_AUTO = const(0)  # = mhd.SPS_AUTO
+_SPS_POLL = const(2)  # = mhd.SPS_POLL
 
-_SC_OK = const(0)
-_SC_TOO_LATE = const(60001)
-_SC_OPTIONS_CONFLICT = const(60020)
-_SC_OPTION_UNKNOWN = const(60021)
-_SC_CONFIGURATION_UNEXPECTED_WM = const(60022)
-_SC_CONFIGURATION_UNEXPECTED_SPS = const(60023)
-_SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = const(60026)
-_SC_TLS_BACKEND_UNSUPPORTED = const(60030)
-_SC_FEATURE_DISABLED = const(50300)
-_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)
-_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_TOO_LATE = const(60001)  # = mhd.SC_TOO_LATE
+_SC_OPTIONS_CONFLICT = const(60020)  # = mhd.SC_OPTIONS_CONFLICT
+_SC_OPTION_UNKNOWN = const(60021)  # = mhd.SC_OPTION_UNKNOWN
+_SC_CONFIGURATION_UNEXPECTED_WM = const(60022)  # = mhd.SC_CONFIGURATION_UNEXPECTED_WM
+_SC_CONFIGURATION_UNEXPECTED_SPS = const(60023)  # = mhd.SC_CONFIGURATION_UNEXPECTED_SPS
+_SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = const(60026)  # = mhd.SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL
+_SC_TLS_BACKEND_UNSUPPORTED = const(60030)  # = mhd.SC_TLS_BACKEND_UNSUPPORTED
+_SC_FEATURE_DISABLED = const(50300)  # = mhd.SC_FEATURE_DISABLED
+_SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)  # = mhd.SC_IPV6_NOT_SUPPORTED_BY_BUILD
+_SC_LISTEN_SOCKET_BIND_FAILED = const(50055)  # = mhd.SC_LISTEN_SOCKET_BIND_FAILED
 
 # codes stored as they are, in d.setup (used once, by start) or as daemon attributes
 _SETUP = (_D_O_BIND_PORT, _D_O_BIND_SA, _D_O_LISTEN_SOCKET, _D_O_LISTEN_BACKLOG,
@@ -141,8 +141,8 @@ def apply(d, opt):
         d.setup[code] = opt[1:]
     elif code in _FLAGS:
         if code == _D_O_DISABLE_COOKIES and v:
-            from .values import _cookie_parser
-            if not _cookie_parser():
+            from .values import cookie_parser
+            if not cookie_parser():
                 return _SC_FEATURE_DISABLED  # built without the cookie parser: MHD2 refuses this
         setattr(d, _FLAGS[code], v)
     elif code in _CALLBACKS:

@@ -30,9 +30,9 @@ F_SKIPPED = const(256)  # the last field line was skipped (levels <= -2: no colo
 
 # HTTP methods, as enum MHD_HTTP_Method
 METHODS = (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"CONNECT", b"OPTIONS", b"TRACE")
-_M_OPTIONS = const(7)
-_M_ASTERISK = const(9)
-_M_OTHER = const(255)
+_HTTP_METHOD_OPTIONS = const(7)  # = values.HTTP_METHOD_OPTIONS
+_HTTP_METHOD_ASTERISK = const(9)  # = values.HTTP_METHOD_ASTERISK
+_HTTP_METHOD_OTHER = const(255)  # = values.HTTP_METHOD_OTHER
 
 _MAX_CL_DIGITS = const(18)
 
@@ -177,15 +177,15 @@ def _field(r, b, s, e):
             return 400
         r.flags |= F_SKIPPED
         return NEXT
-    r.ns = s
-    r.ne = c
+    r.name_start = s
+    r.name_end = c
     if c == s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
         return load("strictness").odd_name(r, b, s, e)  # empty, or with whitespace: the level decides
     return store(r, b, c + 1, e)
 
 
 def store(r, b, vs, ve):
-    """Keep the field's offsets (name from r.ns, r.ne; value without OWS)."""
+    """Keep the field's offsets (name from r.name_start, r.name_end; value without OWS)."""
     while vs < ve and b[vs] in (32, 9):
         vs += 1
     while ve > vs and b[ve - 1] in (32, 9):
@@ -196,8 +196,8 @@ def store(r, b, vs, ve):
     h = r.hdr
     if i >= len(h):
         return 431
-    h[i] = r.ns
-    h[i + 1] = r.ne
+    h[i] = r.name_start
+    h[i + 1] = r.name_end
     h[i + 2] = vs
     h[i + 3] = ve
     r.nhdr += 1
@@ -221,32 +221,32 @@ def _request_line(r, b, s, e):
 
 
 def _split(r, b, s, e):
-    """Find the three parts: method r.head_start..r.me, target r.ts..r.te, version r.vs..e."""
-    r.me = b.find(b" ", s, e)
-    if r.me <= s:
+    """Find the three parts: method r.head_start..r.method_end, target r.target_start..r.target_end, version r.version_start..e."""
+    r.method_end = b.find(b" ", s, e)
+    if r.method_end <= s:
         return 400
-    s = r.me + 1  # the target's start
+    s = r.method_end + 1  # the target's start
     if r.strict < 0:  # runs of whitespace count as one delimiter
         while s < e and b[s] == 32:
             s += 1
-    r.vs = b.rfind(b" ", s, e) + 1
-    te = r.vs - 1
-    if r.vs <= s or te <= s:
+    r.version_start = b.rfind(b" ", s, e) + 1
+    te = r.version_start - 1
+    if r.version_start <= s or te <= s:
         return 400
     if r.strict < 0:
         while te > s and b[te - 1] == 32:
             te -= 1
     elif b[s] == 32 or b[te - 1] == 32:
         return 400  # two spaces in a row: only levels below 0 take them as one
-    r.ts = s
-    r.te = te
+    r.target_start = s
+    r.target_end = te
     return 0
 
 
 def _method(r, b):
     """method = token; known ones as MHD_HTTP_Method, others HTTP_METHOD_OTHER."""
     s = r.head_start
-    e = r.me
+    e = r.method_end
     if e - s == 3 and b[s] == 71 and b[s + 1] == 69 and b[s + 2] == 84:
         r.method = 1  # GET, by far the most common
         return 0
@@ -267,12 +267,12 @@ def _method_id(b, s, e):
         k += 1
         if len(m) == n and b.find(m, s, e) == s:
             return k
-    return _M_OTHER
+    return _HTTP_METHOD_OTHER
 
 
 def _version(r, b, e):
     """HTTP-version = "HTTP/" DIGIT "." DIGIT  https://www.rfc-editor.org/rfc/rfc9112#section-2.3"""
-    vs = r.vs
+    vs = r.version_start
     if e - vs != 8 or b.find(b"HTTP/", vs, e) != vs or b[vs + 6] != 46:
         return 400
     major = b[vs + 5] - 48
@@ -287,9 +287,9 @@ def _version(r, b, e):
 
 def _target(r, b):
     """request-target: origin-form, asterisk-form (OPTIONS) or absolute-form; no CTLs, and
-    spaces only as the level allows. Sets the path (r.ps..r.pe) and query (r.qs..r.te)."""
-    ts = r.ts
-    te = r.te
+    spaces only as the level allows. Sets the path (r.path_start..r.path_end) and query (r.query_start..r.target_end)."""
+    ts = r.target_start
+    te = r.target_end
     c = _target_chars(b, ts, te, r.strict)
     if c:
         if c == 400 or r.strict > 0:
@@ -299,9 +299,9 @@ def _target(r, b):
     c = b[ts]
     ps = ts
     if c == 42 and te == ts + 1:  # "*"
-        if r.method != _M_OPTIONS:
+        if r.method != _HTTP_METHOD_OPTIONS:
             return 400
-        r.method = _M_ASTERISK
+        r.method = _HTTP_METHOD_ASTERISK
     elif c != 47:  # absolute-form: scheme "://" authority path
         c = b.find(b"://", ts, te)
         if c < 0:
@@ -310,9 +310,9 @@ def _target(r, b):
         if ps < 0:
             ps = te
     c = b.find(b"?", ps, te)
-    r.ps = ps
-    r.pe = c if c >= 0 else te
-    r.qs = c + 1 if c >= 0 else -1
+    r.path_start = ps
+    r.path_end = c if c >= 0 else te
+    r.query_start = c + 1 if c >= 0 else -1
     return 0
 
 

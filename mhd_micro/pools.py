@@ -6,17 +6,17 @@
 import sys
 
 from .platform import const, collect, mem_free, Poller, POLLIN
-from .connection import Connection, new_work
+from .connection import Connection, new_lease
 from . import response as _resp
 
-_SC_OK = const(0)
-_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)
-_SC_DAEMON_STARTED = const(10000)
-_D_O_LOG_MEMORY = const(10002)
-_D_O_GLOBAL_CONNECTION_LIMIT = const(161)
-_D_O_CONN_MEMORY_LIMIT = const(280)
-_D_O_RESPONSE_POOL_SIZE = const(10001)
-_D_O_CONN_BUFFER_POOL_SIZE = const(10003)
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
+_SC_DAEMON_STARTED = const(10000)  # = mhd.SC_DAEMON_STARTED
+_D_O_LOG_MEMORY = const(10002)  # = mhd.D_O_LOG_MEMORY
+_D_O_GLOBAL_CONNECTION_LIMIT = const(161)  # = mhd.D_O_GLOBAL_CONNECTION_LIMIT
+_D_O_CONN_MEMORY_LIMIT = const(280)  # = mhd.D_O_CONN_MEMORY_LIMIT
+_D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE
+_D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE
 _ROOM_TO_LOAD = const(6144)  # body.py, the largest module loaded on first need, takes ~5 KB
 
 # small boards get small defaults; the options override both
@@ -40,15 +40,15 @@ def alloc(d):
     # connection; ~36 words a response (measured on the unix port, a little under: what
     # fits is never refused)
     w = 8 if sys.maxsize > 0x7FFFFFFF else 4
-    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp._pool[0]) * 36 * w
+    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp.pool_made()) * 36 * w
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:
         # the buffers first, while the free heap is in its largest pieces; a collection
         # after each one frees the garbage of its instance dicts' growth before the next
-        d.works = [None] * nbuf
+        d.leases = [None] * nbuf
         for i in range(nbuf):
-            d.works[i] = new_work(size, max(8, size // 24))
+            d.leases[i] = new_lease(size, max(8, size // 24))
             collect()
         d.nfree = nbuf
         d.slots = tuple(Connection(d) for _ in range(limit))
@@ -56,7 +56,7 @@ def alloc(d):
         d.scratch = bytearray(160)
         d.poller = Poller()
     except MemoryError:
-        d.slots = d.works = ()  # let go of what was taken, so the report says what is free
+        d.slots = d.leases = ()  # let go of what was taken, so the report says what is free
         d.nfree = 0
         collect()
         return _no_room(d, limit, size, pool, 0)

@@ -1,27 +1,20 @@
 # The request: what the parser found, as offsets into the connection's buffer, and the path
 # the request callback gets. The application's getters are in values.py.
 #
-# The entry points are Request (one per connection slot, made at daemon start and reset for
-# every request) and request_path.
+# The entry points are Request (one per buffer of the daemon's pool, made at daemon start
+# and reset for every request) and request_path.
 from array import array
 
-
-class Action:
-    """The one action slot of a request (MHD keeps it inside the request too): an action
-    constructor fills it and returns it, so making an action allocates nothing."""
-
-    def __init__(self, request):
-        self.request = request
-        self.kind = 0
-        self.response = None
+from .action import Action
 
 
 class Request:
-    # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `work` is
-    # that (buffer, memoryview, read view, request) tuple, `conn` the connection it is lent to.
+    # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `lease` is
+    # that (buffer, memoryview, read view, request) tuple (connection.new_lease), `conn` the
+    # connection it is lent to.
     def __init__(self, size, nfields):
         self.conn = None
-        self.work = None
+        self.lease = None
         self.action = Action(self)
         # (name start, name end, value start, value end) for each header field
         self.hdr = array("H" if size < 65536 else "I", bytearray((2 if size < 65536 else 4) * 4 * nfields))
@@ -30,7 +23,7 @@ class Request:
         self.path = None
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
-        self.end = self.strict = self.ns = self.ne = self.vs = self.clean_end = 0
+        self.end = self.strict = self.name_start = self.name_end = self.version_start = self.clean_end = 0
         self.reset()
 
     def reset(self):
@@ -46,12 +39,12 @@ class Request:
         self.received = 0
         self.chunk_left = -1
         self.nfooters = 0
-        self.data_s = self.data_e = 0
+        self.data_start = self.data_end = 0
         self.error = 0
         self.method = 0
         self.version = 0
-        self.me = self.ts = self.te = self.ps = self.pe = 0
-        self.qs = -1
+        self.method_end = self.target_start = self.target_end = self.path_start = self.path_end = 0
+        self.query_start = -1
         self.action.kind = 0
         self.action.response = None
         self.app_context = None
@@ -95,14 +88,14 @@ def request_path(r):
     asking for the same path again costs no new string."""
     b = r.conn.buf
     key = r.path_key
-    if key is not None and r.pe - r.ps == len(key) and b.find(key, r.ps, r.pe) == r.ps:
+    if key is not None and r.path_end - r.path_start == len(key) and b.find(key, r.path_start, r.path_end) == r.path_start:
         return r.path
     return _new_path(r, b)
 
 
 def _new_path(r, b):
-    path = _unquote(b, r.ps, r.pe, False)
+    path = _unquote(b, r.path_start, r.path_end, False)
     if path is not None:
-        r.path_key = bytes(memoryview(b)[r.ps:r.pe])
+        r.path_key = bytes(memoryview(b)[r.path_start:r.path_end])
         r.path = path
     return path

@@ -28,46 +28,7 @@ K_IOVEC = const(2)  # data: a tuple of bytes-like objects, sent one after the ot
 K_READER = const(3)  # data: a Source of fd.py (read, sendfile, close)
 K_CALLBACK = const(4)  # data: dyn_cont(aux, ctx, pos, buf, max) -> DCC action (dcc.py)
 
-SIZE_UNKNOWN = 0xFFFFFFFFFFFFFFFF
-
-# The reason phrases of the IANA registry (and three unregistered codes MHD knows), for the
-# status lines. One bytes object: a table of objects would cost a header per phrase.
-_PHRASES = (
-    b'\n100 Continue\n101 Switching Protocols\n102 Processing\n103 Early Hints\n200 OK\n201 Created\n202 Acce'
-    b'pted\n203 Non-Authoritative Information\n204 No Content\n205 Reset Content\n206 Partial Content\n207 '
-    b'Multi-Status\n208 Already Reported\n226 IM Used\n300 Multiple Choices\n301 Moved Permanently\n302 Fou'
-    b'nd\n303 See Other\n304 Not Modified\n305 Use Proxy\n306 Switch Proxy\n307 Temporary Redirect\n308 Perm'
-    b'anent Redirect\n400 Bad Request\n401 Unauthorized\n402 Payment Required\n403 Forbidden\n404 Not Found'
-    b'\n405 Method Not Allowed\n406 Not Acceptable\n407 Proxy Authentication Required\n408 Request Timeout'
-    b'\n409 Conflict\n410 Gone\n411 Length Required\n412 Precondition Failed\n413 Content Too Large\n414 URI'
-    b' Too Long\n415 Unsupported Media Type\n416 Range Not Satisfiable\n417 Expectation Failed\n421 Misdir'
-    b'ected Request\n422 Unprocessable Content\n423 Locked\n424 Failed Dependency\n425 Too Early\n426 Upgra'
-    b'de Required\n428 Precondition Required\n429 Too Many Requests\n431 Request Header Fields Too Large\n'
-    b'449 Reply With\n450 Blocked by Windows Parental Controls\n451 Unavailable For Legal Reasons\n500 In'
-    b'ternal Server Error\n501 Not Implemented\n502 Bad Gateway\n503 Service Unavailable\n504 Gateway Time'
-    b'out\n505 HTTP Version Not Supported\n506 Variant Also Negotiates\n507 Insufficient Storage\n508 Loop'
-    b' Detected\n509 Bandwidth Limit Exceeded\n510 Not Extended\n511 Network Authentication Required\n'
-)
-_lines = {}
-
-
-def status_line(code, http10=False):
-    """b"HTTP/1.1 <code> <phrase>\r\n", made once per code and version."""
-    key = -code if http10 else code
-    line = _lines.get(key)
-    if line is None:
-        phrase = phrase_of(code) or "Nonstandard Status"
-        line = _lines[key] = b"HTTP/1.%d %d %s\r\n" % (0 if http10 else 1, code, phrase.encode())
-    return line
-
-
-def phrase_of(code):
-    """The reason phrase of a status code, or None."""
-    i = _PHRASES.find(b"\n%d " % code) if 99 < code < 1000 else -1
-    if i < 0:
-        return None
-    return _PHRASES[i + 5:_PHRASES.find(b"\n", i + 5)].decode()
-
+from .parser import SIZE_UNKNOWN  # noqa: E402 (one definition, for the package's API too)
 
 class Response:
     # Few attributes on purpose: on MicroPython each one costs every pooled response a slot
@@ -90,39 +51,47 @@ class Response:
 
 
 # The pool: responses are made once (pool_reserve at daemon start) and recycled. _stack has
-# one entry per response made; _stack[:free] are the free ones. Indexing, not pop/append,
-# so the list never shrinks and grows back (a reallocation each time) under load.
+# one entry per response made; _stack[:_pool[_FREE]] are the free ones. Indexing, not
+# pop/append, so the list never shrinks and grows back (a reallocation each time) under load.
+# The counts are in one list so that the functions below need no `global`.
+_MADE = const(0)  # responses made
+_LIMIT = const(1)  # the most that may exist
+_FREE = const(2)  # free, at the front of _stack
 _stack = []
-_pool = [0, 16, 0]  # [responses made, most that may exist, free]
+_pool = [0, 16, 0]
 
 
 def pool_reserve(limit):
     """Set the pool size and make every response now, so serving allocates none."""
-    _pool[1] = limit
-    while _pool[0] < limit:
+    _pool[_LIMIT] = limit
+    while _pool[_MADE] < limit:
         _stack.append(None)
-        _stack[_pool[2]] = Response()
-        _pool[0] += 1
-        _pool[2] += 1
+        _stack[_pool[_FREE]] = Response()
+        _pool[_MADE] += 1
+        _pool[_FREE] += 1
+
+
+def pool_made():
+    return _pool[_MADE]
 
 
 def pool_available():
-    return _pool[2] + _pool[1] - _pool[0]
+    return _pool[_FREE] + _pool[_LIMIT] - _pool[_MADE]
 
 
 def _new(sc, kind, data, size):
     if not 100 <= sc <= 999:
         return None
-    n = _pool[2]
+    n = _pool[_FREE]
     if n:
         n -= 1
         r = _stack[n]
         _stack[n] = None
-        _pool[2] = n
-    elif _pool[0] < _pool[1]:
+        _pool[_FREE] = n
+    elif _pool[_MADE] < _pool[_LIMIT]:
         r = Response()
         _stack.append(None)
-        _pool[0] += 1
+        _pool[_MADE] += 1
     else:
         return None  # pool exhausted: the application's None closes the connection, as in MHD
     r.sc = sc
@@ -142,8 +111,8 @@ def release(r):
     if r.kind == K_READER:
         r.data.close()
     r.clear()
-    _stack[_pool[2]] = r
-    _pool[2] += 1
+    _stack[_pool[_FREE]] = r
+    _pool[_FREE] += 1
     if free is not None and free[0] is not None:
         free[0](free[1])
 

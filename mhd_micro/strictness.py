@@ -58,9 +58,9 @@ def fold(r, b, s, e):
 
 
 def odd_name(r, b, s, e):
-    c = r.ne  # the ':'
-    r.ne = _name_end(r, b, s, c)
-    if r.ne < 0:
+    c = r.name_end  # the ':'
+    r.name_end = _name_end(r, b, s, c)
+    if r.name_end < 0:
         return 400
     return store(r, b, c + 1, e)
 
@@ -80,8 +80,8 @@ def _name_end(r, b, s, c):
 def bad_field(r, b, vs, ve):
     """Levels 1 and up (beyond MHD2's checks): the name must be a token and the value free of
     control bytes but HTAB (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5)."""
-    ns = r.ns
-    while ns < r.ne:
+    ns = r.name_start
+    while ns < r.name_end:
         c = b[ns]
         if c > 127 or not TOKEN[c]:
             return True

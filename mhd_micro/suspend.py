@@ -1,14 +1,12 @@
 # Suspend and resume: a request (action_suspend) or a dynamic-content reply
 # (dcc_action_suspend) waits, out of the poll set and without a timeout, until the
 # application calls request_resume; the daemon then runs it again from where it stopped.
-# Loaded the first time an application suspends or resumes.
+# Loaded the first time an application suspends or resumes. The connection's side of it
+# (Connection.suspend, wake and resume) is connection.py's.
 #
 # The entry points are action_suspend(request), request_resume(request), and for the
-# engine suspend(c, stage) and resume_all(d).
-from .platform import const, ticks_ms
+# daemon resume_all(d).
 from .action import ACT_SUSPEND, claim
-
-_ST_SUSPENDED = const(3)  # connection.ST_SUSPENDED
 
 
 def action_suspend(request):
@@ -22,18 +20,8 @@ def action_suspend(request):
 
 def request_resume(request):
     c = request.conn
-    if c.stage == _ST_SUSPENDED:
-        c.resuming = True
+    if c.wake():
         c.daemon.resume_requested = True  # the daemon's next process() runs it
-
-
-def suspend(c, stage):
-    """Take connection c out of the poll set (a suspended connection's hang-ups would wake
-    poll forever) until it is resumed at `stage`."""
-    c.stage = _ST_SUSPENDED
-    c.resume_stage = stage
-    c.daemon.poller.unregister(c.sock)
-    c.mask = -1
 
 
 def resume_all(d):
@@ -42,9 +30,5 @@ def resume_all(d):
     d.date_line()  # before the daemon's poll: the Date of the replies these may send
     for c in d.slots:
         if c.resuming:
-            c.resuming = False
-            c.stage = c.resume_stage
-            c.last = ticks_ms()
-            c.mask = c.want()
-            d.poller.register(c.sock, c.mask)
-            d.run(c)
+            c.resume()
+            c.run(0)

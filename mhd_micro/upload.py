@@ -4,12 +4,10 @@
 # the same bytes to the application here instead.
 #
 # The entry point is read_body(c), the worker of the connection's ST_BODY stage; the
-# connection imports this module the first time a request carries a body.
-from .platform import const
-from .parser import MORE, DROP, F_CHUNKED
-from .chunked import chunk_step, CH_DONE
-
-_ST_REPLY = const(5)  # connection.ST_REPLY
+# connection loads this module the first time a request carries a body. The chunked
+# framing is parsed by chunked.py (sans-I/O); the connection moves the bytes.
+from .parser import MORE, F_CHUNKED
+from .chunked import chunk_step, CH_DONE, CHUNK_BROKEN, CH_TRAILER
 
 
 def read_body(c):
@@ -17,45 +15,42 @@ def read_body(c):
     the connection starts at the right byte. Returns True when the stage moved on, False
     to wait for the socket."""
     r = c.req
-    b = c.buf
     while True:
-        pos = c.pos
-        end = c.rlen
         if r.flags & F_CHUNKED:
-            strict = c.daemon.strict
-            while pos < end:
-                p = chunk_step(r, b, pos, end, strict)
-                if p == MORE:
-                    break
-                if p == DROP:
-                    c._error(r.error)
-                    return True
-                r.received += r.data_e - r.data_s
-                pos = p
-                if r.chunk_left == CH_DONE:
-                    break
+            pos = _chunked(c, r)
+            if pos < 0:
+                c.fail(r.error)
+                return True
             done = r.chunk_left == CH_DONE
         else:
-            n = r.cl - r.received
-            if n > end - pos:
-                n = end - pos
-            r.received += n
-            pos += n
+            pos = c.pos + min(r.cl - r.received, c.rlen - c.pos)
+            r.received += pos - c.pos
             done = r.received == r.cl
-        c.pos = pos
         if done:
-            c.stage = _ST_REPLY
+            c.body_complete(pos)
             return True
-        # keep the head, drop the body bytes consumed, read more after them
-        keep = r.body_start
-        if pos > keep:
-            n = end - pos
-            if n:
-                b[keep:keep + n] = c.mv[pos:end]
-            c.rlen = keep + n
-            c.pos = keep
-        if c.rlen == len(b):
-            c._error(431 if r.chunk_left == -3 else 413)
+        c.consume_body(pos)  # keep the head, drop the body bytes read, read more after them
+        if c.rlen == len(c.buf):
+            c.fail(431 if r.chunk_left == CH_TRAILER else 413)
             return True
-        if not c.rready or not c._recv(c.rlen):
+        if not c.rready or not c.receive():
             return False
+
+
+def _chunked(c, r):
+    """Step the chunked framing over the bytes held; returns the position reached, or -1
+    on an error (its status in r.error)."""
+    pos = c.pos
+    end = c.rlen
+    strict = c.daemon.strict
+    while pos < end:
+        p = chunk_step(r, c.buf, pos, end, strict)
+        if p == MORE:
+            break
+        if p == CHUNK_BROKEN:
+            return -1
+        r.received += r.data_end - r.data_start
+        pos = p
+        if r.chunk_left == CH_DONE:
+            break
+    return pos

@@ -6,6 +6,7 @@
 from .platform import const
 from .parser import SIZE_UNKNOWN, F_CHUNKED, ieq
 from .request import _unquote
+from .lazy import load
 
 VK_HEADER = const(1)
 VK_COOKIE = const(2)
@@ -15,20 +16,20 @@ VK_FOOTER = const(16)
 VK_HEADER_FOOTER = const(17)
 VK_GET_POST = const(12)
 
-_SC_OK = const(0)
-_SC_INFO_GET_TYPE_UNKNOWN = const(60200)
-_SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)
-_SC_FEATURE_DISABLED = const(50300)
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_INFO_GET_TYPE_UNKNOWN = const(60200)  # = mhd.SC_INFO_GET_TYPE_UNKNOWN
+_SC_INFO_GET_TYPE_NOT_APPLICABLE = const(60203)  # = mhd.SC_INFO_GET_TYPE_NOT_APPLICABLE
+_SC_FEATURE_DISABLED = const(50300)  # = mhd.SC_FEATURE_DISABLED
 
 
 def _each_query(r, fn, cls):
     """Calls fn(cls, name, value) for every query argument; stops early if fn returns True.
     `?c` gives value None and `?d=` gives "" (MHD semantics)."""
-    if r.qs < 0:
+    if r.query_start < 0:
         return 0
     b = r.conn.buf
     plus = not r.conn.daemon.no_plus
-    s, e, n = r.qs, r.te, 0
+    s, e, n = r.query_start, r.target_end, 0
     while s <= e:
         a = b.find(b"&", s, e)
         if a < 0:
@@ -52,22 +53,21 @@ def _each_query(r, fn, cls):
 _cookie = None
 
 
-def _cookie_parser():
+def cookie_parser():
     global _cookie
     if _cookie is None:
         _cookie = False
         from .features import COOKIE_PARSER
         if COOKIE_PARSER:
             try:
-                from .cookie import each_cookie
-                _cookie = each_cookie
+                _cookie = load("cookie").each_cookie
             except ImportError:
                 pass
     return _cookie
 
 
 def _each_cookie(r, fn, cls):
-    each = _cookie_parser()
+    each = cookie_parser()
     return each(r, fn, cls) if each else 0
 
 
@@ -117,7 +117,7 @@ def request_get_value(request, kind, key):
         i = _find_header(request, key.lower().encode())
         if i >= 0:
             return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
-    if kind & VK_GET_ARGUMENT and request.qs >= 0:
+    if kind & VK_GET_ARGUMENT and request.query_start >= 0:
         v = _find_arg(request, key)
         if v is not _ABSENT:
             return v
@@ -162,11 +162,11 @@ def _find_arg(r, key):
     b = r.conn.buf
     plus = not r.conn.daemon.no_plus
     kb = key.encode()
-    s = r.qs
-    while s <= r.te:
-        a = b.find(b"&", s, r.te)
+    s = r.query_start
+    while s <= r.target_end:
+        a = b.find(b"&", s, r.target_end)
         if a < 0:
-            a = r.te
+            a = r.target_end
         eq = b.find(b"=", s, a)
         if a > s and _arg_is(b, s, a if eq < 0 else eq, kb, key, plus):
             return None if eq < 0 else _unquote(b, eq + 1, a, plus)
@@ -220,13 +220,13 @@ def request_get_info_dynamic(request, info):
     """Returns (SC_OK, value) or (error code, None)."""
     b = request.conn.buf
     if info == REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING:
-        return _SC_OK, str(memoryview(b)[request.head_start:request.me], "utf-8")
+        return _SC_OK, str(memoryview(b)[request.head_start:request.method_end], "utf-8")
     if info == REQUEST_INFO_DYNAMIC_URI:
-        return _SC_OK, str(memoryview(b)[request.ts:request.te], "utf-8")
+        return _SC_OK, str(memoryview(b)[request.target_start:request.target_end], "utf-8")
     if info == REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
         return _SC_OK, _each_query(request, None, None)
     if info == REQUEST_INFO_DYNAMIC_NUMBER_COOKIES:
-        if not _cookie_parser():
+        if not cookie_parser():
             return _SC_FEATURE_DISABLED, None
         return _SC_OK, _each_cookie(request, None, None)
     if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:

@@ -47,6 +47,10 @@ class TestCase:
         if not a <= b:
             raise AssertionError(msg or "%r > %r" % (a, b))
 
+    def assertGreater(self, a, b, msg=None):
+        if not a > b:
+            raise AssertionError(msg or "%r <= %r" % (a, b))
+
     def assertRaises(self, exc, fn=None, *args):
         if fn is None:
             return _Raises(exc)

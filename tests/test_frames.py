@@ -12,18 +12,20 @@ HOT = {
     "parser": ["parse_head", "_check_clean", "_start", "line_end", "has_cr_nul", "_line", "_field", "store",
                "_special", "_host", "ieq", "_request_line", "_split", "_method",
                "_method_id", "_version", "_target", "_target_chars", "_head_done"],
-    "connection": ["_read", "_write", "_put", "_put_uint", "_ndigits", "Connection.process", "Connection._recv",
-                   "Connection._head", "Connection._call_app", "Connection._reply", "Connection._compact",
-                   "Connection._plan", "Connection._write_head", "Connection._framing",
-                   "Connection._first_segment", "Connection._send", "Connection._done", "Connection.want"],
-    "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms", "Daemon.run",
-               "Daemon.update", "Daemon.date_line",
-               # a new connection per request (HTTP/1.0 clients, Connection: close)
-               "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
-               # the buffer pool, lent at a connection's first request and given back at its close
-               "Daemon.lend_work", "Daemon._take_work", "Daemon.release_work"],
+    "connection": ["_read", "_write", "Connection.run", "Connection.process", "Connection.receive", "Connection._head",
+                   "Connection._call_app", "Connection._reply", "Connection._compact", "Connection.queue",
+                   "Connection._send", "Connection._done", "Connection.want", "Connection.repoll",
+                   # a new connection per request (HTTP/1.0 clients, Connection: close)
+                   "Connection.open", "Connection.close", "Connection._drop_response",
+                   # the buffer, lent at a connection's first request and given back at its close
+                   "Connection._take_buffer", "Connection.release_buffer"],
+    "framing": ["plan", "write_head", "_fields", "_framing_fields", "body_inline", "status_line", "put",
+                "put_uint", "_ndigits"],
+    "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms",
+               "Daemon.date_line", "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
+               "Daemon.lend_buffer", "Daemon.return_buffer"],
     "request": ["request_path", "Request.reset"],
-    "response": ["_new", "release", "response_from_buffer_static", "response_from_empty", "status_line"],
+    "response": ["_new", "release", "response_from_buffer_static", "response_from_empty"],
     "action": ["action_from_response", "claim"],
 }
 

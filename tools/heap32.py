@@ -51,12 +51,12 @@ a = gc.mem_alloc()
 import mhd_micro as mhd
 gc.collect()
 core = gc.mem_alloc() - a
-from mhd_micro.connection import Connection, new_work
+from mhd_micro.connection import Connection, new_lease
 from mhd_micro import response
 d = mhd.daemon_create(None, None)
 gc.collect()
 a = gc.mem_alloc()
-works = [new_work(SIZE, max(8, SIZE // 24)) for _ in range(N)]
+works = [new_lease(SIZE, max(8, SIZE // 24)) for _ in range(N)]
 gc.collect()
 buf = (gc.mem_alloc() - a) // N
 a = gc.mem_alloc()

@@ -77,7 +77,7 @@ class TestOptions(unittest.TestCase):
         self.assertEqual(mhd.daemon_process_blocking(d, 0), SC_TOO_EARLY)
         self.assertEqual(mhd.daemon_start(d), SC_OK)
         self.assertEqual(len(d.slots), 2)
-        self.assertEqual(len(d.works[0][0]), 256)  # MHD's minimum pool
+        self.assertEqual(len(d.leases[0][0]), 256)  # MHD's minimum pool
         self.assertEqual(mhd.daemon_set_option(d, mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(1)), SC_TOO_LATE)
         self.assertEqual(mhd.daemon_start(d), SC_TOO_LATE)
         self.assertEqual(mhd.daemon_get_info_dynamic(d, mhd.DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS), (SC_OK, False))
@@ -91,7 +91,7 @@ class TestOptions(unittest.TestCase):
                        mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(1), mhd.D_OPTION_CONN_MEMORY_LIMIT(256))
         self.assertEqual(mhd.daemon_start(d), SC_OK)
         c = d.slots[0]
-        self.assertTrue(d.lend_work(c))  # a buffer and its request state, as a request in progress has
+        self.assertTrue(c._take_buffer())  # a buffer and its request state, as a request in progress has
         r = c.req
         self.assertIsNone(mhd.action_suspend(r))
         d.no_suspend = False

@@ -33,8 +33,8 @@ class TestRequestLine(unittest.TestCase):
         self.assertEqual(st, 0)
         self.assertEqual(r.method, 1)
         self.assertEqual(r.version, 2)
-        self.assertEqual(text(b, r.ps, r.pe), "/a/b")
-        self.assertEqual(text(b, r.qs, r.te), "x=1")
+        self.assertEqual(text(b, r.path_start, r.path_end), "/a/b")
+        self.assertEqual(text(b, r.query_start, r.target_end), "x=1")
         self.assertEqual(r.nhdr, 1)
 
     def test_methods(self):
@@ -62,7 +62,7 @@ class TestRequestLine(unittest.TestCase):
 
     def test_absolute_form(self):
         st, r, b = parse(b"GET http://h/p?q HTTP/1.1\r\nHost: h\r\n\r\n")
-        self.assertEqual(text(b, r.ps, r.pe), "/p")
+        self.assertEqual(text(b, r.path_start, r.path_end), "/p")
 
     def test_incomplete(self):
         self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\n")[0], MORE)

@@ -15,7 +15,7 @@ SC_RESPONSE_CANNOT_CLEAR_REUSE = 50520
 
 class _Req:
     def __init__(self):
-        from mhd_micro.request import Action
+        from mhd_micro.action import Action
         self.action = Action(self)
 
 
@@ -70,7 +70,7 @@ class TestConstructors(unittest.TestCase):
         mhd.response_destroy(b)
 
     def test_pool_exhaustion_gives_none(self):
-        R.pool_reserve(R._pool[1])
+        R.pool_reserve(R._pool[1])  # the limit
         held = []
         while True:
             r = mhd.response_from_empty(200)
