@@ -6,6 +6,7 @@ daemon never dies because of one client.
 """
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,15 @@ def mpy_cross_cmd():
         if cand and os.path.exists(cand):
             return cand
     return None
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 RUNTIMES = ["cpython", "micropython"]

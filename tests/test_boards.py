@@ -6,7 +6,6 @@ import json
 import os
 import re
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, micropython_cmd
+from conftest import ROOT, free_port, micropython_cmd
 
 PY = sys.executable
 TOOLS = os.path.join(ROOT, "tools")
@@ -44,14 +43,6 @@ def make_bundle(tmp, name, *args):
     assert rc == 0, text
     with open(os.path.join(out, "bundle.json")) as f:
         return out, json.load(f), text
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # -- building --------------------------------------------------------------------------------

@@ -222,7 +222,10 @@ def sync(t, files, where, keep):
     progress = Progress(len(changed))
     for i, (path, data) in enumerate(changed, 1):
         progress.show(i, path)
-        t.fs_writefile(path, data, chunk_size=1024)
+        # one exec (a round trip to the board) per 2 KB: the board compiles each as source,
+        # so a bigger piece would cost more of its heap
+        for off in range(0, max(len(data), 1), 2048):
+            t.exec("f=open(%r,%r)\nf.write(%r)\nf.close()" % (path, "ab" if off else "wb", data[off:off + 2048]))
     size = sum(len(d) for _, d in changed)
     progress.done("copied %d of %d files (%d bytes; the others were up to date)" % (len(changed), len(files), size))
     return len(changed), size
