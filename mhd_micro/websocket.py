@@ -1,0 +1,524 @@
+# Sans-I/O WebSocket (RFC 6455), server side: the opening handshake's checks and answer, an
+# incremental frame decoder, UTF-8 validation of text, close frames, and the headers of the
+# server's frames. Nothing here touches a socket or a clock; an upgraded connection's owner
+# reads into its buffer, hands the bytes to the decoder and sends what the writers produce.
+#
+# The entry points are handshake_status(upgrade, key, version), accept_key(key),
+# choose_subprotocol(offered, supported); Decoder(max_size).feed(b, pos, end); and the writers
+# frame_header(b, pos, op, fin, n), write_control(b, pos, op, src, n), write_close(b, pos,
+# code, reason).
+#
+# Strategy: the decoder takes any bytes as they arrive (split anywhere) and consumes all of
+# them: header bytes are copied into its own 14-byte header buffer, control payloads (at most
+# 125 bytes) into its own 125-byte buffer, and data payloads stay where they are: they are
+# unmasked in place in the caller's buffer and handed over as offsets, one piece per call. So
+# a message larger than any buffer reaches the application in pieces, and nothing is
+# allocated per frame. Every rule the RFC makes of a peer's frames is checked as soon as the
+# bytes that break it arrive, and ends the decoder with the close code to send (1002, 1007,
+# 1009). feed() and the functions it calls are small: MicroPython keeps their frames on the
+# stack (tools/mpy_frames.py).
+import binascii
+import hashlib
+
+from .platform import const
+
+# Opcodes (https://www.rfc-editor.org/rfc/rfc6455#section-5.2); feed() also returns the data
+# ones for a piece of a message and the control ones for a complete control frame.
+OP_CONT = const(0)
+OP_TEXT = const(1)
+OP_BINARY = const(2)
+OP_CLOSE = const(8)
+OP_PING = const(9)
+OP_PONG = const(10)
+# feed()'s other results
+MORE = const(-1)  # every byte given was taken: read more
+ERROR = const(-2)  # the peer broke the protocol: send a close with d.error, then close
+
+# Close codes (https://www.rfc-editor.org/rfc/rfc6455#section-7.4.1)
+CLOSE_NORMAL = const(1000)
+CLOSE_GOING_AWAY = const(1001)
+CLOSE_PROTOCOL_ERROR = const(1002)
+CLOSE_UNSUPPORTED_DATA = const(1003)
+CLOSE_NO_STATUS = const(1005)  # a close frame without a code (never sent as a code)
+CLOSE_INVALID_DATA = const(1007)  # a text message (or close reason) that is not UTF-8
+CLOSE_POLICY = const(1008)
+CLOSE_TOO_BIG = const(1009)
+CLOSE_INTERNAL_ERROR = const(1011)
+
+# UTF-8 validator states (utf8_step): complete, broken; anything else is mid-character
+UTF8_OK = const(0)
+UTF8_BAD = const(12)
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # section 1.3
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+# decoder stages
+_HEAD = const(0)  # reading a frame header into d.hdr
+_DATA = const(1)  # a data frame's payload: in place in the caller's buffer
+_CTRL = const(2)  # a control frame's payload: copied into d.ctl
+_CLOSED = const(3)  # a close frame came: what follows is ignored (section 5.5.1)
+_FAILED = const(4)  # the peer broke the protocol: d.error says how
+_AGAIN = const(-3)  # a worker advanced without an event: go on from d.pos
+
+
+# -- the opening handshake (https://www.rfc-editor.org/rfc/rfc6455#section-4.2) --------------
+
+def _bytes(v):
+    return v.encode() if isinstance(v, str) else v
+
+
+def _has_token(v, tok):
+    """True if the comma-separated list v (bytes) holds tok (lower case), ignoring case and OWS."""
+    for t in v.split(b","):
+        if t.strip().lower() == tok:
+            return True
+    return False
+
+
+def key_ok(key):
+    """True if a Sec-WebSocket-Key value is 16 bytes in base64 (section 4.1: 24 characters,
+    the last two "=")."""
+    key = _bytes(key)
+    if key is None or len(key) != 24 or key[22:] != b"==":
+        return False
+    for c in key[:22]:
+        if _B64.find(bytes((c,))) < 0:
+            return False
+    return True
+
+
+def handshake_status(upgrade, key, version):
+    """The status that answers an upgrade request with these field values (str, bytes, or
+    None when absent), as the server must (section 4.2.1, 4.2.2, 4.4): 101 (go on: send the
+    101 with accept_key(key)), 400 (not a WebSocket handshake: no "websocket" in Upgrade, or
+    no valid Sec-WebSocket-Key) or 426 (Sec-WebSocket-Version missing or not 13: the reply
+    must carry "Sec-WebSocket-Version: 13", VERSION_FIELD). The method (GET), the HTTP
+    version (1.1) and "Connection: upgrade" are the HTTP layer's checks."""
+    upgrade = _bytes(upgrade)
+    if upgrade is None or not _has_token(upgrade, b"websocket"):
+        return 400
+    if version is None or _bytes(version).strip() != b"13":
+        return 426
+    if not key_ok(key):
+        return 400
+    return 101
+
+
+VERSION_FIELD = (b"Sec-WebSocket-Version", b"13")  # the 426 reply's field (section 4.4)
+
+
+def accept_key(key):
+    """Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + GUID)), 28 bytes
+    (section 4.2.2 item 5.4)."""
+    h = hashlib.sha1(_bytes(key))
+    h.update(_GUID)
+    return binascii.b2a_base64(h.digest())[:-1]  # without its newline
+
+
+def choose_subprotocol(offered, supported):
+    """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `supported` (the
+    server's, in its order of preference) that the client's comma-separated list `offered`
+    holds (compared exactly: section 4.2.2 item 5.4 /subprotocol/), or None: then the reply
+    has no Sec-WebSocket-Protocol field. Several client field lines: join them with ","."""
+    if offered is None:
+        return None
+    names = [t.strip() for t in _bytes(offered).split(b",")]
+    for p in supported:
+        if _bytes(p) in names:
+            return p
+    return None
+
+
+# -- UTF-8 (https://www.rfc-editor.org/rfc/rfc3629#section-4) ---------------------------------
+
+# A DFA in the layout of Bjoern Hoehrmann's decoder: _UTF8[0:256] is each byte's class,
+# _UTF8[256 + state + class] the next state. States are multiples of 12: 0 complete,
+# 12 broken, 24/36 one/two tail bytes to come, and the states that narrow the first tail
+# byte, which is how overlongs (E0, F0), surrogates (ED) and code points above U+10FFFF (F4)
+# are refused.
+_UTF8 = bytearray(256 + 108)
+
+
+def _utf8_table(t):
+    # byte classes: 0 ASCII, 1 tail 80-8F, 9 tail 90-9F, 7 tail A0-BF, 8 never (C0 C1 F5-FF),
+    # 2 lead of 2, 3 lead of 3 (E1-EC EE EF), 10 E0, 4 ED, 11 F0, 6 lead of 4 (F1-F3), 5 F4
+    for lo, hi, c in ((0x80, 0x8F, 1), (0x90, 0x9F, 9), (0xA0, 0xBF, 7), (0xC0, 0xC1, 8),
+                      (0xC2, 0xDF, 2), (0xE0, 0xE0, 10), (0xE1, 0xEC, 3), (0xED, 0xED, 4),
+                      (0xEE, 0xEF, 3), (0xF0, 0xF0, 11), (0xF1, 0xF3, 6), (0xF4, 0xF4, 5),
+                      (0xF5, 0xFF, 8)):
+        for i in range(lo, hi + 1):
+            t[i] = c
+    for i in range(256, 256 + 108):
+        t[i] = 12
+    tail = (1, 7, 9)
+    #  state, classes, next state
+    for s, cs, n in ((0, (0,), 0), (0, (2,), 24), (0, (3,), 36), (0, (10,), 48), (0, (4,), 60),
+                     (0, (11,), 72), (0, (6,), 84), (0, (5,), 96),
+                     (24, tail, 0), (36, tail, 24),
+                     (48, (7,), 24),  # E0 A0-BF: no overlong 3-byte form
+                     (60, (1, 9), 24),  # ED 80-9F: no surrogates
+                     (72, (7, 9), 36),  # F0 90-BF: no overlong 4-byte form
+                     (84, tail, 36),
+                     (96, (1,), 36)):  # F4 80-8F: nothing above U+10FFFF
+        for c in cs:
+            t[256 + s + c] = n
+
+
+_utf8_table(_UTF8)
+del _utf8_table
+
+
+def utf8_step(b, s, e, st):
+    """Go on validating UTF-8 with b[s:e], from state st (UTF8_OK at the start of a text).
+    Returns the new state: UTF8_OK (complete), UTF8_BAD (invalid; stops there), or another
+    (a character continues in the next bytes; at the text's end that is invalid too)."""
+    t = _UTF8
+    while s < e:
+        st = t[256 + st + t[b[s]]]
+        if st == 12:
+            break
+        s += 1
+    return st
+
+
+# -- close codes (https://www.rfc-editor.org/rfc/rfc6455#section-7.4) --------------------------
+
+def close_code_ok(code):
+    """True if a peer may send this close code: 1000-1003, 1007-1011, the IANA-registered
+    1012-1014, and 3000-4999 (libraries, applications). Not 1004 (reserved), 1005, 1006 and
+    1015 (never on the wire), nor other codes below 3000 or above 4999."""
+    if code < 1000 or code >= 5000:
+        return False
+    if code >= 3000:
+        return True
+    return code <= 1003 or 1007 <= code <= 1014
+
+
+# -- the frame decoder (https://www.rfc-editor.org/rfc/rfc6455#section-5) ------------------------
+
+def unmask(b, s, e, k, p):
+    """XOR b[s:e] in place with the 4-byte masking key k, from key byte p (section 5.3).
+    Returns the key byte for the next payload byte."""
+    while s < e:
+        b[s] ^= k[p]
+        p = (p + 1) & 3
+        s += 1
+    return p
+
+
+def _copy(dst, d, b, s, e):
+    """dst[d:] = b[s:e] without a temporary slice."""
+    while s < e:
+        dst[d] = b[s]
+        d += 1
+        s += 1
+
+
+class Decoder:
+    """The incremental decoder of one connection's client frames.
+
+    Drive it with every byte that arrives: `ev = d.feed(b, pos, end)` takes bytes of
+    b[pos:end] and returns one event; d.pos is then where the next call starts. Call again
+    while ev != MORE: MORE means every byte up to `end` was taken (d.pos == end), so the
+    whole buffer may be read into again. Events:
+      OP_TEXT / OP_BINARY  a piece of a message: its payload, unmasked, is b[d.start:d.stop]
+                           (in the caller's buffer; use it before reading into b again). It
+                           may be empty only when it is the message's last piece. d.first:
+                           this is the message's first piece; d.last: its last piece. Text
+                           is checked UTF-8 up to the piece's end (a character may continue
+                           in the next piece).
+      OP_PING / OP_PONG    a whole control frame: its payload is d.ctl[0:d.clen]. Answer a
+                           ping with write_control(out, p, OP_PONG, d.ctl, d.clen).
+      OP_CLOSE             the peer's close: d.code (CLOSE_NO_STATUS if it sent none), its
+                           reason d.ctl[2:d.clen] (valid UTF-8). Answer with a close (echo
+                           d.code, or none if CLOSE_NO_STATUS: write_close), then close the
+                           TCP connection. Bytes after it are ignored (MORE).
+      ERROR                the peer broke the protocol: d.error is the close code to send
+                           (1002 protocol error, 1007 invalid UTF-8, 1009 message too big);
+                           send write_close(out, p, d.error) and close (section 7.1.7). Every
+                           later call returns ERROR again.
+    max_size limits a message (the sum of its frames' payloads; 1009 past it), checked at
+    each frame header, before the payload arrives. rsv: the RSV bits (0x40 RSV1, 0x20 RSV2,
+    0x10 RSV3) an extension negotiated; without one, any RSV bit is a protocol error. With
+    RSV1 on a message's first frame (compression), the decoder does not check its UTF-8:
+    the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
+    """
+
+    def __init__(self, max_size=1 << 20, rsv=0):
+        self.max_size = max_size
+        self.rsv = rsv
+        self.hdr = bytearray(14)  # the frame header being read: 2 + up to 8 + 4 (mask) bytes
+        self.key = bytearray(4)  # the current frame's masking key
+        self.ctl = bytearray(125)  # a control frame's payload (section 5.5: at most 125)
+        self.reset()
+
+    def reset(self):
+        """Start over, as for a new connection."""
+        self.st = _HEAD
+        self.hn = 0  # header bytes in hdr
+        self.need = 2  # header bytes needed (known once the first two came)
+        self.op = 0  # the current frame's opcode
+        self.fin = False  # the current frame's FIN bit
+        self.frsv = 0  # the current frame's RSV bits
+        self.left = 0  # payload bytes of the current frame still to come
+        self.kp = 0  # the masking key byte for the next payload byte
+        self.msg = 0  # the opcode of the message in progress (0: none)
+        self.size = 0  # payload bytes of that message so far, with the current frame's
+        self.fresh = False  # no piece of that message was handed over yet
+        self.utf8 = UTF8_OK  # validator state of a text message (-1: not checked)
+        self.clen = 0  # control payload bytes in ctl
+        self.code = 0  # the close frame's code
+        self.error = 0  # the close code for the protocol error
+        self.pos = 0
+        self.start = 0
+        self.stop = 0
+        self.first = False
+        self.last = False
+
+    def feed(self, b, pos, end):
+        """Take bytes of b[pos:end]; the next event (see the class). d.pos: where to go on."""
+        ev = _AGAIN
+        while ev == _AGAIN:
+            st = self.st
+            if st == _DATA:
+                ev = self._data(b, pos, end)
+            elif st == _HEAD:
+                ev = self._head(b, pos, end)
+            elif st == _CTRL:
+                ev = self._ctrl(b, pos, end)
+            elif st == _CLOSED:
+                self.pos = end
+                return MORE
+            else:
+                return ERROR
+            pos = self.pos
+        return ev
+
+    def _fail(self, code):
+        self.st = _FAILED
+        self.error = code
+        return ERROR
+
+    def _head(self, b, pos, end):
+        """Copy header bytes into hdr; at its end, begin the frame."""
+        n = self.hn
+        while n < self.need:
+            if pos == end:
+                self.hn = n
+                self.pos = pos
+                return MORE
+            self.hdr[n] = b[pos]
+            n += 1
+            pos += 1
+            if n == 2 and self._first_two():
+                return ERROR
+        self.hn = 0
+        self.pos = pos
+        return self._begin(self.hdr, n)
+
+    def _first_two(self):
+        """Check what the first two header bytes decide (section 5.2) and set how many
+        follow. Returns 0, or ERROR after _fail."""
+        h0 = self.hdr[0]
+        h1 = self.hdr[1]
+        op = h0 & 15
+        if h0 & 0x70 & ~self.rsv:  # RSV1-3: "MUST be 0 unless an extension is negotiated"
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        if op & 7 > 2:  # 3-7 and 11-15 are reserved
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        if not h1 & 0x80:  # "The server MUST close the connection upon receiving a frame
+            return self._fail(CLOSE_PROTOCOL_ERROR)  # that is not masked" (section 5.1)
+        n = h1 & 127
+        if op & 8:  # control frames: at most 125 bytes, never fragmented (section 5.5)
+            if n > 125 or not h0 & 0x80:
+                return self._fail(CLOSE_PROTOCOL_ERROR)
+        elif op == OP_CONT:  # a continuation needs a message in progress (section 5.4)
+            if not self.msg:
+                return self._fail(CLOSE_PROTOCOL_ERROR)
+        elif self.msg:  # a new message before the last one's final frame
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        self.need = 6 if n < 126 else 8 if n == 126 else 14
+        return 0
+
+    def _begin(self, h, n):
+        """The header is complete (n bytes in h): take its length and key, then the payload."""
+        k = self.key
+        k[0] = h[n - 4]
+        k[1] = h[n - 3]
+        k[2] = h[n - 2]
+        k[3] = h[n - 1]
+        self.kp = 0
+        self.need = 2
+        ln = self._length(h)
+        if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        self.left = ln
+        op = h[0] & 15
+        self.op = op
+        self.fin = h[0] >= 0x80
+        self.frsv = h[0] & 0x70
+        if op & 8:
+            self.clen = 0
+            self.st = _CTRL
+            return _AGAIN
+        if op:
+            self._message(op)
+        if self.size + ln > self.max_size:
+            return self._fail(CLOSE_TOO_BIG)
+        self.size += ln
+        self.st = _DATA
+        return _AGAIN
+
+    def _length(self, h):
+        """The payload length in the header h: 7 bits, or 16 or 64 more (section 5.2;
+        non-minimal lengths are accepted). -1 if the 64-bit length has its top bit set."""
+        n = h[1] & 127
+        if n < 126:
+            return n
+        if n == 126:
+            return h[2] << 8 | h[3]
+        if h[2] & 0x80:
+            return -1
+        n = 0
+        i = 2
+        while i < 10:
+            n = n << 8 | h[i]
+            i += 1
+        return n
+
+    def _message(self, op):
+        """A data frame with an opcode starts a message."""
+        self.msg = op
+        self.size = 0
+        self.fresh = True
+        # text is UTF-8 (section 8.1), unless an extension (RSV1: compression) transforms it
+        self.utf8 = UTF8_OK if op == OP_TEXT and not self.frsv & 0x40 else -1
+
+    def _take(self, b, pos, end):
+        """Unmask in place the current frame's payload bytes among b[pos:end]; returns
+        their end."""
+        n = end - pos
+        if n > self.left:
+            n = self.left
+        end = pos + n
+        self.kp = unmask(b, pos, end, self.key, self.kp)
+        self.left -= n
+        self.pos = end
+        return end
+
+    def _data(self, b, pos, end):
+        """Hand over the data payload bytes at hand as a piece of the message."""
+        end = self._take(b, pos, end)
+        if self.left:
+            if end == pos:
+                return MORE
+        else:
+            self.st = _HEAD
+        if self.utf8 >= 0 and self._bad_text(b, pos, end):
+            return self._fail(CLOSE_INVALID_DATA)
+        return self._piece(pos, end)
+
+    def _bad_text(self, b, s, e):
+        """Go on checking a text message's UTF-8; True if it broke (a character cut off at
+        the message's end too)."""
+        u = utf8_step(b, s, e, self.utf8)
+        self.utf8 = u
+        return u == UTF8_BAD or u and not self.left and self.fin
+
+    def _piece(self, s, e):
+        """Hand over b[s:e], unless it is an empty piece that does not end the message (a
+        frame of 0 bytes without FIN)."""
+        last = not self.left and self.fin
+        if s == e and not last:
+            return _AGAIN
+        self.start = s
+        self.stop = e
+        self.first = self.fresh
+        self.fresh = False
+        self.last = last
+        op = self.msg
+        if last:
+            self.msg = 0
+        return op
+
+    def _ctrl(self, b, pos, end):
+        """Gather a control frame's payload into ctl; hand the frame over when complete."""
+        end = self._take(b, pos, end)
+        _copy(self.ctl, self.clen, b, pos, end)
+        self.clen += end - pos
+        if self.left:
+            return MORE
+        self.st = _HEAD
+        if self.op == OP_CLOSE:
+            return self._close()
+        return self.op
+
+    def _close(self):
+        """A close frame: its code and reason (section 5.5.1, 7.4)."""
+        self.st = _CLOSED
+        n = self.clen
+        c = self.ctl
+        if n == 0:
+            self.code = CLOSE_NO_STATUS
+            return OP_CLOSE
+        if n == 1:  # a code is two bytes
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        self.code = c[0] << 8 | c[1]
+        if not close_code_ok(self.code):
+            return self._fail(CLOSE_PROTOCOL_ERROR)
+        if utf8_step(c, 2, n, UTF8_OK) != UTF8_OK:
+            return self._fail(CLOSE_INVALID_DATA)
+        return OP_CLOSE
+
+
+# -- the server's frames: unmasked (section 5.1) --------------------------------------------------
+
+def header_size(n):
+    """The size of a server frame's header for a payload of n bytes: 2, 4 or 10."""
+    return 2 if n < 126 else 4 if n < 65536 else 10
+
+
+def frame_header(b, pos, op, fin, n):
+    """Write at b[pos:] the header of an unmasked frame: opcode op, FIN if fin is true,
+    payload length n (minimal form). Returns the offset behind it (pos + header_size(n)).
+    A message in pieces: the first frame has OP_TEXT or OP_BINARY, the next ones OP_CONT;
+    the last has fin (section 5.4). Control frames: fin, n <= 125."""
+    b[pos] = (0x80 if fin else 0) | op
+    if n < 126:
+        b[pos + 1] = n
+        return pos + 2
+    if n < 65536:
+        b[pos + 1] = 126
+        b[pos + 2] = n >> 8
+        b[pos + 3] = n & 255
+        return pos + 4
+    b[pos + 1] = 127
+    i = pos + 9
+    while i > pos + 1:
+        b[i] = n & 255
+        n >>= 8
+        i -= 1
+    return pos + 10
+
+
+def write_control(b, pos, op, src, n):
+    """Write a whole control frame (OP_PING, OP_PONG, OP_CLOSE) with payload src[0:n] (n <=
+    125) at b[pos:]. Returns its end."""
+    pos = frame_header(b, pos, op, True, n)
+    _copy(b, pos, src, 0, n)
+    return pos + n
+
+
+def write_close(b, pos, code=CLOSE_NO_STATUS, reason=b""):
+    """Write a close frame at b[pos:]: code (none for CLOSE_NO_STATUS) and reason (bytes,
+    UTF-8, at most 123). Returns its end: at most pos + 127."""
+    if code == CLOSE_NO_STATUS:
+        return frame_header(b, pos, OP_CLOSE, True, 0)
+    n = len(reason) + 2
+    pos = frame_header(b, pos, OP_CLOSE, True, n)
+    b[pos] = code >> 8
+    b[pos + 1] = code & 255
+    pos += 2
+    n -= 2
+    _copy(b, pos, reason, 0, n)
+    return pos + n
