@@ -1,0 +1,781 @@
+# Sans-I/O decoder of POST request bodies: application/x-www-form-urlencoded, multipart/form-data
+# and text/plain, as MHD2's POST parser reads them (src/mhd2/post_parser_funcs.c). Nothing here
+# touches a socket or a clock, and nothing is copied: names and values are decoded in place in
+# the caller's buffer and handed over as offsets.
+#
+# The entry points are PostParser.detect(content_type, enc), PostParser.reset(enc, boundary,
+# room, strict) and PostParser.step(b, pos, end, final).
+#
+# Strategy: the caller feeds the (already de-chunked) body through a bytearray. step() returns
+# one event at a time and leaves what it found in attributes:
+#   NEED_MORE  b[:self.pos] is consumed; b[self.pos:end] must be kept and offered again, with
+#              more bytes after it (the caller may move it, e.g. to the front of its buffer)
+#   FIELD      a field starts: name_start..name_end and, for multipart, filename_*, ctype_*,
+#              tenc_* (-1 when absent); has_value is 0 for a name without '=' (and for a part
+#              whose body is missing); all decoded in place and valid until the next call
+#   DATA       data_start..data_end: the next piece of the current field's value, decoded
+#   FIELD_END  the current field's value is complete
+#   DONE       the body ended (after final=True): self.result is POST_PARSE_RES_OK,
+#              _OK_BAD_TERMINATION or _REQUEST_EMPTY
+#   ERROR      self.result: POST_PARSE_RES_FAILED_NO_POOL_MEM (a name or part header block does
+#              not fit in `room` bytes), _PARTIAL_INVALID_POST_FORMAT (fields were given before
+#              the format error) or _FAILED_INVALID_POST_FORMAT (none were)
+# After any event but NEED_MORE the caller calls step(b, self.pos, end, final) again with the
+# same bytes. The parser keeps no absolute offset across NEED_MORE: its state is relative to
+# self.pos. A value's bytes are handed over as they come; only bytes that may begin a
+# multipart delimiter (at most len(boundary) + 3) or a split %XX escape are held back, so a
+# file of any size streams through a small buffer.
+from .platform import const
+from .parser import ieq
+
+# MHD_PostParseResult
+POST_PARSE_RES_OK = const(0)
+POST_PARSE_RES_REQUEST_EMPTY = const(1)
+POST_PARSE_RES_OK_BAD_TERMINATION = const(2)
+POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT = const(3)
+POST_PARSE_RES_FAILED_NO_POOL_MEM = const(60)
+POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM = const(61)
+POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE = const(80)
+POST_PARSE_RES_FAILED_NO_CNTN_TYPE = const(81)
+POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY = const(82)
+POST_PARSE_RES_FAILED_HEADER_MISFORMED = const(83)
+POST_PARSE_RES_FAILED_HEADER_NOT_MPART = const(84)
+POST_PARSE_RES_FAILED_INVALID_POST_FORMAT = const(90)
+
+# MHD_HTTP_PostEncoding (public API spelling: mhd.HTTP_POST_ENCODING_*)
+HTTP_POST_ENCODING_OTHER = const(0)
+HTTP_POST_ENCODING_FORM_URLENCODED = const(1)
+HTTP_POST_ENCODING_MULTIPART_FORMDATA = const(2)
+HTTP_POST_ENCODING_TEXT_PLAIN = const(3)
+POST_ENCODING_OTHER = HTTP_POST_ENCODING_OTHER
+POST_ENCODING_FORM_URLENCODED = HTTP_POST_ENCODING_FORM_URLENCODED
+POST_ENCODING_MULTIPART_FORMDATA = HTTP_POST_ENCODING_MULTIPART_FORMDATA
+POST_ENCODING_TEXT_PLAIN = HTTP_POST_ENCODING_TEXT_PLAIN
+
+# step() events
+NEED_MORE = const(0)
+FIELD = const(1)
+DATA = const(2)
+FIELD_END = const(3)
+DONE = const(4)
+ERROR = const(5)
+_AGAIN = const(6)  # internal: the state changed, run the next one
+
+# states (self.st)
+_U_NAME = const(0)
+_U_VALUE = const(1)
+_T_NAME = const(2)
+_T_VALUE = const(3)
+_T_EOL = const(4)
+_M_PRE = const(5)
+_M_TAIL = const(6)
+_M_PAD = const(7)
+_M_HEAD = const(8)
+_M_VALUE = const(9)
+_M_EPI = const(10)
+_FEND = const(11)
+_END = const(12)
+_DONE = const(13)
+_ERR = const(14)
+
+# hex digit value + 1, 0 for other bytes (RFC 3986 section 2.1 pct-encoded)
+_HEX = bytearray(256)
+for _c in range(10):
+    _HEX[48 + _c] = _c + 1
+for _c in range(6):
+    _HEX[65 + _c] = _c + 11
+    _HEX[97 + _c] = _c + 11
+
+
+class PostParser:
+    """The decoder of one POST body at a time; made once, reset() per request."""
+
+    def __init__(self):
+        self.st = _DONE
+        self.enc = 0
+        self.dd = b""  # b"--" + boundary
+        self.room = 0  # the most bytes the caller can keep (its buffer's body area)
+        self.strict = 0
+        self.pos = 0
+        self.off = 0  # how far past self.pos a name or the part headers were scanned
+        self.after = 0  # the state after FIELD_END
+        self.first = 0  # multipart: at the body's start (a delimiter needs no line break before it)
+        self.got = 0  # any body byte seen
+        self.bad = 0  # the body ended before its end (OK_BAD_TERMINATION)
+        self.nfield = 0  # fields given so far (PARTIAL vs FAILED format errors)
+        self.dend = 0
+        self.result = 0
+        self.has_value = 0
+        self.name_start = self.name_end = 0
+        self.filename_start = self.filename_end = -1
+        self.ctype_start = self.ctype_end = -1
+        self.tenc_start = self.tenc_end = -1
+        self.data_start = self.data_end = 0
+        self.boundary = None
+        self.fx_start = self.fx_end = -1  # multipart: filename*=
+        self.k_start = self.k_end = 0  # the last parameter's name and value
+        self.v_start = self.v_end = 0
+        self.v_esc = 0
+
+    def detect(self, v, enc=HTTP_POST_ENCODING_OTHER):
+        """The encoding from the Content-Type value `v` (bytes-like or str; None when the header
+        is absent), or the application's `enc`. Returns the encoding (1, 2 or 3) or a
+        POST_PARSE_RES_FAILED_* (80 to 84). For multipart, self.boundary is the boundary, unquoted
+        (bytes). https://www.rfc-editor.org/rfc/rfc7578#section-4.1"""
+        self.boundary = None
+        if enc == HTTP_POST_ENCODING_FORM_URLENCODED or enc == HTTP_POST_ENCODING_TEXT_PLAIN:
+            return enc
+        if v is None:
+            return POST_PARSE_RES_FAILED_NO_CNTN_TYPE
+        if isinstance(v, str):
+            v = v.encode()
+        e = _rtrim(v, 0, len(v))
+        s = _skip_ws(v, 0, e)
+        if enc == HTTP_POST_ENCODING_OTHER and _opt_param(v, s, e, b"application/x-www-form-urlencoded"):
+            return HTTP_POST_ENCODING_FORM_URLENCODED
+        r = self._mpart(v, s, e)
+        if r != HTTP_POST_ENCODING_OTHER:
+            return r
+        if enc == HTTP_POST_ENCODING_MULTIPART_FORMDATA:
+            return POST_PARSE_RES_FAILED_HEADER_NOT_MPART
+        if _opt_param(v, s, e, b"text/plain"):
+            return HTTP_POST_ENCODING_TEXT_PLAIN
+        return POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
+
+    def _mpart(self, v, s, e):
+        """multipart/form-data; boundary=...: 2, a failure, or 0 when it is not multipart."""
+        i = _after_token(v, s, e, b"multipart/form-data")
+        if i == -1:
+            return HTTP_POST_ENCODING_OTHER
+        bs = be = -1
+        q = 0
+        while i >= 0:
+            i = _next_param(self, v, i, e)
+            if i >= 0 and bs < 0 and ieq(v, self.k_start, self.k_end, b"boundary"):
+                bs = self.v_start
+                be = self.v_end
+                q = self.v_esc
+        if i == -2:
+            return POST_PARSE_RES_FAILED_HEADER_MISFORMED
+        if be <= bs:
+            return POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
+        v = bytearray(v[bs:be])  # a copy: the header's own bytes stay as they came
+        self.boundary = bytes(v[:_unquote(v, 0, len(v))] if q else v)
+        return HTTP_POST_ENCODING_MULTIPART_FORMDATA
+
+    def reset(self, enc, boundary=None, room=0x3FFFFFFF, strict=0):
+        """Start a body. `boundary` (bytes) for multipart; `room`: the most bytes the caller can
+        keep between calls (a name or a part's header block longer than that fails with
+        FAILED_NO_POOL_MEM); `strict`: the strictness level (bare LF ends a text/plain line at
+        levels <= 0, a multipart line at levels <= -2, as MHD2)."""
+        self.enc = enc
+        self.room = room
+        self.strict = strict
+        self.off = self.got = self.bad = self.nfield = self.result = 0
+        self.first = 1
+        if enc == HTTP_POST_ENCODING_FORM_URLENCODED:
+            self.st = _U_NAME
+        elif enc == HTTP_POST_ENCODING_TEXT_PLAIN:
+            self.st = _T_NAME
+        else:
+            self.dd = b"--" + bytes(boundary)
+            self.st = _M_PRE
+
+    def step(self, b, pos, end, final):
+        """Decode from b[pos:end]; `final`: no more body bytes will come. Returns one event."""
+        self.pos = pos
+        if end > pos:
+            self.got = 1
+        elif final and not self.got:
+            return _finish(self, POST_PARSE_RES_REQUEST_EMPTY)
+        ev = _run(self, b, end, final)
+        while ev == _AGAIN:
+            ev = _run(self, b, end, final)
+        if ev == NEED_MORE and end - self.pos >= self.room:
+            return _fail(self, POST_PARSE_RES_FAILED_NO_POOL_MEM)
+        return ev
+
+
+def _run(p, b, e, fin):
+    st = p.st
+    if st == _M_VALUE:  # the hot states first
+        return _m_value(p, b, e, fin)
+    if st == _U_VALUE:
+        return _u_value(p, b, e, fin)
+    if st == _T_VALUE:
+        return _t_value(p, b, e, fin)
+    if st == _FEND:
+        p.st = p.after
+        return FIELD_END
+    if st == _U_NAME:
+        return _u_name(p, b, e, fin)
+    if st == _T_NAME:
+        return _t_name(p, b, e, fin)
+    if st == _T_EOL:
+        return _t_eol(p, b, e, fin)
+    if st == _M_HEAD:
+        return _m_head(p, b, e, fin)
+    if st == _M_PRE:
+        return _m_pre(p, b, e, fin)
+    if st == _M_TAIL:
+        return _m_tail(p, b, e, fin)
+    if st == _M_PAD:
+        return _m_pad(p, b, e, fin)
+    if st == _M_EPI:
+        p.pos = e  # the epilogue is read past (RFC 2046 section 5.1.1)
+        return _finish(p, POST_PARSE_RES_OK) if fin else NEED_MORE
+    if st == _END:
+        return _finish(p, POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else POST_PARSE_RES_OK)
+    return DONE if st == _DONE else ERROR
+
+
+def _finish(p, res):
+    p.result = res
+    p.st = _DONE
+    return DONE
+
+
+def _fail(p, res):
+    p.result = res
+    p.st = _ERR
+    return ERROR
+
+
+def _bad_format(p):
+    # MHD2: PARTIAL when some field was given to the application, else FAILED
+    return _fail(p, POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else POST_PARSE_RES_FAILED_INVALID_POST_FORMAT)
+
+
+def _field(p, s, e, has_value):
+    """A field named b[s:e] starts (urlencoded and text/plain)."""
+    p.name_start = s
+    p.name_end = e
+    p.has_value = has_value
+    p.filename_start = p.filename_end = p.ctype_start = p.ctype_end = p.tenc_start = p.tenc_end = -1
+    p.nfield += 1
+    return FIELD
+
+
+def _data(p, s, e):
+    if e == s:
+        return _AGAIN
+    p.data_start = s
+    p.data_end = e
+    return DATA
+
+
+# ---- application/x-www-form-urlencoded: name=value&name=value
+# https://url.spec.whatwg.org/#application/x-www-form-urlencoded ; as MHD2: '+' is a space, a
+# bad %-escape stays as it is, "&&" and "=v" give a field with an empty name, a name without
+# '=' a field without a value.
+
+
+def _u_name(p, b, e, fin):
+    s = p.pos
+    k = _find2(b, b"=", b"&", s + p.off, e)
+    if k < 0:
+        if not fin:
+            p.off = e - s
+            return NEED_MORE
+        if e == s:
+            return _finish(p, POST_PARSE_RES_OK)
+        k = e
+    p.off = 0
+    has_value = k < e and b[k] == 61
+    p.pos = k + 1 if k < e else e
+    p.st = _U_VALUE if has_value else _FEND
+    p.after = _U_NAME
+    return _field(p, s, _pct(b, s, k, 1), has_value)
+
+
+def _u_value(p, b, e, fin):
+    s = p.pos
+    k = b.find(b"&", s, e)
+    if k >= 0 or fin:
+        if k < 0:
+            k = e
+        p.pos = k + 1 if k < e else e
+        p.st = _FEND
+    else:
+        k = _split_pct(b, s, e)
+        if k == s:
+            return NEED_MORE
+        p.pos = k
+    return _data(p, s, _pct(b, s, k, 1))
+
+
+def _split_pct(b, s, e):
+    """Where to stop so that no %XX escape is cut: before a '%' among the last two bytes."""
+    if e - 2 >= s and b[e - 2] == 37:
+        return e - 2
+    if e - 1 >= s and b[e - 1] == 37:
+        return e - 1
+    return e
+
+
+def _find2(b, x, y, s, e):
+    """The first x or y in b[s:e], or -1."""
+    i = b.find(x, s, e)
+    j = b.find(y, s, e if i < 0 else i)
+    return j if j >= 0 else i
+
+
+def _pct(b, s, e, plus):
+    """Decode b[s:e] in place: '+' to a space if `plus`, %XX to its byte; a '%' without two hex
+    digits stays as it is (MHD2's lenient decoding). Returns the end of the decoded bytes."""
+    if plus:
+        k = b.find(b"+", s, e)
+        while k >= 0:
+            b[k] = 32
+            k = b.find(b"+", k + 1, e)
+    k = b.find(b"%", s, e)
+    if k < 0:
+        return e
+    return _pct_from(b, k, e)
+
+
+def _pct_from(b, r, e):
+    # a byte loop: slices would allocate (MicroPython has no in-place memmove)
+    w = r
+    while r < e:
+        c = b[r]
+        if c == 37 and r + 2 < e and _HEX[b[r + 1]] and _HEX[b[r + 2]]:
+            c = _HEX[b[r + 1]] * 16 + _HEX[b[r + 2]] - 17
+            r += 2
+        b[w] = c
+        w += 1
+        r += 1
+    return w
+
+
+# ---- text/plain: name=value CRLF (HTML: https://html.spec.whatwg.org/#text/plain-encoding-algorithm)
+# as MHD2: no decoding; a line without '=' is a field without a value; empty lines are skipped;
+# a bare LF ends a line at strictness levels <= 0; a CR not followed by LF is a format error; a
+# last line without its CRLF is given, with OK_BAD_TERMINATION.
+
+
+def _t_name(p, b, e, fin):
+    s = p.pos
+    k = _find_eol(b, s + p.off, e, 1)
+    if k < 0:
+        if not fin:
+            p.off = e - s
+            return NEED_MORE
+        if e == s:
+            return _finish(p, POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else POST_PARSE_RES_OK)
+        k = e
+    p.off = 0
+    if k < e and b[k] == 61:  # '='
+        if k == s:  # "=" and the line end: skipped as an empty line, as MHD2
+            if k + 1 == e and not fin:
+                return NEED_MORE
+            if k + 1 == e or b[k + 1] == 13 or b[k + 1] == 10:
+                p.pos = k + 1
+                p.after = _T_NAME
+                p.st = _T_EOL
+                return _AGAIN
+        p.pos = k + 1
+        p.st = _T_VALUE
+        return _field(p, s, k, 1)
+    p.pos = k
+    p.st = _T_EOL
+    if k == s:  # an empty line
+        p.after = _T_NAME
+        return _AGAIN
+    p.after = _FEND
+    return _field(p, s, k, 0)
+
+
+def _t_value(p, b, e, fin):
+    s = p.pos
+    k = _find_eol(b, s, e, 0)
+    if k >= 0 or fin:
+        if k < 0:
+            k = e
+        p.after = _FEND
+        p.st = _T_EOL
+    elif s == e:
+        return NEED_MORE
+    else:
+        k = e
+    p.pos = k
+    return _data(p, s, k)
+
+
+def _t_eol(p, b, e, fin):
+    """The line end at p.pos: CR LF, or a bare LF at levels <= 0."""
+    s = p.pos
+    if s == e or (b[s] == 13 and s + 1 == e):
+        if not fin:
+            return NEED_MORE
+        p.bad = 1
+        p.pos = e
+    elif b[s] == 13:
+        if b[s + 1] != 10:
+            return _bad_format(p)
+        p.pos = s + 2
+    elif p.strict > 0:
+        return _bad_format(p)
+    else:
+        p.pos = s + 1
+    p.st = p.after
+    p.after = _T_NAME
+    return _AGAIN
+
+
+def _find_eol(b, s, e, eq):
+    """The first CR or LF (or '=' if `eq`) in b[s:e], or -1."""
+    i = b.find(b"\r", s, e)
+    j = b.find(b"\n", s, e if i < 0 else i)
+    if j >= 0:
+        i = j
+    if eq:
+        j = b.find(b"=", s, e if i < 0 else i)
+        if j >= 0:
+            i = j
+    return i
+
+
+# ---- multipart/form-data: https://www.rfc-editor.org/rfc/rfc7578 , https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1
+#   preamble CRLF "--" boundary padding CRLF part-headers CRLF body CRLF "--" boundary ... "--" epilogue
+# The CRLF before "--boundary" belongs to the delimiter. The body may start with "--boundary".
+# Bare LF line ends only at strictness levels <= -2 (MHD2: dangerous in this encoding).
+
+
+def _m_pre(p, b, e, fin):
+    """The preamble: read past up to the first delimiter."""
+    s = p.pos
+    if p.first:  # "--boundary" at the very start of the body
+        n = _match(b, s, e, p.dd)
+        if n == len(p.dd):
+            p.pos = s + n
+            p.first = 0
+            p.st = _M_TAIL
+            return _AGAIN
+        if n == e - s and not fin:
+            return NEED_MORE
+        p.first = 0
+    k = _find_delim(p, b, s, e)
+    if k >= 0:
+        p.pos = p.dend
+        p.st = _M_TAIL
+        return _AGAIN
+    if fin:  # no delimiter at all: no fields, and MHD2 says OK
+        p.pos = e
+        return _finish(p, POST_PARSE_RES_OK)
+    p.pos = _hold(p, b, s, e)
+    return NEED_MORE
+
+
+def _m_tail(p, b, e, fin):
+    """Right after "--boundary": "--" closes the body, anything else is padding to the line end."""
+    s = p.pos
+    if e - s < 2 and (s == e or b[s] == 45):
+        if not fin:
+            return NEED_MORE
+        p.bad = 1
+        p.st = _END
+        return _AGAIN
+    if b[s] == 45 and b[s + 1] == 45:
+        p.pos = s + 2
+        p.st = _M_EPI
+        return _AGAIN
+    p.st = _M_PAD
+    return _AGAIN
+
+
+def _m_pad(p, b, e, fin):
+    """transport-padding CRLF after a delimiter (MHD2 reads past any bytes but a lone CR)."""
+    s = p.pos
+    k = b.find(b"\n", s, e)
+    c = b.find(b"\r", s, e if k < 0 else k)
+    if k < 0:
+        if c >= 0 and c < e - 1:
+            return _bad_format(p)
+        if fin:
+            p.bad = 1
+            p.st = _END
+            return _AGAIN
+        p.pos = c if c >= 0 else e
+        return NEED_MORE
+    if (c >= 0 and c != k - 1) or (c < 0 and p.strict > -2):
+        return _bad_format(p)
+    p.pos = k + 1
+    p.off = 0
+    p.has_value = 1
+    p.name_start = p.filename_start = p.fx_start = p.ctype_start = p.tenc_start = -1
+    p.st = _M_HEAD
+    return _AGAIN
+
+
+def _m_head(p, b, e, fin):
+    """A part's header block, kept whole from p.pos until its empty line; spans relative to p.pos."""
+    ls = p.pos + p.off
+    if _match(b, ls, e, p.dd) == len(p.dd):  # a delimiter among the headers: the part has no body
+        if p.name_start < 0:
+            return _bad_format(p)
+        p.has_value = 0
+        p.after = _M_TAIL
+        p.st = _FEND
+        return _part(p, ls + len(p.dd))
+    k = b.find(b"\n", ls, e)
+    if k < 0:
+        if not fin:
+            return NEED_MORE
+        p.bad = 1
+        if p.name_start < 0:
+            p.st = _END
+            return _AGAIN
+        p.has_value = 0  # as MHD2: a named part cut in its headers is given, without a value
+        p.after = _END
+        p.st = _FEND
+        return _part(p, e)
+    le = k - 1 if k > ls and b[k - 1] == 13 else k
+    if (le == k and p.strict > -2) or b.find(b"\r", ls, le) >= 0:
+        return _bad_format(p)
+    p.off = k + 1 - p.pos
+    if le > ls:
+        return _bad_format(p) if _m_line(p, b, ls, le) else _AGAIN
+    if p.name_start < 0:  # MHD2: a part without a name is a format error
+        return _bad_format(p)
+    p.st = _M_VALUE
+    return _part(p, k + 1)
+
+
+def _part(p, pos):
+    """FIELD for the part whose headers start at p.pos; the body goes on at `pos`."""
+    s = p.pos
+    if p.fx_start >= 0:  # filename* wins over filename (RFC 6266 section 4.3)
+        p.filename_start = p.fx_start
+        p.filename_end = p.fx_end
+    p.name_start += s
+    p.name_end += s
+    if p.filename_start >= 0:
+        p.filename_start += s
+        p.filename_end += s
+    else:
+        p.filename_end = -1
+    if p.ctype_start >= 0:
+        p.ctype_start += s
+        p.ctype_end += s
+    else:
+        p.ctype_end = -1
+    if p.tenc_start >= 0:
+        p.tenc_start += s
+        p.tenc_end += s
+    else:
+        p.tenc_end = -1
+    p.pos = pos
+    p.off = 0
+    p.nfield += 1
+    return FIELD
+
+
+def _m_line(p, b, s, e):
+    """One header line b[s:e] of a part. Returns 0, or 1 for a format error."""
+    n = e - s
+    if n >= 20 and ieq(b, s, s + 20, b"content-disposition:"):
+        return _disposition(p, b, s + 20, e)
+    if n >= 13 and ieq(b, s, s + 13, b"content-type:"):
+        e = _rtrim(b, s + 13, e)
+        p.ctype_start = _skip_ws(b, s + 13, e) - p.pos
+        p.ctype_end = e - p.pos
+    elif n >= 26 and ieq(b, s, s + 26, b"content-transfer-encoding:"):
+        e = _rtrim(b, s + 26, e)
+        p.tenc_start = _skip_ws(b, s + 26, e) - p.pos
+        p.tenc_end = e - p.pos
+    return 0  # other fields are ignored (RFC 7578 section 4.8)
+
+
+def _disposition(p, b, s, e):
+    """Content-Disposition: form-data; name="..."; filename="..."; filename*=UTF-8''...
+    https://www.rfc-editor.org/rfc/rfc7578#section-4.2 . The name and filename are unquoted
+    (quoted-string: RFC 9110 section 5.6.4) and %-decoded as MHD2 does (HTML encodes '"' as %22).
+    Another disposition type is ignored; a second name (or filename) in the part is an error."""
+    e = _rtrim(b, s, e)
+    i = _after_token(b, _skip_ws(b, s, e), e, b"form-data")
+    if i == -1:
+        return 0
+    while i >= 0:
+        i = _next_param(p, b, i, e)
+        if i >= 0 and _disp_param(p, b):
+            return 1
+    return 1 if i == -2 else 0
+
+
+def _disp_param(p, b):
+    """Keep the parameter just read if it is name, filename or filename*. 1: a second one."""
+    ks = p.k_start
+    n = p.k_end - ks
+    if n == 4 and ieq(b, ks, ks + 4, b"name"):
+        if p.name_start >= 0:
+            return 1
+        p.name_start = p.v_start - p.pos
+        p.name_end = _pct(b, p.v_start, _value_end(p, b), 0) - p.pos
+    elif n == 8 and ieq(b, ks, ks + 8, b"filename"):
+        if p.filename_start >= 0:
+            return 1
+        p.filename_start = p.v_start - p.pos
+        p.filename_end = _pct(b, p.v_start, _value_end(p, b), 0) - p.pos
+    elif n == 9 and ieq(b, ks, ks + 9, b"filename*"):
+        _ext_value(p, b)
+    return 0
+
+
+def _value_end(p, b):
+    return _unquote(b, p.v_start, p.v_end) if p.v_esc else p.v_end
+
+
+def _ext_value(p, b):
+    """ext-value = charset "'" [ language ] "'" value-chars  (RFC 8187 section 3.2.1): the
+    %-decoded value-chars; the bytes are given as sent (UTF-8 by RFC 8187, or ISO-8859-1)."""
+    vs = p.v_start
+    ve = _value_end(p, b)
+    q = b.find(b"'", vs, ve)
+    q = b.find(b"'", q + 1, ve) if q >= 0 else -1
+    if q >= 0 and p.fx_start < 0:
+        p.fx_start = q + 1 - p.pos
+        p.fx_end = _pct(b, q + 1, ve, 0) - p.pos
+
+
+def _hold(p, b, s, e):
+    """Where the bytes that may begin a delimiter ("\\r\\n--boundary", or "\\n--boundary") start
+    at the end of b[s:e]; e if none. The boundary holds no CR or LF (RFC 2046 section 5.1.1)."""
+    j = b.rfind(b"\n", max(s, e - len(p.dd)), e)
+    if j >= 0 and _match(b, j + 1, e, p.dd) == e - j - 1:
+        return j - 1 if j > s and b[j - 1] == 13 else j
+    return e - 1 if e > s and b[e - 1] == 13 else e
+
+
+def _find_delim(p, b, s, e):
+    """The start of the first delimiter in b[s:e] (its CR, or its LF at levels <= -2), -1 if
+    none; p.dend is the index after its "--boundary"."""
+    k = b.find(p.dd, s, e)
+    while k >= 0:
+        if k > s and b[k - 1] == 10:
+            p.dend = k + len(p.dd)
+            if k - 1 > s and b[k - 2] == 13:
+                return k - 2
+            if p.strict <= -2:
+                return k - 1
+        k = b.find(p.dd, k + 1, e)
+    return -1
+
+
+def _m_value(p, b, e, fin):
+    s = p.pos
+    k = _find_delim(p, b, s, e)
+    if k >= 0:
+        p.pos = p.dend
+        p.after = _M_TAIL
+        p.st = _FEND
+    elif fin:  # no closing delimiter: what came is the value (MHD2: OK_BAD_TERMINATION)
+        k = p.pos = e
+        p.bad = 1
+        p.after = _END
+        p.st = _FEND
+    else:
+        k = p.pos = _hold(p, b, s, e)
+        if k == s:
+            return NEED_MORE
+    return _data(p, s, k)
+
+
+# ---- helpers for header values
+
+
+def _match(b, s, e, d):
+    """How many bytes of b[s:e] match the start of d (stops at the first difference)."""
+    i = 0
+    n = min(e - s, len(d))
+    while i < n and b[s + i] == d[i]:
+        i += 1
+    return i
+
+
+def _rtrim(b, s, e):
+    """The end of b[s:e] without its trailing spaces and tabs."""
+    while e > s and (b[e - 1] == 32 or b[e - 1] == 9):
+        e -= 1
+    return e
+
+
+def _skip_ws(b, i, e):
+    while i < e and (b[i] == 32 or b[i] == 9):
+        i += 1
+    return i
+
+
+def _after_token(b, s, e, tok):
+    """If b[s:e] starts with the token `tok` (lower case, any case in b): the index after it and
+    its whitespace; -1 if it does not; -2 if other bytes follow (MHD2's "bad format")."""
+    n = len(tok)
+    if e - s < n or not ieq(b, s, s + n, tok):
+        return -1
+    i = _skip_ws(b, s + n, e)
+    if i == e or b[i] == 59 or b[i] == 44:
+        return i
+    return -1 if i == s + n else -2
+
+
+def _opt_param(b, s, e, tok):
+    """b[s:e] is `tok`, maybe with parameters."""
+    i = _after_token(b, s, e, tok)
+    return i >= 0 and (i == e or b[i] == 59)
+
+
+def _next_param(p, b, i, e):
+    """The next `; name=value` from b[i:e] (RFC 9110 section 5.6.6): sets p.k_start..k_end (the
+    name), p.v_start..v_end (the value, inside the quotes) and p.v_esc (it has backslash
+    escapes). Returns the index after it, -1 at the end of the parameters, -2 if misformed."""
+    i = _skip_ws(b, i, e)
+    if i == e or b[i] == 44:  # ',': the next token
+        return -1
+    if b[i] != 59:  # garbage after the token or a value
+        return -2
+    i = _skip_ws(b, i + 1, e)
+    if i == e:
+        return -1
+    p.k_start = i
+    while b[i] != 61:
+        if b[i] == 59 or b[i] == 44:
+            return -2  # a parameter without a value
+        i += 1
+        if i == e:
+            return -2
+    p.k_end = i
+    i += 1
+    p.v_esc = 0
+    if i < e and b[i] == 34:
+        return _quoted(p, b, i + 1, e)
+    p.v_start = i
+    while i < e and b[i] not in (32, 9, 59, 44):
+        i += 1
+    p.v_end = i
+    return i
+
+
+def _quoted(p, b, i, e):
+    """quoted-string from after its opening quote; -2 without its closing quote."""
+    p.v_start = i
+    while i < e and b[i] != 34:
+        if b[i] == 92:
+            p.v_esc = 1
+            i += 1
+        i += 1
+    if i >= e:
+        return -2
+    p.v_end = i
+    return i + 1
+
+
+def _unquote(b, s, e):
+    """Remove quoted-pair backslashes from b[s:e] in place; returns the new end."""
+    w = s
+    while s < e:
+        if b[s] == 92:
+            s += 1
+        b[w] = b[s]
+        w += 1
+        s += 1
+    return w
