@@ -7,9 +7,12 @@
 from .platform import const
 from . import response as _resp
 
-# Action.kind: what the connection does once the request callback returns
+# Action.kind: what the connection does once the request callback returns (and, for the
+# upload actions, once an upload callback returns: upload.py)
 ACT_RESPONSE = const(1)  # send act.response
 ACT_SUSPEND = const(2)  # suspend until request_resume
+ACT_UPLOAD = const(3)  # the body goes to the application's upload callbacks: act.args
+ACT_POST = const(4)  # the body is parsed as a form (post.py): act.args
 
 
 class Action:
@@ -20,6 +23,7 @@ class Action:
         self.request = request
         self.kind = 0
         self.response = None
+        self.args = None  # an upload or POST action's parameters
 
 
 def claim(request, kind):

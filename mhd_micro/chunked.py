@@ -56,6 +56,8 @@ def chunk_step(r, b, pos, end, strict):
         return end
     r.end = end
     r.strict = strict
+    if left == CH_TRAILER:
+        return _trailer(r, b, pos)
     left = line_end(r, b, pos)  # now the line's end
     if left < 0:
         if left == MORE:
@@ -77,14 +79,6 @@ def _chunk_line(r, b, s, e):
             return 400
         r.chunk_left = CH_SIZE
         return 0
-    if left == CH_TRAILER:
-        if e == s:
-            r.chunk_left = CH_DONE
-            return 0
-        if b.find(b":", s, e) <= s or (has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict)):
-            return 400
-        r.nfooters += 1
-        return 0
     i = _hex_end(b, s, e)
     if i == s:
         return 400
@@ -94,6 +88,57 @@ def _chunk_line(r, b, s, e):
         return 400
     i = _hex_value(b, s, i)
     r.chunk_left = i if i else CH_TRAILER
+    return 0
+
+
+def _trailer(r, b, pos):
+    """trailer-section CRLF, taken whole: its fields are kept as offsets (VK_FOOTER), so it
+    is parsed only once all of it is in the buffer. Returns the position after it, MORE, or
+    CHUNK_BROKEN."""
+    s = pos
+    while True:  # is the empty line that ends it here yet?
+        e = line_end(r, b, s)
+        if e < 0:
+            if e == MORE:
+                return MORE
+            r.error = 400
+            return CHUNK_BROKEN
+        if e == s:
+            break
+        s = e + 2 if b[e] == 13 else e + 1
+    s = pos
+    while True:
+        e = line_end(r, b, s)
+        n = e + 2 if b[e] == 13 else e + 1
+        if e == s:
+            r.chunk_left = CH_DONE
+            return n
+        r.error = _footer(r, b, s, e)
+        if r.error:
+            return CHUNK_BROKEN
+        s = n
+
+
+def _footer(r, b, s, e):
+    """field-line of the trailer, kept after the head's fields in r.hdr. Returns 0 or 400, or
+    431 when the field index is full."""
+    c = b.find(b":", s, e)
+    if c <= s or (has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict)):
+        return 400
+    i = (r.nhdr + r.nfooters) * 4
+    h = r.hdr
+    if i >= len(h):
+        return 431
+    vs = c + 1
+    while vs < e and b[vs] in (32, 9):
+        vs += 1
+    while e > vs and b[e - 1] in (32, 9):
+        e -= 1
+    h[i] = s
+    h[i + 1] = c
+    h[i + 2] = vs
+    h[i + 3] = e
+    r.nfooters += 1
     return 0
 
 

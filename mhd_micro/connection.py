@@ -24,7 +24,7 @@ from .parser import parse_head, MORE, DROP, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
 from .framing import plan, write_head, body_inline, FR_KEEP_ALIVE
-from .action import ACT_SUSPEND
+from .action import ACT_SUSPEND, ACT_RESPONSE, ACT_POST
 from .lazy import load
 
 # stages, in the order a request goes through them (private where only this module reads
@@ -32,10 +32,10 @@ from .lazy import load
 ST_FREE = const(0)  # no client
 _ST_HEAD = const(1)  # receiving and parsing the request head
 _ST_APP = const(2)  # head complete: call the application
-ST_SUSPENDED = const(3)  # action_suspend or dcc_action_suspend: waits for request_resume
-_ST_BODY = const(4)  # reading past the request body
+ST_SUSPENDED = const(3)  # action_suspend, dcc_action_suspend, upload_action_suspend: waits for request_resume
+_ST_BODY = const(4)  # reading the request body, for the application or past it (upload.py)
 _ST_REPLY = const(5)  # frame the reply and write its header
-_ST_SEND = const(6)  # sending the header, body segments and chunked tail
+_ST_SEND = const(6)  # sending the header, body segments and chunked tail (or a 100 Continue)
 _ST_DONE = const(7)  # reply sent: next request or close
 
 # the connection's place in the daemon's poll set (Connection.mask): the events it waits
@@ -48,6 +48,7 @@ OUT_WAITING = const(-2)  # waiting for a buffer; its bytes wait in the kernel
 _READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a read will not block
 
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SC_REPLY_POOL_ALLOCATION_FAILURE = const(50231)  # = mhd.SC_REPLY_POOL_ALLOCATION_FAILURE
 
 # how a request ended, for R_O_TERMINATION_CALLBACK
@@ -108,7 +109,8 @@ class Connection:
         self.out = None  # the segment being sent is out[out_off:out_end]
         self.out_off = 0
         self.out_end = 0
-        self.final = True  # that segment ends the reply
+        self.final = True  # that segment ends the reply...
+        self.after_send = _ST_DONE  # ...and then the stage is this (_ST_BODY after a 100 Continue)
         self.body = None  # body.BodyWriter, for bodies sent in segments: made on first need
 
     # -- life cycle, driven by the daemon ------------------------------------------------
@@ -343,28 +345,40 @@ class Connection:
         if act is None or act is not r.action or not act.kind:
             self.close()  # abort: None, a foreign action or a raise
             return
-        if act.kind == ACT_SUSPEND:
-            act.kind = 0
-            self.suspend(_ST_APP)
+        if act.kind != ACT_RESPONSE:
+            self._call_app_more(act)
             return
         self.resp = act.response
         act.response = None
         self.pos = r.body_start
         if r.upload_size:
-            if r.flags & F_EXPECT_100:
-                # the client waits for 100 before sending: answer and close instead
-                self.force_close = True
-                self.stage = _ST_REPLY
-            else:
-                self.stage = _ST_BODY
+            load("upload").answered_early(self)  # a body nobody asked for
         else:
             self.stage = _ST_REPLY
 
+    def _call_app_more(self, act):
+        # the other actions: suspend, or hand the body to the application (upload.py, post.py)
+        if act.kind == ACT_SUSPEND:
+            act.kind = 0
+            self.suspend(_ST_APP)
+        else:
+            load("post" if act.kind == ACT_POST else "upload").start(self)
+
     # -- the request body (upload.py reads it) ---------------------------------------------
-    def consume_body(self, pos):
-        """The request body is read up to buf[pos]: the bytes after it move behind the head,
-        making room to read more."""
-        keep = self.req.body_start
+    def take_body(self):
+        """The body is wanted (by the application, or to be read past): read it, after a
+        "100 Continue" if the client waits for one (RFC 9110 section 10.1.1)."""
+        self.pos = self.req.body_start
+        if self.req.flags & F_EXPECT_100 and self.req.upload_size:
+            self.queue(_CONTINUE, 0, len(_CONTINUE), True)
+            self.after_send = _ST_BODY
+            self.stage = _ST_SEND
+        else:
+            self.stage = _ST_BODY
+
+    def consume_body(self, pos, keep):
+        """The request body is taken up to buf[pos]: the bytes from `keep` to `pos` are
+        dropped and those after `pos` move to `keep`, making room to read more."""
         if pos > keep:
             n = self.rlen - pos
             if n:
@@ -377,6 +391,15 @@ class Connection:
         """The request body ends at buf[pos]: reply."""
         self.pos = pos
         self.stage = _ST_REPLY
+
+    def respond(self, resp, now):
+        """The application's response to a request with a body. `now`: reply at once and
+        close after it, without reading the rest of the body; else once it is read."""
+        self.resp = resp
+        if now:
+            self.force_close = True
+            self.pos = self.rlen  # the body bytes held are not a next request
+            self.stage = _ST_REPLY
 
     # -- the reply -------------------------------------------------------------------------
     def _reply(self):
@@ -449,7 +472,8 @@ class Connection:
                 if self.out_off < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
             elif self.final:
-                self.stage = _ST_DONE
+                self.stage = self.after_send
+                self.after_send = _ST_DONE
                 return True
             elif not self.body.next(self):
                 self.last = ticks_ms()  # a sendfile moved bytes (POLLOUT ran this), or it stopped

@@ -55,6 +55,9 @@ class Daemon:
         self.leases = []  # the buffer pool (pools.py, connection.new_lease): leases[:nfree] are free
         self.nfree = 0
         self.waiting = 0  # connections out of the poll set until a buffer is free (OUT_WAITING)
+        self.large = None  # the large pool (D_OPTION_LARGE_POOL_SIZE): full uploads, POST fields
+        self.large_used = None  # its regions lent, as (start, end) pairs (upload.py)
+        self.large_n = 0
         self.by_sock = {}
         self.poller = None
         self.lsock = None
@@ -234,7 +237,9 @@ class Daemon:
 
     def return_buffer(self, r):
         """A connection closed, or is idle while others wait: the buffer of request state r
-        goes back to the pool."""
+        goes back to the pool (and a region of the large pool an upload held, to its pool)."""
+        if r.large_at >= 0:
+            load("upload").free_large(self, r)
         r.reset()
         r.conn = None
         self.leases[self.nfree] = r.lease

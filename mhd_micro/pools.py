@@ -17,6 +17,7 @@ _D_O_GLOBAL_CONNECTION_LIMIT = const(161)  # = mhd.D_O_GLOBAL_CONNECTION_LIMIT
 _D_O_CONN_MEMORY_LIMIT = const(280)  # = mhd.D_O_CONN_MEMORY_LIMIT
 _D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE
 _D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE
+_D_O_LARGE_POOL_SIZE = const(281)  # = mhd.D_O_LARGE_POOL_SIZE
 _ROOM_TO_LOAD = const(6144)  # body.py, the largest module loaded on first need, takes ~5 KB
 
 # small boards get small defaults; the options override both
@@ -24,6 +25,7 @@ _SMALL = 0 < mem_free() < 4 * 1024 * 1024
 DEFAULT_CONN_LIMIT = 8 if _SMALL else 64
 DEFAULT_CONN_MEMORY = 1024 if _SMALL else 16384
 DEFAULT_RESPONSE_POOL = 8 if _SMALL else 128
+DEFAULT_LARGE_POOL = 0 if _SMALL else 1024 * 1024  # a board's application sizes its own
 
 
 def alloc(d):
@@ -34,13 +36,14 @@ def alloc(d):
     size = max(256, s.get(_D_O_CONN_MEMORY_LIMIT, (DEFAULT_CONN_MEMORY,))[0])  # MHD's minimum pool
     pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
     nbuf = min(limit, s.get(_D_O_CONN_BUFFER_POOL_SIZE, (0,))[0] or limit)
+    large = s.get(_D_O_LARGE_POOL_SIZE, (DEFAULT_LARGE_POOL,))[0]
     collect()
     # MicroPython: refuse with the numbers before taking half of the heap. Per buffer: the
     # buffer, the header index (size // 3), ~90 words of request state; ~90 words a
     # connection; ~36 words a response (measured on the unix port, a little under: what
     # fits is never refused)
     w = 8 if sys.maxsize > 0x7FFFFFFF else 4
-    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp.pool_made()) * 36 * w
+    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp.pool_made()) * 36 * w + large
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:
@@ -53,6 +56,9 @@ def alloc(d):
         d.nfree = nbuf
         d.slots = tuple(Connection(d) for _ in range(limit))
         _resp.pool_reserve(pool)
+        if large:  # one region at most per request in progress: nbuf of them
+            d.large = bytearray(large)
+            d.large_used = [0] * (2 * nbuf)
         d.scratch = bytearray(160)
         d.poller = Poller()
     except MemoryError:

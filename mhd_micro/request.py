@@ -38,7 +38,10 @@ class Request:
         self.upload_size = 0
         self.received = 0
         self.chunk_left = -1
-        self.nfooters = 0
+        self.nfooters = 0  # trailer fields, kept in hdr after the head's (VK_FOOTER)
+        self.body_mode = 0  # what upload.py does with the body: read past it, or give it to the application
+        self.got = 0  # body bytes given to the application, or collected for its full upload callback
+        self.large_at = -1  # where this request's region of the daemon's large pool starts
         self.data_start = self.data_end = 0
         self.error = 0
         self.method = 0
@@ -47,6 +50,7 @@ class Request:
         self.query_start = -1
         self.action.kind = 0
         self.action.response = None
+        self.action.args = None
         self.app_context = None
 
 

@@ -1,56 +1,370 @@
-# Request bodies: reading a body (Content-Length or chunked) through the connection's
-# buffer. Today the engine reads past bodies the application did not ask for, so that the
-# connection stays in sync; upload actions and the POST parser (a later issue) will hand
-# the same bytes to the application here instead.
+# Request bodies: the upload actions of the MHD2 API, and the worker of the connection's
+# ST_BODY stage, which reads a body (Content-Length or chunked) through the connection's
+# buffer and gives it to the application as it asked: piece by piece to an incremental
+# upload callback, whole to a full upload callback, to the POST parser (post.py), or to
+# nobody (the application answered first: the body is read past, so that the connection
+# stays in sync).
 #
-# The entry point is read_body(c), the worker of the connection's ST_BODY stage; the
-# connection loads this module the first time a request carries a body. The chunked
-# framing is parsed by chunked.py (sans-I/O); the connection moves the bytes.
-from .parser import MORE, F_CHUNKED
+# The entry points are the action_process_upload* and upload_action_* functions, and for
+# the connection start(c), answered_early(c) and read_body(c). The chunked coding is parsed
+# by chunked.py (sans-I/O); the connection moves the bytes (Connection.consume_body). The
+# engine loads this module for the first request that carries a body or asks for one.
+#
+# Memory: a body is never held whole unless a full upload callback asks for it, and then
+# in place in the connection's buffer when it fits there, else in a region of the daemon's
+# large pool (D_OPTION_LARGE_POOL_SIZE, taken at start), given back when the callback
+# returns.
+from .platform import const
+from .parser import MORE, F_CHUNKED, F_EXPECT_100, SIZE_UNKNOWN
 from .chunked import chunk_step, CH_DONE, CHUNK_BROKEN, CH_TRAILER
+from .action import claim, action_from_response, ACT_RESPONSE, ACT_UPLOAD
+
+# r.body_mode: what happens to the body's bytes
+_READ_PAST = const(0)  # nobody asked for them
+_INC = const(1)  # each piece to the incremental callback
+_FULL = const(2)  # collected, for the full callback
+_POST = const(3)  # to the POST parser (post.py)
+_FINAL_INC = const(4)  # all given: the incremental callback's last call (size 0) is due
+_FINAL_FULL = const(5)  # all collected: the full callback's call is due
+_FINAL_POST = const(6)  # all parsed: the POST parser's done callback is due
+
+# Action.kind of the upload actions (MHD_UploadAction); a response is action.ACT_RESPONSE
+_UA_CONTINUE = const(5)
+_UA_SUSPEND = const(6)
+
+_ST_BODY = const(4)  # = connection._ST_BODY
+_ST_SUSPENDED = const(3)  # = connection.ST_SUSPENDED
+_DRAIN_LIMIT = const(65536)  # a body the application answered early is read past up to this much
+_REQUEST_ENDED_BY_APP_ABORT = const(40)  # = mhd.REQUEST_ENDED_BY_APP_ABORT
+
+
+def action_process_upload(request, large_buffer_size, uc_full, uc_full_cls=None, uc_inc=None, uc_inc_cls=None):
+    """Give the request body to the application: whole to uc_full(uc_full_cls, request, size,
+    data) when it is at most large_buffer_size bytes, else (or without uc_full) piece by piece
+    to uc_inc(uc_inc_cls, request, size, data), whose last call has size 0 and data None.
+    Each returns an upload action. A body that is too large for uc_full with no uc_inc is
+    refused with 413. None if both callbacks are None, if large_buffer_size and uc_full do not
+    go together (as in MHD), or if the request has an action already."""
+    if (uc_full is None and uc_inc is None) or (uc_full is None) != (not large_buffer_size):
+        return None
+    act = claim(request, ACT_UPLOAD)
+    if act is not None:
+        act.args = (large_buffer_size, uc_full, uc_full_cls, uc_inc, uc_inc_cls)
+    return act
+
+
+def action_process_upload_full(request, buff_size, uc, uc_cls=None):
+    return action_process_upload(request, buff_size, uc, uc_cls)
+
+
+def action_process_upload_inc(request, uc, uc_cls=None):
+    return action_process_upload(request, 0, None, None, uc, uc_cls)
+
+
+def upload_action_continue(request):
+    """Go on with the next piece (incremental callback only: anywhere else it aborts)."""
+    return claim(request, _UA_CONTINUE)
+
+
+def upload_action_suspend(request):
+    """Stop reading the body until request_resume(request); the upload goes on from where it
+    stopped (a last call is made again). None where suspending is disallowed."""
+    if request.conn.daemon.no_suspend:
+        return None
+    return claim(request, _UA_SUSPEND)
+
+
+def upload_action_from_response(request, response):
+    """Reply with `response`; the rest of the body is read past when it is small, else the
+    connection closes after the reply."""
+    return action_from_response(request, response)
+
+
+def upload_action_abort_request(request):
+    """Close the connection (MHD's macro is NULL: so is this)."""
+    return None
+
+
+# -- the engine's side --------------------------------------------------------------------
+def start(c):
+    """The request callback returned an upload action: choose how the body goes to the
+    application, then read it (Connection.take_body sends 100 Continue if the client waits)."""
+    r = c.req
+    size, full, _, inc, _ = r.action.args
+    r.action.kind = 0  # the upload callbacks' actions take the slot from now on
+    n = r.upload_size
+    if full is not None and (n == SIZE_UNKNOWN or n <= size):
+        r.body_mode = _FULL
+        if n != SIZE_UNKNOWN and r.body_start + n > len(c.buf):
+            r.large_at = _alloc(c.daemon, n)
+            if r.large_at < 0:
+                if inc is None:
+                    # larger than the pool: never; else the pool is lent to other uploads
+                    c.fail(413 if c.daemon.large is None or n > len(c.daemon.large) else 503)
+                    return
+                r.body_mode = _INC
+    elif inc is not None:
+        r.body_mode = _INC
+    else:
+        c.fail(413)
+        return
+    if not n:  # no body: the last call at once
+        r.body_mode = _FINAL_FULL if r.body_mode == _FULL else _FINAL_INC
+    c.take_body()
+
+
+def answered_early(c):
+    """The request callback answered a request that carries a body: read a small body past
+    it and keep the connection (read_body gives up past _DRAIN_LIMIT); close after the
+    reply when the body is larger, or held back by the client for a 100 Continue that
+    never comes."""
+    r = c.req
+    if r.flags & F_EXPECT_100 or (r.cl > _DRAIN_LIMIT and not r.flags & F_CHUNKED):
+        c.respond(c.resp, True)
+    else:
+        c.take_body()
 
 
 def read_body(c):
-    """Read past the request body (Content-Length or chunked) so that the next request on
-    the connection starts at the right byte. Returns True when the stage moved on, False
-    to wait for the socket."""
+    """The ST_BODY worker. Returns True when the stage moved on, False to wait for the socket."""
     r = c.req
     while True:
-        if r.flags & F_CHUNKED:
-            pos = _chunked(c, r)
-            if pos < 0:
-                c.fail(r.error)
-                return True
-            done = r.chunk_left == CH_DONE
-        else:
-            pos = c.pos + min(r.cl - r.received, c.rlen - c.pos)
-            r.received += pos - c.pos
-            done = r.received == r.cl
+        if r.body_mode >= _FINAL_INC:
+            return _final(c, r)
+        pos = _chunked(c, r) if r.flags & F_CHUNKED else _sized(c, r)
+        if pos < 0:
+            return True  # the stage changed: an error reply, a response, a suspend or a close
+        done = r.chunk_left == CH_DONE if r.flags & F_CHUNKED else r.received == r.cl
+        if not done and r.body_mode == _READ_PAST and r.received - r.got > _DRAIN_LIMIT:
+            c.respond(c.resp, True)  # too much to read past what the application took: close
+            return True
+        c.consume_body(pos, _keep(r))  # the bytes given are dropped; what follows moves behind the kept
         if done:
-            c.body_complete(pos)
-            return True
-        c.consume_body(pos)  # keep the head, drop the body bytes read, read more after them
-        if c.rlen == len(c.buf):
-            c.fail(431 if r.chunk_left == CH_TRAILER else 413)
-            return True
-        if not c.rready or not c.receive():
+            if r.body_mode == _READ_PAST:
+                c.body_complete(c.pos)
+                return True
+            r.body_mode += _FINAL_INC - _INC
+        elif c.rlen == len(c.buf):  # nothing more fits
+            if not _make_room(c, r):
+                return True
+        elif not c.rready or not c.receive():
             return False
 
 
-def _chunked(c, r):
-    """Step the chunked framing over the bytes held; returns the position reached, or -1
-    on an error (its status in r.error)."""
+def _keep(r):
+    """Where the bytes to keep after the head end: the body collected for a full upload in
+    the buffer, else nothing but the head."""
+    return r.body_start + (r.got if r.body_mode == _FULL and r.large_at < 0 else 0)
+
+
+def _sized(c, r):
+    """Content-Length: give what is held of the body. Returns the position reached, or -1."""
     pos = c.pos
-    end = c.rlen
+    n = min(r.cl - r.received, c.rlen - pos)
+    r.received += n
+    if n and not _give(c, r, pos, pos + n):
+        return _stopped(c, r, pos + n)
+    return pos + n
+
+
+def _stopped(c, r, pos):
+    """The application stopped the body at buf[pos]; when it suspended, the bytes up to pos
+    are taken (it goes on from there once resumed). Returns -1."""
+    if c.stage == _ST_SUSPENDED:
+        c.consume_body(pos, _keep(r))
+    return -1
+
+
+def _chunked(c, r):
+    """Step the chunked framing over the bytes held, giving the data of each chunk. Returns
+    the position reached, or -1."""
+    pos = c.pos
     strict = c.daemon.strict
-    while pos < end:
-        p = chunk_step(r, c.buf, pos, end, strict)
+    while pos < c.rlen and r.chunk_left != CH_DONE:
+        p = chunk_step(r, c.buf, pos, c.rlen, strict)
         if p == MORE:
             break
         if p == CHUNK_BROKEN:
+            c.fail(r.error)
             return -1
-        r.received += r.data_end - r.data_start
         pos = p
-        if r.chunk_left == CH_DONE:
-            break
+        if r.data_end > r.data_start:
+            r.received += r.data_end - r.data_start
+            if not _give(c, r, r.data_start, r.data_end):
+                return _stopped(c, r, pos)
     return pos
+
+
+def _give(c, r, s, e):
+    """Body bytes buf[s:e] as the mode wants them. Returns False when the stage changed."""
+    m = r.body_mode
+    if m == _INC:
+        r.got += e - s  # given to the application (REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED)
+        return _answer(c, r, _call(c, r, e - s, c.mv[s:e]), False)
+    if m == _FULL:
+        return _collect(c, r, s, e)
+    if m == _POST:
+        return _post(c).feed(c, r, s, e)
+    return True
+
+
+def _post(c):
+    from .lazy import load
+    return load("post")
+
+
+def _collect(c, r, s, e):
+    """A full upload: the bytes join those collected, in the buffer behind the head or in
+    the large pool. Returns False when the stage changed."""
+    n = e - s
+    if r.large_at < 0:
+        at = r.body_start + r.got
+        if at != s:
+            c.buf[at:at + n] = c.mv[s:e]  # chunked: the framing between pieces goes
+    else:
+        size = r.action.args[0]
+        if r.got + n > size:  # a chunked body larger than the full callback takes
+            return _to_inc(c, r) and _give(c, r, s, e)
+        at = r.large_at + r.got
+        c.daemon.large[at:at + n] = c.mv[s:e]
+    r.got += n
+    return True
+
+
+def _make_room(c, r):
+    """The buffer is full and nothing in it can be given yet: a trailer or a framing line
+    too long (431, 413), or a full upload's chunked body outgrowing the buffer: it moves to
+    the large pool, else goes on piece by piece, else is refused. Returns False when the
+    stage changed."""
+    if r.chunk_left == CH_TRAILER:
+        c.fail(431)
+        return False
+    if r.body_mode != _FULL or not r.got or r.large_at >= 0:
+        c.fail(413)
+        return False
+    size = r.action.args[0]
+    at = _alloc(c.daemon, size) if r.got < size else -1
+    if at >= 0:
+        c.daemon.large[at:at + r.got] = c.mv[r.body_start:r.body_start + r.got]
+        r.large_at = at
+        c.consume_body(c.pos, r.body_start)  # the collected bytes left the buffer
+        return True
+    return _to_inc(c, r)
+
+
+def _to_inc(c, r):
+    """A full upload that does not fit goes to the incremental callback, from its first
+    byte; without one, it is refused. Returns False when the stage changed."""
+    if r.action.args[3] is None:
+        c.fail(413)
+        return False
+    got = r.got
+    r.body_mode = _INC
+    if r.large_at >= 0:
+        data = memoryview(c.daemon.large)[r.large_at:r.large_at + got]
+        free_large(c.daemon, r)
+    else:
+        data = c.mv[r.body_start:r.body_start + got]
+    # the bytes collected in the buffer are dropped by read_body's next consume_body
+    return _answer(c, r, _call(c, r, got, data), False)
+
+
+def _final(c, r):
+    """The application's last call: the full body, or the incremental callback's size 0."""
+    if r.body_mode == _FINAL_POST:
+        return _post(c).finish(c, r)
+    if r.body_mode == _FINAL_FULL:
+        if r.large_at >= 0:
+            data = memoryview(c.daemon.large)[r.large_at:r.large_at + r.got]
+        else:
+            data = c.mv[r.body_start:r.body_start + r.got]
+        act = _call(c, r, r.got, data)
+    else:
+        act = _call(c, r, 0, None)
+    if act is not r.action or r.action.kind != _UA_SUSPEND:
+        free_large(c.daemon, r)  # the data was the application's only during the call
+    _answer(c, r, act, True)
+    return True
+
+
+def _call(c, r, size, data):
+    """Call the upload callback of the body's mode; its upload action (None if it raised)."""
+    args = r.action.args
+    r.action.kind = 0
+    if r.body_mode == _FULL or r.body_mode == _FINAL_FULL:
+        return c.daemon.call_safely(args[1], args[2], r, size, data)
+    return c.daemon.call_safely(args[3], args[4], r, size, data)
+
+
+def _answer(c, r, act, final):
+    """Carry out the upload action `act`: go on (True), or suspend, reply or abort (False).
+    `final`: the call was the last one, where only a response or a suspend make sense."""
+    if act is None or act is not r.action or not act.kind:
+        c.close(_REQUEST_ENDED_BY_APP_ABORT)
+        return False
+    kind = act.kind
+    act.kind = 0
+    if kind == _UA_SUSPEND:
+        c.suspend(_ST_BODY)
+        return False
+    if kind == ACT_RESPONSE:
+        resp = act.response
+        act.response = None
+        if final or not (r.cl >= 0 and r.cl - r.received > _DRAIN_LIMIT):
+            c.respond(resp, False)  # reply once the (rest of the) body is read past
+            r.body_mode = _READ_PAST
+            if final:
+                c.body_complete(c.pos)
+                return False
+            return True
+        c.respond(resp, True)
+        return False
+    if kind == _UA_CONTINUE and not final:
+        return True
+    c.close(_REQUEST_ENDED_BY_APP_ABORT)  # "continue" where the body is over: an abort, as in MHD
+    return False
+
+
+# -- the large pool: one bytearray taken at start, lent in regions -------------------------
+# d.large_used holds (start, end) pairs sorted by start, d.large_n of them: at most one per
+# request in progress, so its size is fixed at start.
+def _alloc(d, n):
+    """A region of n bytes of the large pool: its start, or -1."""
+    if d.large is None:
+        return -1
+    used = d.large_used
+    k = d.large_n
+    at = 0
+    i = 0
+    while i < k and used[2 * i] - at < n:
+        at = used[2 * i + 1]
+        i += 1
+    if at + n > len(d.large) or 2 * k >= len(used):
+        return -1
+    j = k
+    while j > i:
+        used[2 * j] = used[2 * j - 2]
+        used[2 * j + 1] = used[2 * j - 1]
+        j -= 1
+    used[2 * i] = at
+    used[2 * i + 1] = at + n
+    d.large_n = k + 1
+    return at
+
+
+def free_large(d, r):
+    """Give back request r's region of the large pool, if it has one."""
+    at = r.large_at
+    if at < 0:
+        return
+    r.large_at = -1
+    used = d.large_used
+    k = d.large_n
+    i = 0
+    while i < k and used[2 * i] != at:
+        i += 1
+    while i < k - 1:
+        used[2 * i] = used[2 * i + 2]
+        used[2 * i + 1] = used[2 * i + 3]
+        i += 1
+    d.large_n = k - 1 if k else 0

@@ -72,15 +72,25 @@ def _each_cookie(r, fn, cls):
 
 
 def _each_header(r, fn, cls):
+    return _each_field(r, fn, cls, 0, r.nhdr)
+
+
+def _each_footer(r, fn, cls):
+    """The trailer fields of a chunked request body, once it is read (kept after the head's)."""
+    return _each_field(r, fn, cls, r.nhdr, r.nhdr + r.nfooters)
+
+
+def _each_field(r, fn, cls, first, end):
     b = r.conn.buf
     hdr = r.hdr
-    for k in range(0, r.nhdr * 4, 4):
+    for k in range(first * 4, end * 4, 4):
         if fn is not None and fn(cls, _text(b, hdr[k], hdr[k + 1]), _text(b, hdr[k + 2], hdr[k + 3])):
-            return k // 4 + 1
-    return r.nhdr
+            return k // 4 + 1 - first
+    return end - first
 
 
-_KINDS = ((VK_HEADER, _each_header), (VK_COOKIE, _each_cookie), (VK_GET_ARGUMENT, _each_query))
+_KINDS = ((VK_HEADER, _each_header), (VK_COOKIE, _each_cookie), (VK_GET_ARGUMENT, _each_query),
+          (VK_FOOTER, _each_footer))
 
 
 def request_get_values_cb(request, kind, iterator=None, cls=None):
@@ -114,7 +124,7 @@ def request_get_value(request, kind, key):
     str; None if absent or, for `?c`, when the argument has no value. Names are compared in
     the buffer: only the value found becomes a string."""
     if kind & VK_HEADER:
-        i = _find_header(request, key.lower().encode())
+        i = _find_field(request, key.lower().encode(), 0, request.nhdr)
         if i >= 0:
             return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
     if kind & VK_GET_ARGUMENT and request.query_start >= 0:
@@ -131,19 +141,25 @@ def request_get_value(request, kind, key):
             return False
 
         _each_cookie(request, match, None)
-        return found[0]
+        if found[0] is not None:
+            return found[0]
+    if kind & VK_FOOTER:
+        i = _find_field(request, key.lower().encode(), request.nhdr, request.nhdr + request.nfooters)
+        if i >= 0:
+            return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
     return None
 
 
 _ABSENT = object()
 
 
-def _find_header(r, lkey):
-    """Where in r.hdr the first field named lkey (lower-case bytes) is, or -1."""
+def _find_field(r, lkey, first, end):
+    """Where in r.hdr the first field named lkey (lower-case bytes) is among fields
+    first..end (the head's, then the trailer's), or -1."""
     b = r.conn.buf
     h = r.hdr
-    i = 0
-    while i < r.nhdr * 4:
+    i = first * 4
+    while i < end * 4:
         if ieq(b, h[i], h[i + 1], lkey):
             return i
         i += 4
@@ -198,6 +214,9 @@ REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED = const(11)
 REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL = const(12)
 REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED = const(13)
 REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE = const(14)
+REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED = const(15)
+REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS = const(16)
+_BODY_MODE_FULL = const(2)  # = upload._FULL; bytes collected, not given yet
 
 
 def request_get_info_fixed(request, info):
@@ -247,6 +266,11 @@ def request_get_info_dynamic(request, info):
         if chunked:
             return _SC_OK, SIZE_UNKNOWN
         return _SC_OK, request.upload_size - request.received
+    done = 0 if request.body_mode == _BODY_MODE_FULL else request.got  # given to the application
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED:
+        return _SC_OK, done
+    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS:
+        return _SC_OK, SIZE_UNKNOWN if chunked else request.upload_size - done
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 
 

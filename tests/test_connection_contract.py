@@ -92,7 +92,8 @@ def test_no_other_module_writes_a_connection():
                     found.append("%s:%d assigns .%s" % (name, t.lineno, t.attr))
             if isinstance(node, ast.Call):
                 f = node.func
-                if isinstance(f, ast.Attribute) and (f.attr in private or (
+                on_self = isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self"
+                if isinstance(f, ast.Attribute) and not on_self and (f.attr in private or (
                         is_connection(f.value) and f.attr.startswith("_"))):
                     found.append("%s:%d calls .%s()" % (name, node.lineno, f.attr))
                 if isinstance(f, ast.Name) and f.id in ("setattr", "delattr") and node.args and is_connection(node.args[0]):
