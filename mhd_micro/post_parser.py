@@ -246,11 +246,10 @@ def _bad_format(p):
     return _fail(p, POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else POST_PARSE_RES_FAILED_INVALID_POST_FORMAT)
 
 
-def _field(p, s, e, has_value):
-    """A field named b[s:e] starts (urlencoded and text/plain)."""
+def _field(p, s, e):
+    """A field named b[s:e] starts (urlencoded and text/plain); p.has_value is set."""
     p.name_start = s
     p.name_end = e
-    p.has_value = has_value
     p.filename_start = p.filename_end = p.ctype_start = p.ctype_end = p.tenc_start = p.tenc_end = -1
     p.nfield += 1
     return FIELD
@@ -272,7 +271,7 @@ def _data(p, s, e):
 
 def _u_name(p, b, e, fin):
     s = p.pos
-    k = _find2(b, b"=", b"&", s + p.off, e)
+    k = _eq_amp(b, s + p.off, e)
     if k < 0:
         if not fin:
             p.off = e - s
@@ -281,11 +280,12 @@ def _u_name(p, b, e, fin):
             return _finish(p, POST_PARSE_RES_OK)
         k = e
     p.off = 0
-    has_value = k < e and b[k] == 61
+    p.has_value = k < e and b[k] == 61
     p.pos = k + 1 if k < e else e
-    p.st = _U_VALUE if has_value else _FEND
+    p.st = _U_VALUE if p.has_value else _FEND
     p.after = _U_NAME
-    return _field(p, s, _pct(b, s, k, 1), has_value)
+    k = _pct(b, s, k, 1)
+    return _field(p, s, k)
 
 
 def _u_value(p, b, e, fin):
@@ -301,7 +301,8 @@ def _u_value(p, b, e, fin):
         if k == s:
             return NEED_MORE
         p.pos = k
-    return _data(p, s, _pct(b, s, k, 1))
+    k = _pct(b, s, k, 1)
+    return _data(p, s, k)
 
 
 def _split_pct(b, s, e):
@@ -313,10 +314,10 @@ def _split_pct(b, s, e):
     return e
 
 
-def _find2(b, x, y, s, e):
-    """The first x or y in b[s:e], or -1."""
-    i = b.find(x, s, e)
-    j = b.find(y, s, e if i < 0 else i)
+def _eq_amp(b, s, e):
+    """The first '=' or '&' in b[s:e], or -1."""
+    i = b.find(b"=", s, e)
+    j = b.find(b"&", s, e if i < 0 else i)
     return j if j >= 0 else i
 
 
@@ -356,7 +357,7 @@ def _pct_from(b, r, e):
 
 def _t_name(p, b, e, fin):
     s = p.pos
-    k = _find_eol(b, s + p.off, e, 1)
+    k = _eol_eq(b, s + p.off, e)
     if k < 0:
         if not fin:
             p.off = e - s
@@ -376,19 +377,21 @@ def _t_name(p, b, e, fin):
                 return _AGAIN
         p.pos = k + 1
         p.st = _T_VALUE
-        return _field(p, s, k, 1)
+        p.has_value = 1
+        return _field(p, s, k)
     p.pos = k
     p.st = _T_EOL
     if k == s:  # an empty line
         p.after = _T_NAME
         return _AGAIN
     p.after = _FEND
-    return _field(p, s, k, 0)
+    p.has_value = 0
+    return _field(p, s, k)
 
 
 def _t_value(p, b, e, fin):
     s = p.pos
-    k = _find_eol(b, s, e, 0)
+    k = _find_eol(b, s, e)
     if k >= 0 or fin:
         if k < 0:
             k = e
@@ -423,17 +426,20 @@ def _t_eol(p, b, e, fin):
     return _AGAIN
 
 
-def _find_eol(b, s, e, eq):
-    """The first CR or LF (or '=' if `eq`) in b[s:e], or -1."""
+def _find_eol(b, s, e):
+    """The first CR or LF in b[s:e], or -1."""
     i = b.find(b"\r", s, e)
-    j = b.find(b"\n", s, e if i < 0 else i)
-    if j >= 0:
-        i = j
-    if eq:
-        j = b.find(b"=", s, e if i < 0 else i)
-        if j >= 0:
-            i = j
-    return i
+    if i < 0:
+        return b.find(b"\n", s, e)
+    j = b.find(b"\n", s, i)
+    return j if j >= 0 else i
+
+
+def _eol_eq(b, s, e):
+    """The first CR, LF or '=' in b[s:e], or -1."""
+    i = _find_eol(b, s, e)
+    j = b.find(b"=", s, e if i < 0 else i)
+    return j if j >= 0 else i
 
 
 # ---- multipart/form-data: https://www.rfc-editor.org/rfc/rfc7578 , https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1
@@ -445,16 +451,10 @@ def _find_eol(b, s, e, eq):
 def _m_pre(p, b, e, fin):
     """The preamble: read past up to the first delimiter."""
     s = p.pos
-    if p.first:  # "--boundary" at the very start of the body
-        n = _match(b, s, e, p.dd)
-        if n == len(p.dd):
-            p.pos = s + n
-            p.first = 0
-            p.st = _M_TAIL
-            return _AGAIN
-        if n == e - s and not fin:
-            return NEED_MORE
-        p.first = 0
+    if p.first and not _m_first(p, b, e, fin):
+        return NEED_MORE
+    if p.st != _M_PRE:
+        return _AGAIN
     k = _find_delim(p, b, s, e)
     if k >= 0:
         p.pos = p.dend
@@ -465,6 +465,19 @@ def _m_pre(p, b, e, fin):
         return _finish(p, POST_PARSE_RES_OK)
     p.pos = _hold(p, b, s, e)
     return NEED_MORE
+
+
+def _m_first(p, b, e, fin):
+    """The body may start with "--boundary", without a line break before it. False: too few
+    bytes to tell."""
+    n = _match(b, p.pos, e, p.dd)
+    if n == len(p.dd):
+        p.pos += n
+        p.st = _M_TAIL
+    elif n == e - p.pos and not fin:
+        return False
+    p.first = 0
+    return True
 
 
 def _m_tail(p, b, e, fin):
@@ -486,18 +499,10 @@ def _m_tail(p, b, e, fin):
 
 def _m_pad(p, b, e, fin):
     """transport-padding CRLF after a delimiter (MHD2 reads past any bytes but a lone CR)."""
-    s = p.pos
-    k = b.find(b"\n", s, e)
-    c = b.find(b"\r", s, e if k < 0 else k)
+    k = b.find(b"\n", p.pos, e)
     if k < 0:
-        if c >= 0 and c < e - 1:
-            return _bad_format(p)
-        if fin:
-            p.bad = 1
-            p.st = _END
-            return _AGAIN
-        p.pos = c if c >= 0 else e
-        return NEED_MORE
+        return _pad_more(p, b, e, fin)
+    c = b.find(b"\r", p.pos, k)
     if (c >= 0 and c != k - 1) or (c < 0 and p.strict > -2):
         return _bad_format(p)
     p.pos = k + 1
@@ -508,34 +513,54 @@ def _m_pad(p, b, e, fin):
     return _AGAIN
 
 
+def _pad_more(p, b, e, fin):
+    """Padding without its LF yet: keep a CR at the end."""
+    c = b.find(b"\r", p.pos, e)
+    if c >= 0 and c < e - 1:
+        return _bad_format(p)
+    if fin:
+        p.bad = 1
+        p.st = _END
+        return _AGAIN
+    p.pos = c if c >= 0 else e
+    return NEED_MORE
+
+
 def _m_head(p, b, e, fin):
     """A part's header block, kept whole from p.pos until its empty line; spans relative to p.pos."""
     ls = p.pos + p.off
     if _match(b, ls, e, p.dd) == len(p.dd):  # a delimiter among the headers: the part has no body
-        if p.name_start < 0:
-            return _bad_format(p)
-        p.has_value = 0
-        p.after = _M_TAIL
-        p.st = _FEND
-        return _part(p, ls + len(p.dd))
+        return _no_body(p, _M_TAIL, ls)
     k = b.find(b"\n", ls, e)
     if k < 0:
         if not fin:
             return NEED_MORE
-        p.bad = 1
-        if p.name_start < 0:
+        p.bad = 1  # as MHD2: a named part cut in its headers is given, without a value
+        return _no_body(p, _END, e)
+    p.off = k + 1 - p.pos
+    return _head_line(p, b, ls, k)
+
+
+def _no_body(p, after, pos):
+    """A part ends before its headers do: FIELD without a value (if it has a name)."""
+    if p.name_start < 0:
+        if after == _END:
             p.st = _END
             return _AGAIN
-        p.has_value = 0  # as MHD2: a named part cut in its headers is given, without a value
-        p.after = _END
-        p.st = _FEND
-        return _part(p, e)
-    le = k - 1 if k > ls and b[k - 1] == 13 else k
-    if (le == k and p.strict > -2) or b.find(b"\r", ls, le) >= 0:
         return _bad_format(p)
-    p.off = k + 1 - p.pos
-    if le > ls:
-        return _bad_format(p) if _m_line(p, b, ls, le) else _AGAIN
+    p.has_value = 0
+    p.after = after
+    p.st = _FEND
+    return _part(p, pos + len(p.dd) if after == _M_TAIL else pos)
+
+
+def _head_line(p, b, s, k):
+    """The header line b[s:k] (k: its LF), or the empty line that ends the headers."""
+    e = k - 1 if k > s and b[k - 1] == 13 else k
+    if (e == k and p.strict > -2) or b.find(b"\r", s, e) >= 0:
+        return _bad_format(p)
+    if e > s:
+        return _bad_format(p) if _m_line(p, b, s, e) else _AGAIN
     if p.name_start < 0:  # MHD2: a part without a name is a format error
         return _bad_format(p)
     p.st = _M_VALUE
@@ -641,7 +666,10 @@ def _ext_value(p, b):
 def _hold(p, b, s, e):
     """Where the bytes that may begin a delimiter ("\\r\\n--boundary", or "\\n--boundary") start
     at the end of b[s:e]; e if none. The boundary holds no CR or LF (RFC 2046 section 5.1.1)."""
-    j = b.rfind(b"\n", max(s, e - len(p.dd)), e)
+    j = e - len(p.dd)
+    if j < s:
+        j = s
+    j = b.rfind(b"\n", j, e)
     if j >= 0 and _match(b, j + 1, e, p.dd) == e - j - 1:
         return j - 1 if j > s and b[j - 1] == 13 else j
     return e - 1 if e > s and b[e - 1] == 13 else e
