@@ -117,11 +117,12 @@ class PostParser:
         self.v_start = self.v_end = 0
         self.v_esc = 0
 
-    def detect(self, v, enc=HTTP_POST_ENCODING_OTHER):
-        """The encoding from the Content-Type value `v` (bytes-like or str; None when the header
-        is absent), or the application's `enc`. Returns the encoding (1, 2 or 3) or a
-        POST_PARSE_RES_FAILED_* (80 to 84). For multipart, self.boundary is the boundary, unquoted
-        (bytes). https://www.rfc-editor.org/rfc/rfc7578#section-4.1"""
+    def detect(self, v, enc=HTTP_POST_ENCODING_OTHER, start=0, end=-1):
+        """The encoding from the Content-Type value v[start:end] (bytes-like, e.g. the request's
+        buffer, or str; None when the header is absent; end -1: len(v)), or the application's
+        `enc`. Returns the encoding (1, 2 or 3) or a POST_PARSE_RES_FAILED_* (80 to 84). For
+        multipart, self.boundary is the boundary, unquoted (a new bytes); v is not changed.
+        https://www.rfc-editor.org/rfc/rfc7578#section-4.1"""
         self.boundary = None
         if enc == HTTP_POST_ENCODING_FORM_URLENCODED or enc == HTTP_POST_ENCODING_TEXT_PLAIN:
             return enc
@@ -129,16 +130,18 @@ class PostParser:
             return POST_PARSE_RES_FAILED_NO_CNTN_TYPE
         if isinstance(v, str):
             v = v.encode()
-        e = _rtrim(v, 0, len(v))
-        s = _skip_ws(v, 0, e)
-        if enc == HTTP_POST_ENCODING_OTHER and _opt_param(v, s, e, b"application/x-www-form-urlencoded"):
+        if end < 0:
+            end = len(v)
+        end = _rtrim(v, start, end)
+        start = _skip_ws(v, start, end)
+        if enc == HTTP_POST_ENCODING_OTHER and _opt_param(v, start, end, b"application/x-www-form-urlencoded"):
             return HTTP_POST_ENCODING_FORM_URLENCODED
-        r = self._mpart(v, s, e)
+        r = self._mpart(v, start, end)
         if r != HTTP_POST_ENCODING_OTHER:
             return r
         if enc == HTTP_POST_ENCODING_MULTIPART_FORMDATA:
             return POST_PARSE_RES_FAILED_HEADER_NOT_MPART
-        if _opt_param(v, s, e, b"text/plain"):
+        if _opt_param(v, start, end, b"text/plain"):
             return HTTP_POST_ENCODING_TEXT_PLAIN
         return POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
 
@@ -147,20 +150,18 @@ class PostParser:
         i = _after_token(v, s, e, b"multipart/form-data")
         if i == -1:
             return HTTP_POST_ENCODING_OTHER
-        bs = be = -1
-        q = 0
+        self.data_start = self.data_end = -1  # the boundary's span, until reset()
         while i >= 0:
             i = _next_param(self, v, i, e)
-            if i >= 0 and bs < 0 and ieq(v, self.k_start, self.k_end, b"boundary"):
-                bs = self.v_start
-                be = self.v_end
-                q = self.v_esc
+            if i >= 0 and self.data_start < 0 and ieq(v, self.k_start, self.k_end, b"boundary"):
+                self.data_start = self.v_start
+                self.data_end = self.v_end
+                self.has_value = self.v_esc
         if i == -2:
             return POST_PARSE_RES_FAILED_HEADER_MISFORMED
-        if be <= bs:
+        if self.data_end <= self.data_start:
             return POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
-        v = bytearray(v[bs:be])  # a copy: the header's own bytes stay as they came
-        self.boundary = bytes(v[:_unquote(v, 0, len(v))] if q else v)
+        self.boundary = _copy(v, self.data_start, self.data_end, self.has_value)
         return HTTP_POST_ENCODING_MULTIPART_FORMDATA
 
     def reset(self, enc, boundary=None, room=0x3FFFFFFF, strict=0):
@@ -795,6 +796,12 @@ def _quoted(p, b, i, e):
         return -2
     p.v_end = i
     return i + 1
+
+
+def _copy(v, s, e, esc):
+    """v[s:e] as a new bytes, unquoted if `esc` (the header's own bytes stay as they came)."""
+    v = bytearray(v[s:e])
+    return bytes(v[:_unquote(v, 0, len(v))] if esc else v)
 
 
 def _unquote(b, s, e):

@@ -453,6 +453,12 @@ class TestDetect(unittest.TestCase):
         self.assertEqual(self.detect(b"application/x-www-form-urlencoded", MP)[0], pp.POST_PARSE_RES_FAILED_HEADER_NOT_MPART)
         self.assertEqual(self.detect(b"multipart/form-data", MP)[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
 
+    def test_value_inside_a_buffer(self):
+        p = PostParser()
+        b = bytearray(b"Content-Type: multipart/form-data; boundary=\"x\\y\"\r\n")
+        self.assertEqual((p.detect(b, 0, 14, len(b) - 2), p.boundary), (MP, b"xy"))
+        self.assertEqual(p.detect(b, 0, 14, 33), pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+
     def test_header_bytes_left_alone(self):
         v = bytearray(b'multipart/form-data; boundary="a\\"b"')
         before = bytes(v)
