@@ -124,7 +124,8 @@ for d in ("mhd_micro", "lib/mhd_micro"):
         os.rmdir(d)  # an empty mhd_micro/ before lib/ on sys.path would hide the bundle
 for d in ("lib", use):
     try:
-        os.mkdir(d)
+        if d != "-":  # "-": no bundle (frozen)
+            os.mkdir(d)
     except OSError:
         pass
 for n in ("app.py", "wifi.py", "radio.py"):
