@@ -3,8 +3,9 @@
 # touches a socket or a clock, and nothing is copied: names and values are decoded in place in
 # the caller's buffer and handed over as offsets.
 #
-# The entry points are PostParser.detect(content_type, enc), PostParser.reset(enc, boundary,
-# room, strict) and PostParser.step(b, pos, end, final).
+# The entry points are PostParser.detect(v, enc, start, end) (the encoding from the
+# Content-Type value), PostParser.reset(enc, boundary, room, strict) and
+# PostParser.step(b, pos, end, final).
 #
 # Strategy: the caller feeds the (already de-chunked) body through a bytearray. step() returns
 # one event at a time and leaves what it found in attributes:
@@ -12,17 +13,20 @@
 #              more bytes after it (the caller may move it, e.g. to the front of its buffer)
 #   FIELD      a field starts: name_start..name_end and, for multipart, filename_*, ctype_*,
 #              tenc_* (-1 when absent); has_value is 0 for a name without '=' (and for a part
-#              whose body is missing); all decoded in place and valid until the next call
-#   DATA       data_start..data_end: the next piece of the current field's value, decoded
+#              whose body is missing); all decoded in place, before self.pos: the parser
+#              never writes there again, so they stay valid until the caller drops them
+#   DATA       data_start..data_end (before self.pos): the next piece of the field's value
 #   FIELD_END  the current field's value is complete
 #   DONE       the body ended (after final=True): self.result is POST_PARSE_RES_OK,
 #              _OK_BAD_TERMINATION or _REQUEST_EMPTY
-#   ERROR      self.result: POST_PARSE_RES_FAILED_NO_POOL_MEM (a name or part header block does
-#              not fit in `room` bytes), _PARTIAL_INVALID_POST_FORMAT (fields were given before
-#              the format error) or _FAILED_INVALID_POST_FORMAT (none were)
+#   ERROR      self.result: POST_PARSE_RES_FAILED_NO_POOL_MEM (a name or a part's header block
+#              does not fit in `room` bytes: NEED_MORE would keep `room` bytes or more; fields
+#              may have been given before), _PARTIAL_INVALID_POST_FORMAT (fields were given
+#              before the format error) or _FAILED_INVALID_POST_FORMAT (none were)
 # After any event but NEED_MORE the caller calls step(b, self.pos, end, final) again with the
 # same bytes. The parser keeps no absolute offset across NEED_MORE: its state is relative to
-# self.pos. A value's bytes are handed over as they come; only bytes that may begin a
+# self.pos, so the caller may also keep a field's name at the front of its buffer and feed
+# the body behind it (with `self.room` lowered to match). A value's bytes are handed over as they come; only bytes that may begin a
 # multipart delimiter (at most len(boundary) + 3) or a split %XX escape are held back, so a
 # file of any size streams through a small buffer.
 from .platform import const
@@ -281,7 +285,7 @@ def _u_name(p, b, e, fin):
             return _finish(p, POST_PARSE_RES_OK)
         k = e
     p.off = 0
-    p.has_value = k < e and b[k] == 61
+    p.has_value = 1 if k < e and b[k] == 61 else 0
     p.pos = k + 1 if k < e else e
     p.st = _U_VALUE if p.has_value else _FEND
     p.after = _U_NAME
