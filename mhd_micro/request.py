@@ -21,6 +21,7 @@ class Request:
         self.app_context = None
         self.path_key = None  # the last path's bytes and string (request_path)
         self.path = None
+        self.post = None  # post.py's state, made the first time this request state parses a form
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
         self.end = self.strict = self.name_start = self.name_end = self.version_start = self.clean_end = 0

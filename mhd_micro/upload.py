@@ -30,7 +30,7 @@ _FINAL_POST = const(6)  # all parsed: the POST parser's done callback is due
 
 # Action.kind of the upload actions (MHD_UploadAction); a response is action.ACT_RESPONSE
 _UA_CONTINUE = const(5)
-_UA_SUSPEND = const(6)
+UA_SUSPEND = const(6)
 
 _ST_BODY = const(4)  # = connection._ST_BODY
 _ST_SUSPENDED = const(3)  # = connection.ST_SUSPENDED
@@ -71,7 +71,7 @@ def upload_action_suspend(request):
     stopped (a last call is made again). None where suspending is disallowed."""
     if request.conn.daemon.no_suspend:
         return None
-    return claim(request, _UA_SUSPEND)
+    return claim(request, UA_SUSPEND)
 
 
 def upload_action_from_response(request, response):
@@ -96,7 +96,7 @@ def start(c):
     if full is not None and (n == SIZE_UNKNOWN or n <= size):
         r.body_mode = _FULL
         if n != SIZE_UNKNOWN and r.body_start + n > len(c.buf):
-            r.large_at = _alloc(c.daemon, n)
+            r.large_at = alloc_large(c.daemon, n)
             if r.large_at < 0:
                 if inc is None:
                     # larger than the pool: never; else the pool is lent to other uploads
@@ -153,7 +153,9 @@ def read_body(c):
 
 def _keep(r):
     """Where the bytes to keep after the head end: the body collected for a full upload in
-    the buffer, else nothing but the head."""
+    the buffer; a form's kept fields and its bytes not decoded yet; else only the head."""
+    if r.body_mode == _POST:
+        return r.body_start + r.post.inbuf + r.got
     return r.body_start + (r.got if r.body_mode == _FULL and r.large_at < 0 else 0)
 
 
@@ -200,7 +202,7 @@ def _give(c, r, s, e):
     m = r.body_mode
     if m == _INC:
         r.got += e - s  # given to the application (REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED)
-        return _answer(c, r, _call(c, r, e - s, c.mv[s:e]), False)
+        return answer(c, r, _call(c, r, e - s, c.mv[s:e]), False)
     if m == _FULL:
         return _collect(c, r, s, e)
     if m == _POST:
@@ -243,7 +245,7 @@ def _make_room(c, r):
         c.fail(413)
         return False
     size = r.action.args[0]
-    at = _alloc(c.daemon, size) if r.got < size else -1
+    at = alloc_large(c.daemon, size) if r.got < size else -1
     if at >= 0:
         c.daemon.large[at:at + r.got] = c.mv[r.body_start:r.body_start + r.got]
         r.large_at = at
@@ -266,7 +268,7 @@ def _to_inc(c, r):
     else:
         data = c.mv[r.body_start:r.body_start + got]
     # the bytes collected in the buffer are dropped by read_body's next consume_body
-    return _answer(c, r, _call(c, r, got, data), False)
+    return answer(c, r, _call(c, r, got, data), False)
 
 
 def _final(c, r):
@@ -281,9 +283,9 @@ def _final(c, r):
         act = _call(c, r, r.got, data)
     else:
         act = _call(c, r, 0, None)
-    if act is not r.action or r.action.kind != _UA_SUSPEND:
+    if act is not r.action or r.action.kind != UA_SUSPEND:
         free_large(c.daemon, r)  # the data was the application's only during the call
-    _answer(c, r, act, True)
+    answer(c, r, act, True)
     return True
 
 
@@ -296,7 +298,7 @@ def _call(c, r, size, data):
     return c.daemon.call_safely(args[3], args[4], r, size, data)
 
 
-def _answer(c, r, act, final):
+def answer(c, r, act, final):
     """Carry out the upload action `act`: go on (True), or suspend, reply or abort (False).
     `final`: the call was the last one, where only a response or a suspend make sense."""
     if act is None or act is not r.action or not act.kind:
@@ -304,7 +306,7 @@ def _answer(c, r, act, final):
         return False
     kind = act.kind
     act.kind = 0
-    if kind == _UA_SUSPEND:
+    if kind == UA_SUSPEND:
         c.suspend(_ST_BODY)
         return False
     if kind == ACT_RESPONSE:
@@ -328,7 +330,7 @@ def _answer(c, r, act, final):
 # -- the large pool: one bytearray taken at start, lent in regions -------------------------
 # d.large_used holds (start, end) pairs sorted by start, d.large_n of them: at most one per
 # request in progress, so its size is fixed at start.
-def _alloc(d, n):
+def alloc_large(d, n):
     """A region of n bytes of the large pool: its start, or -1."""
     if d.large is None:
         return -1

@@ -89,8 +89,15 @@ def _each_field(r, fn, cls, first, end):
     return end - first
 
 
+def _each_post(r, fn, cls):
+    """The fields action_parse_post kept (post.py, loaded only if the request has a form)."""
+    if r.post is None:
+        return 0
+    return load("post").each_field(r, None if fn is None else lambda c, n, v, *more: fn(c, n, v), cls)
+
+
 _KINDS = ((VK_HEADER, _each_header), (VK_COOKIE, _each_cookie), (VK_GET_ARGUMENT, _each_query),
-          (VK_FOOTER, _each_footer))
+          (VK_POSTDATA, _each_post), (VK_FOOTER, _each_footer))
 
 
 def request_get_values_cb(request, kind, iterator=None, cls=None):
@@ -132,17 +139,13 @@ def request_get_value(request, kind, key):
         if v is not _ABSENT:
             return v
     if kind & VK_COOKIE:
-        found = [None]
-
-        def match(_, name, value):
-            if name == key:
-                found[0] = value
-                return True
-            return False
-
-        _each_cookie(request, match, None)
-        if found[0] is not None:
-            return found[0]
+        v = _first(_each_cookie, request, key)
+        if v is not None:
+            return v
+    if kind & VK_POSTDATA:
+        v = _first(_each_post, request, key)
+        if v is not None:
+            return v
     if kind & VK_FOOTER:
         i = _find_field(request, key.lower().encode(), request.nhdr, request.nhdr + request.nfooters)
         if i >= 0:
@@ -151,6 +154,20 @@ def request_get_value(request, kind, key):
 
 
 _ABSENT = object()
+
+
+def _first(each, request, key):
+    """The value of the first name `key` that each(request, fn, cls) visits, or None."""
+    found = [None]
+
+    def match(_, name, value):
+        if name == key:
+            found[0] = value
+            return True
+        return False
+
+    each(request, match, None)
+    return found[0]
 
 
 def _find_field(r, lkey, first, end):
@@ -251,7 +268,9 @@ def request_get_info_dynamic(request, info):
     if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:
         return _SC_OK, request.body_start - request.head_start
     if info == REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS:
-        return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
+        if request.post is None:
+            return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
+        return _SC_OK, _each_post(request, None, None)
     chunked = bool(request.flags & F_CHUNKED)
     present = chunked or request.cl > 0
     if info == REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT:

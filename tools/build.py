@@ -21,8 +21,8 @@ The code has no @micropython.native functions yet, so today the .mpy files are t
 every arch (their header records none); the arch matters once native code is added.
 
 Features (a config's "features" object or --with/--without): the ones with a module are on
-when their module exists; those that later issues bring (upgrade, post_parser, auth_basic,
-auth_digest, tls) have no module yet and the build refuses to turn them on.
+when their module exists; those that later issues bring (upgrade, auth_basic, auth_digest,
+tls) have no module yet and the build refuses to turn them on.
 """
 import argparse
 import json
@@ -47,6 +47,8 @@ FEATURES = {
     "auth_digest": ("AUTH_DIGEST", "auth_digest"),
     "tls": ("TLS", "tls"),
 }
+# the modules a feature brings besides its own, left out with it
+FEATURE_EXTRAS = {"post_parser": ("post_parser",)}
 ARCHS = {"xtensawin": ["-march=xtensawin"], "armv6m": ["-march=armv6m"], "x64": ["-march=x64"], "host": []}
 
 
@@ -116,6 +118,9 @@ def modules_for(flags):
     """The .py modules of the bundle: the core (everything in mhd_micro/ that is not a feature's
     module) and the modules of the enabled features. features.py is generated."""
     feature_modules = {m: name for name, (_, m) in FEATURES.items() if m}
+    for name, extras in FEATURE_EXTRAS.items():
+        for m in extras:
+            feature_modules[m] = name
     out = []
     for fn in sorted(os.listdir(PKG)):
         if not fn.endswith(".py") or fn == "features.py":

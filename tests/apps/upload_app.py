@@ -14,6 +14,12 @@
 #   /final-continue        incremental; "continue" at the last call: an abort
 #   /footers               incremental; answers the trailer fields (VK_FOOTER) as name=value lines
 #   /early                 answers at once, without asking for the body
+#   /form?buf=N&max=M[&enc=E][&stream=1][&find=NAME]
+#                          action_parse_post with buffer_size N (default 1024) and
+#                          max_nonstream_size M (default 64); answers the result code, each kept
+#                          field (request_get_post_data_cb) as "name=value [filename type encoding]",
+#                          each streamed one as "stream name: size sha256 pieces" (with stream=1),
+#                          and with find=NAME, request_get_value(VK_POSTDATA, NAME)
 import sys
 import time
 
@@ -82,7 +88,40 @@ def on_full(route, request, size, data):
     return reply(request, summary(request, "full"))
 
 
+def on_stream(request, cls, name, filename, ctype, enc, size, data, off, final):
+    s = state[id(request)]
+    st = s[5].setdefault(name, [sha256(), 0, 0])
+    assert off == st[1], (name, off, st[1])
+    if size:
+        st[0].update(data)
+    st[1] += size
+    st[2] += 1
+    return mhd.upload_action_continue(request)
+
+
+def on_done(request, cls, result):
+    s = state.pop(id(request))
+    lines = ["result=%d" % result]
+    mhd.request_get_post_data_cb(request, lambda c, n, v, f, t, e: lines.append("%s=%s %s %s %s" % (n, v, f, t, e)))
+    for name, st in sorted(s[5].items()):
+        lines.append("stream %s: %d %s %d" % (name, st[1], hexlify(st[0].digest()).decode(), st[2]))
+    if s[4]:
+        lines.append("find=%r" % (mhd.request_get_value(request, mhd.VK_POSTDATA, s[4]),))
+    lines.append("count=%d" % mhd.request_get_info_dynamic(request, mhd.REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS)[1])
+    return reply(request, "\n".join(lines))
+
+
+def arg(request, name, default=None):
+    v = mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, name)
+    return default if v is None else v
+
+
 def on_request(cls, request, path, method, upload_size):
+    if path == "/form":
+        state[id(request)] = [None, 0, 0, path, arg(request, "find"), {}]
+        return mhd.action_parse_post(request, int(arg(request, "buf", 1024)), int(arg(request, "max", 64)),
+                                     int(arg(request, "enc", 0)), on_stream if arg(request, "stream") else None,
+                                     None, on_done, None)
     if path == "/early":
         return mhd.action_from_response(request, mhd.response_from_buffer_copy(200, b"early"))
     after = mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "after")

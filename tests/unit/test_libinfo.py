@@ -94,6 +94,7 @@ class TestThisBuild(unittest.TestCase):
 
     def test_features_with_modules(self):
         self.assertEqual(fixed("SUPPORT_COOKIE_PARSER"), (SC_OK, True))
+        self.assertEqual(fixed("SUPPORT_POST_PARSER"), (SC_OK, True))
         self.assertEqual(fixed("SUPPORT_LOG_MESSAGES"), (SC_OK, True))
         self.assertEqual(fixed("SUPPORT_AUTO_REPLIES_BODIES"), (SC_OK, True))
         # large files: fd.py is here; past 2 GiB only where this runtime can (CPython can)
@@ -105,7 +106,7 @@ class TestThisBuild(unittest.TestCase):
         self.assertEqual(fixed("HAS_LARGE_FILE"), (SC_OK, large))
 
     def test_later_features_read_false(self):
-        for name in ("SUPPORT_UPGRADE", "HAS_UPGRADE", "SUPPORT_POST_PARSER", "SUPPORT_AUTH_BASIC",
+        for name in ("SUPPORT_UPGRADE", "HAS_UPGRADE", "SUPPORT_AUTH_BASIC",
                      "SUPPORT_AUTH_DIGEST", "SUPPORT_DIGEST_AUTH_RFC2069", "SUPPORT_DIGEST_AUTH_USERHASH",
                      "SUPPORT_DIGEST_AUTH_AUTH_INT", "SUPPORT_DIGEST_AUTH_ALGO_SESSION", "SUPPORT_THREADS",
                      "SUPPORT_AGGREGATE_FD", "SUPPORT_TCP_FASTOPEN", "HAS_THREAD_NAMES"):
