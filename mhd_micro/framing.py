@@ -35,8 +35,8 @@ _K_BUFFER = const(1)  # = response.K_BUFFER
 _F_CLOSE = const(1)  # = parser.F_CLOSE
 _F_KEEP_ALIVE = const(2)  # = parser.F_KEEP_ALIVE
 _F_MUST_CLOSE = const(32)  # = parser.F_MUST_CLOSE
-_HTTP_METHOD_HEAD = const(2)  # = values.HTTP_METHOD_HEAD
-_HTTP_VERSION_1_0 = const(1)  # = values.HTTP_VERSION_1_0
+_HTTP_METHOD_HEAD = const(2)  # = mhd.HTTP_METHOD_HEAD
+_HTTP_VERSION_1_0 = const(1)  # = mhd.HTTP_VERSION_1_0
 _SIZE_UNKNOWN = const(0xFFFFFFFFFFFFFFFF)  # = response.SIZE_UNKNOWN
 # the header lines the engine adds, at most: Date (37), Connection (24), Content-Length
 # (36) or Transfer-Encoding (28), and the empty line; a little over, for a simple check

@@ -30,9 +30,9 @@ F_SKIPPED = const(256)  # the last field line was skipped (levels <= -2: no colo
 
 # HTTP methods, as enum MHD_HTTP_Method
 METHODS = (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"CONNECT", b"OPTIONS", b"TRACE")
-_HTTP_METHOD_OPTIONS = const(7)  # = values.HTTP_METHOD_OPTIONS
-_HTTP_METHOD_ASTERISK = const(9)  # = values.HTTP_METHOD_ASTERISK
-_HTTP_METHOD_OTHER = const(255)  # = values.HTTP_METHOD_OTHER
+_HTTP_METHOD_OPTIONS = const(7)  # = mhd.HTTP_METHOD_OPTIONS
+_HTTP_METHOD_ASTERISK = const(9)  # = mhd.HTTP_METHOD_ASTERISK
+_HTTP_METHOD_OTHER = const(255)  # = mhd.HTTP_METHOD_OTHER
 
 _MAX_CL_DIGITS = const(18)
 

@@ -16,7 +16,6 @@
 # returns.
 from .platform import const
 from .parser import MORE, F_CHUNKED, F_EXPECT_100, SIZE_UNKNOWN
-from .chunked import chunk_step, CH_DONE, CHUNK_BROKEN, CH_TRAILER
 from .action import claim, action_from_response, ACT_RESPONSE, ACT_UPLOAD
 
 # r.body_mode: what happens to the body's bytes
@@ -33,6 +32,9 @@ _UA_CONTINUE = const(5)
 UA_SUSPEND = const(6)
 
 _ST_BODY = const(4)  # = connection._ST_BODY
+_CH_TRAILER = const(-3)  # = chunked.CH_TRAILER
+_CH_DONE = const(-4)  # = chunked.CH_DONE
+_CHUNK_BROKEN = const(-2)  # = chunked.CHUNK_BROKEN
 _ST_SUSPENDED = const(3)  # = connection.ST_SUSPENDED
 _DRAIN_LIMIT = const(65536)  # a body the application answered early is read past up to this much
 _REQUEST_ENDED_BY_APP_ABORT = const(40)  # = mhd.REQUEST_ENDED_BY_APP_ABORT
@@ -134,7 +136,7 @@ def read_body(c):
         pos = _chunked(c, r) if r.flags & F_CHUNKED else _sized(c, r)
         if pos < 0:
             return True  # the stage changed: an error reply, a response, a suspend or a close
-        done = r.chunk_left == CH_DONE if r.flags & F_CHUNKED else r.received == r.cl
+        done = r.chunk_left == _CH_DONE if r.flags & F_CHUNKED else r.received == r.cl
         if not done and r.body_mode == _READ_PAST and r.received - r.got > _DRAIN_LIMIT:
             c.respond(c.resp, True)  # too much to read past what the application took: close
             return True
@@ -181,12 +183,12 @@ def _chunked(c, r):
     """Step the chunked framing over the bytes held, giving the data of each chunk. Returns
     the position reached, or -1."""
     pos = c.pos
-    strict = c.daemon.strict
-    while pos < c.rlen and r.chunk_left != CH_DONE:
-        p = chunk_step(r, c.buf, pos, c.rlen, strict)
+    step = _post(c, "chunked").chunk_step  # the chunked coding's parser: loaded for chunked bodies only
+    while pos < c.rlen and r.chunk_left != _CH_DONE:
+        p = step(r, c.buf, pos, c.rlen, c.daemon.strict)
         if p == MORE:
             break
-        if p == CHUNK_BROKEN:
+        if p == _CHUNK_BROKEN:
             c.fail(r.error)
             return -1
         pos = p
@@ -210,9 +212,9 @@ def _give(c, r, s, e):
     return True
 
 
-def _post(c):
+def _post(c, name="post"):
     from .lazy import load
-    return load("post")
+    return load(name)
 
 
 def _collect(c, r, s, e):
@@ -238,7 +240,7 @@ def _make_room(c, r):
     too long (431, 413), or a full upload's chunked body outgrowing the buffer: it moves to
     the large pool, else goes on piece by piece, else is refused. Returns False when the
     stage changed."""
-    if r.chunk_left == CH_TRAILER:
+    if r.chunk_left == _CH_TRAILER:
         c.fail(431)
         return False
     if r.body_mode != _FULL or not r.got or r.large_at >= 0:

@@ -293,22 +293,9 @@ def request_get_info_dynamic(request, info):
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 
 
-HTTP_METHOD_GET = const(1)
-HTTP_METHOD_HEAD = const(2)
-HTTP_METHOD_POST = const(3)
-HTTP_METHOD_PUT = const(4)
-HTTP_METHOD_DELETE = const(5)
-HTTP_METHOD_CONNECT = const(6)
-HTTP_METHOD_OPTIONS = const(7)
-HTTP_METHOD_TRACE = const(8)
-HTTP_METHOD_ASTERISK = const(9)
-HTTP_METHOD_OTHER = const(255)
-HTTP_VERSION_INVALID = const(0)
-HTTP_VERSION_1_0 = const(1)
-HTTP_VERSION_1_1 = const(2)
-HTTP_VERSION_2 = const(3)
-HTTP_VERSION_3 = const(4)
-HTTP_VERSION_FUTURE = const(255)
+_HTTP_METHOD_ASTERISK = const(9)  # = mhd.HTTP_METHOD_ASTERISK
+_HTTP_VERSION_1_0 = const(1)  # = mhd.HTTP_VERSION_1_0
+_HTTP_VERSION_1_1 = const(2)  # = mhd.HTTP_VERSION_1_1
 
 
 def http_method_to_string(method):
@@ -316,12 +303,12 @@ def http_method_to_string(method):
     from .parser import METHODS
     if 1 <= method <= len(METHODS):
         return METHODS[method - 1].decode()
-    return "*" if method == HTTP_METHOD_ASTERISK else None
+    return "*" if method == _HTTP_METHOD_ASTERISK else None
 
 
 def protocol_version_to_string(version):
-    if version == HTTP_VERSION_1_0:
+    if version == _HTTP_VERSION_1_0:
         return "HTTP/1.0"
-    if version == HTTP_VERSION_1_1:
+    if version == _HTTP_VERSION_1_1:
         return "HTTP/1.1"
     return None
