@@ -174,10 +174,13 @@ def utf8_step(b, s, e, st):
     (a character continues in the next bytes; at the text's end that is invalid too)."""
     t = _UTF8
     while s < e:
-        st = t[256 + st + t[b[s]]]
+        c = b[s]
+        s += 1
+        if c < 0x80 and not st:  # ASCII between characters: the common case
+            continue
+        st = t[256 + st + t[c]]
         if st == 12:
             break
-        s += 1
     return st
 
 
@@ -199,11 +202,21 @@ def close_code_ok(code):
 def unmask(b, s, e, k, p):
     """XOR b[s:e] in place with the 4-byte masking key k, from key byte p (section 5.3).
     Returns the key byte for the next payload byte."""
-    while s < e:
+    while p and s < e:  # up to the key's first byte
         b[s] ^= k[p]
         p = (p + 1) & 3
         s += 1
-    return p
+    while s + 4 <= e:  # four at a time: no key index to compute
+        b[s] ^= k[0]
+        b[s + 1] ^= k[1]
+        b[s + 2] ^= k[2]
+        b[s + 3] ^= k[3]
+        s += 4
+    while s < e:
+        b[s] ^= k[p]
+        p += 1
+        s += 1
+    return p & 3
 
 
 def _copy(dst, d, b, s, e):
