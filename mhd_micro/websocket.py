@@ -118,7 +118,7 @@ def accept_key(key):
 def choose_subprotocol(offered, supported):
     """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `supported` (the
     server's, in its order of preference) that the client's comma-separated list `offered`
-    holds (compared exactly: section 4.2.2 item 5.4 /subprotocol/), or None: then the reply
+    holds (compared exactly; section 4.2.2, /subprotocol/), or None: then the reply
     has no Sec-WebSocket-Protocol field. Several client field lines: join them with ","."""
     if offered is None:
         return None

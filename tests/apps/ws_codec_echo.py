@@ -1,4 +1,4 @@
-# A WebSocket echo server on plain blocking sockets that uses only mhd_micro/websocket.py (the
+# A WebSocket echo server on plain sockets and poll that uses only mhd_micro/websocket.py (the
 # sans-I/O codec), so that the codec meets Autobahn|Testsuite on its own, whatever the daemon
 # does (tests/test_autobahn_codec.py). Runs on CPython and on MicroPython's unix port:
 #
@@ -165,7 +165,6 @@ def main():
             serve(Conn(c), buf, memoryview(buf), out, memoryview(out), d)
         except OSError as e:
             print("connection: %r" % (e,))
-            sys.print_exception(e) if hasattr(sys, "print_exception") else None
         c.close()
 
 
