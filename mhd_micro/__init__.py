@@ -84,8 +84,8 @@ _ROUTES = (
     b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\n"
     b"request_get_post_data_cb=post\naction_parse_post=post\nHTTP_POST_ENCODING_=*post_parser\n"
     b"POST_PARSE_RES_=*post_parser\nPOST_ENCODING_=*post_parser\n"
-    b"request_get_=values\nVK_=values\nREQUEST_INFO_=values\nHTTP_METHOD_=*names\n"
-    b"HTTP_VERSION_=*names\nhttp_method_to_string=values\n"
+    b"request_get_=values\nVK_=*enums\nREQUEST_INFO_=*enums\nHTTP_METHOD_STR_=*names\nHTTP_METHOD_=*enums\n"
+    b"HTTP_VERSION_=*enums\nhttp_method_to_string=values\n"
     b"protocol_version_to_string=values\n"
     b"response_add_=response_headers\npredef_header_to_string=response_headers\nPREDEF_=response_headers\n"
     b"response_set_option=response_options\nRESPONSE_SET_OPTIONS=response_options\n"
@@ -95,8 +95,8 @@ _ROUTES = (
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
     b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"
-    b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*names\n"
-    b"CONNECTION_NOTIFY_=*names\n"
+    b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*enums\n"
+    b"CONNECTION_NOTIFY_=*enums\n"
 )
 
 

@@ -1,6 +1,7 @@
 # The application's view of a request: request_get_value, request_get_values_cb and
 # request_get_info_fixed/dynamic, decoding values from the buffer only when asked, plus the
-# method and version names.
+# method and version names. The public names of the kinds and infos (VK_*, REQUEST_INFO_*)
+# are resolved from enums.py; this module keeps private copies.
 #
 # The entry points are the request_* functions; the package loads this module on first use.
 from .platform import const
@@ -8,13 +9,13 @@ from .parser import SIZE_UNKNOWN, F_CHUNKED, ieq
 from .request import _unquote
 from .lazy import load
 
-VK_HEADER = const(1)
-VK_COOKIE = const(2)
-VK_GET_ARGUMENT = const(4)
-VK_POSTDATA = const(8)
-VK_FOOTER = const(16)
-VK_HEADER_FOOTER = const(17)
-VK_GET_POST = const(12)
+_VK_HEADER = const(1)  # = mhd.VK_HEADER
+_VK_COOKIE = const(2)  # = mhd.VK_COOKIE
+_VK_GET_ARGUMENT = const(4)  # = mhd.VK_GET_ARGUMENT
+_VK_POSTDATA = const(8)  # = mhd.VK_POSTDATA
+_VK_FOOTER = const(16)  # = mhd.VK_FOOTER
+_VK_HEADER_FOOTER = const(17)  # = mhd.VK_HEADER_FOOTER
+_VK_GET_POST = const(12)  # = mhd.VK_GET_POST
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_INFO_GET_TYPE_UNKNOWN = const(60200)  # = mhd.SC_INFO_GET_TYPE_UNKNOWN
@@ -48,8 +49,8 @@ def _each_query(r, fn, cls):
 
 
 # The cookie parser is an optional module (cookie.py, features.COOKIE_PARSER), imported on
-# the first cookie lookup. None: not looked for yet; False: not in this build, so VK_COOKIE
-# gives no values and REQUEST_INFO_DYNAMIC_NUMBER_COOKIES gives SC_FEATURE_DISABLED.
+# the first cookie lookup. None: not looked for yet; False: not in this build, so _VK_COOKIE
+# gives no values and _REQUEST_INFO_DYNAMIC_NUMBER_COOKIES gives SC_FEATURE_DISABLED.
 _cookie = None
 
 
@@ -96,8 +97,8 @@ def _each_post(r, fn, cls):
     return load("post").each_field(r, None if fn is None else lambda c, n, v, *more: fn(c, n, v), cls)
 
 
-_KINDS = ((VK_HEADER, _each_header), (VK_COOKIE, _each_cookie), (VK_GET_ARGUMENT, _each_query),
-          (VK_POSTDATA, _each_post), (VK_FOOTER, _each_footer))
+_KINDS = ((_VK_HEADER, _each_header), (_VK_COOKIE, _each_cookie), (_VK_GET_ARGUMENT, _each_query),
+          (_VK_POSTDATA, _each_post), (_VK_FOOTER, _each_footer))
 
 
 def request_get_values_cb(request, kind, iterator=None, cls=None):
@@ -130,23 +131,23 @@ def request_get_value(request, kind, key):
     """The first value named `key` among the kinds in `kind` (header names ignore case), as
     str; None if absent or, for `?c`, when the argument has no value. Names are compared in
     the buffer: only the value found becomes a string."""
-    if kind & VK_HEADER:
+    if kind & _VK_HEADER:
         i = _find_field(request, key.lower().encode(), 0, request.nhdr)
         if i >= 0:
             return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
-    if kind & VK_GET_ARGUMENT and request.query_start >= 0:
+    if kind & _VK_GET_ARGUMENT and request.query_start >= 0:
         v = _find_arg(request, key)
         if v is not _ABSENT:
             return v
-    if kind & VK_COOKIE:
+    if kind & _VK_COOKIE:
         v = _first(_each_cookie, request, key)
         if v is not None:
             return v
-    if kind & VK_POSTDATA:
+    if kind & _VK_POSTDATA:
         v = _first(_each_post, request, key)
         if v is not None:
             return v
-    if kind & VK_FOOTER:
+    if kind & _VK_FOOTER:
         i = _find_field(request, key.lower().encode(), request.nhdr, request.nhdr + request.nfooters)
         if i >= 0:
             return _text(request.conn.buf, request.hdr[i + 2], request.hdr[i + 3])
@@ -214,40 +215,40 @@ def _arg_is(b, s, e, kb, key, plus):
 
 
 # request_get_info_fixed / request_get_info_dynamic
-REQUEST_INFO_FIXED_HTTP_VER = const(1)
-REQUEST_INFO_FIXED_HTTP_METHOD = const(2)
-REQUEST_INFO_FIXED_DAEMON = const(20)
-REQUEST_INFO_FIXED_CONNECTION = const(21)
-REQUEST_INFO_FIXED_STREAM = const(22)
-REQUEST_INFO_FIXED_APP_CONTEXT = const(30)
-REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING = const(1)
-REQUEST_INFO_DYNAMIC_URI = const(2)
-REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS = const(3)
-REQUEST_INFO_DYNAMIC_NUMBER_COOKIES = const(4)
-REQUEST_INFO_DYNAMIC_HEADER_SIZE = const(5)
-REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS = const(6)
-REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT = const(10)
-REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED = const(11)
-REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL = const(12)
-REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED = const(13)
-REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE = const(14)
-REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED = const(15)
-REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS = const(16)
+_REQUEST_INFO_FIXED_HTTP_VER = const(1)  # = mhd.REQUEST_INFO_FIXED_HTTP_VER
+_REQUEST_INFO_FIXED_HTTP_METHOD = const(2)  # = mhd.REQUEST_INFO_FIXED_HTTP_METHOD
+_REQUEST_INFO_FIXED_DAEMON = const(20)  # = mhd.REQUEST_INFO_FIXED_DAEMON
+_REQUEST_INFO_FIXED_CONNECTION = const(21)  # = mhd.REQUEST_INFO_FIXED_CONNECTION
+_REQUEST_INFO_FIXED_STREAM = const(22)  # = mhd.REQUEST_INFO_FIXED_STREAM
+_REQUEST_INFO_FIXED_APP_CONTEXT = const(30)  # = mhd.REQUEST_INFO_FIXED_APP_CONTEXT
+_REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING = const(1)  # = mhd.REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING
+_REQUEST_INFO_DYNAMIC_URI = const(2)  # = mhd.REQUEST_INFO_DYNAMIC_URI
+_REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS = const(3)  # = mhd.REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS
+_REQUEST_INFO_DYNAMIC_NUMBER_COOKIES = const(4)  # = mhd.REQUEST_INFO_DYNAMIC_NUMBER_COOKIES
+_REQUEST_INFO_DYNAMIC_HEADER_SIZE = const(5)  # = mhd.REQUEST_INFO_DYNAMIC_HEADER_SIZE
+_REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS = const(6)  # = mhd.REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS
+_REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT = const(10)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT
+_REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED = const(11)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED
+_REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL = const(12)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL
+_REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED = const(13)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED
+_REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE = const(14)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE
+_REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED = const(15)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED
+_REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS = const(16)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS
 _BODY_MODE_FULL = const(2)  # = upload._FULL; bytes collected, not given yet
 
 
 def request_get_info_fixed(request, info):
     """Returns (SC_OK, value) or (error code, None)."""
     c = request.conn
-    if info == REQUEST_INFO_FIXED_HTTP_VER:
+    if info == _REQUEST_INFO_FIXED_HTTP_VER:
         return _SC_OK, request.version
-    if info == REQUEST_INFO_FIXED_HTTP_METHOD:
+    if info == _REQUEST_INFO_FIXED_HTTP_METHOD:
         return _SC_OK, request.method
-    if info == REQUEST_INFO_FIXED_DAEMON:
+    if info == _REQUEST_INFO_FIXED_DAEMON:
         return _SC_OK, c.daemon
-    if info in (REQUEST_INFO_FIXED_CONNECTION, REQUEST_INFO_FIXED_STREAM):
+    if info in (_REQUEST_INFO_FIXED_CONNECTION, _REQUEST_INFO_FIXED_STREAM):
         return _SC_OK, c
-    if info == REQUEST_INFO_FIXED_APP_CONTEXT:
+    if info == _REQUEST_INFO_FIXED_APP_CONTEXT:
         return _SC_OK, request.app_context
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 
@@ -255,40 +256,40 @@ def request_get_info_fixed(request, info):
 def request_get_info_dynamic(request, info):
     """Returns (SC_OK, value) or (error code, None)."""
     b = request.conn.buf
-    if info == REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING:
+    if info == _REQUEST_INFO_DYNAMIC_HTTP_METHOD_STRING:
         return _SC_OK, str(memoryview(b)[request.head_start:request.method_end], "utf-8")
-    if info == REQUEST_INFO_DYNAMIC_URI:
+    if info == _REQUEST_INFO_DYNAMIC_URI:
         return _SC_OK, str(memoryview(b)[request.target_start:request.target_end], "utf-8")
-    if info == REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
+    if info == _REQUEST_INFO_DYNAMIC_NUMBER_URI_PARAMS:
         return _SC_OK, _each_query(request, None, None)
-    if info == REQUEST_INFO_DYNAMIC_NUMBER_COOKIES:
+    if info == _REQUEST_INFO_DYNAMIC_NUMBER_COOKIES:
         if not cookie_parser():
             return _SC_FEATURE_DISABLED, None
         return _SC_OK, _each_cookie(request, None, None)
-    if info == REQUEST_INFO_DYNAMIC_HEADER_SIZE:
+    if info == _REQUEST_INFO_DYNAMIC_HEADER_SIZE:
         return _SC_OK, request.body_start - request.head_start
-    if info == REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS:
+    if info == _REQUEST_INFO_DYNAMIC_NUMBER_POST_PARAMS:
         if request.post is None:
             return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
         return _SC_OK, _each_post(request, None, None)
     chunked = bool(request.flags & F_CHUNKED)
     present = chunked or request.cl > 0
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT:
         return _SC_OK, present
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED:
         return _SC_OK, chunked
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL:
         return _SC_OK, request.upload_size
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED:
         return _SC_OK, request.received
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE:
         if chunked:
             return _SC_OK, SIZE_UNKNOWN
         return _SC_OK, request.upload_size - request.received
     done = 0 if request.body_mode == _BODY_MODE_FULL else request.got  # given to the application
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED:
         return _SC_OK, done
-    if info == REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS:
+    if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS:
         return _SC_OK, SIZE_UNKNOWN if chunked else request.upload_size - done
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 

