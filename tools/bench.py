@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks for speed and memory, on CPython and MicroPython, in one command:
 
-    .venv/bin/python tools/bench.py            # about 4 minutes (3 s per load run, best of 2)
+    .venv/bin/python tools/bench.py            # about 3 minutes (3 s per load run, best of 2)
     .venv/bin/python tools/bench.py --quick    # about 1.5 minutes (1 s per load run)
     .venv/bin/python tools/bench.py --rev HEAD # bench a commit, not the working tree
 
