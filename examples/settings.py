@@ -141,8 +141,10 @@ def main():
         # 256-byte store and 256 bytes to read must fit behind it in the connection's buffer
         mhd.D_OPTION_CONN_MEMORY_LIMIT(int(arg("--conn-memory", "2048"))),
     )
-    if arg("--connections", None):
-        rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(int(arg("--connections", None))))
+    for option, name in ((mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT, "--connections"),
+                         (mhd.D_OPTION_CONN_BUFFER_POOL_SIZE, "--buffers")):  # as boards/common/main.py passes them
+        if arg(name, None):
+            rc = rc or mhd.daemon_set_option(d, option(int(arg(name, None))))
     rc = rc or mhd.daemon_start(d)
     if rc != mhd.SC_OK:
         print("cannot start: status code", rc)

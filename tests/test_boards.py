@@ -297,7 +297,7 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
     since = len(board.output())
     text = board.deploy(bundle, port)
     total = int(re.search(r"copied \d+ of (\d+) files", text).group(1))
-    assert total == len(info["modules"]) + 5, text  # and main.py, wifi, radio, app, config
+    assert total == len(info["modules"]) + 6, text  # and main.py, wifi, radio, app, settings, config
     board.wait_for(r"listening on port %d" % port, since)
     # again on another port: only the config travels
     port = free_port()

@@ -14,6 +14,8 @@ What lands on the board (its filesystem root):
     wifi.mpy          boards/common/wifi.py: joining a network, else an access point
     radio.mpy         boards/<board>/radio.py: that board's radio details, for wifi.mpy
     app.mpy           the app (--app, default examples/hello.py)
+    settings.mpy      examples/settings.py, when the bundle has the POST parser: main.py runs it
+                      instead of the app when the board opened its own access point
     config.json       the board's config, with --http-port, --set and the Wi-Fi settings applied
 The .mpy files are compiled here for the bundle's arch (compiling on the board costs heap).
 The board first gets a soft reset (the running app stops; a fresh heap for the copy), then
@@ -128,7 +130,7 @@ for d in ("lib", use):
             os.mkdir(d)
     except OSError:
         pass
-for n in ("app.py", "wifi.py", "radio.py"):
+for n in ("app.py", "wifi.py", "radio.py", "settings.py"):
     try:
         os.remove(n)
     except OSError:
@@ -158,12 +160,15 @@ print(repr(dict((p, digest(p)) for p in %r)))
 
 def files_to_copy(args, info, bundle, stage):
     """[(path on the board, bytes)]: the bundle (unless mip or frozen), main.py, wifi.mpy,
-    radio.mpy, app.mpy and config.json. Also the directory the bundle goes to and what to keep."""
+    radio.mpy, app.mpy, settings.mpy (with the POST parser) and config.json. Also the
+    directory the bundle goes to and what to keep."""
     bdir = board_dir(args.board_name)
     cfg = make_config(bdir, args)
     compiled = {"wifi.mpy": os.path.join(ROOT, "boards", "common", "wifi.py"),
                 "radio.mpy": os.path.join(bdir, "radio.py"),
                 "app.mpy": os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py"))}
+    if info["features"].get("post_parser"):  # the page main.py serves on the board's own access point
+        compiled["settings.mpy"] = os.path.join(ROOT, "examples", "settings.py")
     files = []
     for name, src in sorted(compiled.items()):
         compile_to(src, os.path.join(stage, name), info["arch"])

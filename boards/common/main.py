@@ -2,9 +2,12 @@
 # It reads config.json, brings Wi-Fi up (the board's own wifi.py: station, else its own
 # access point) and starts the app (app.mpy: examples/hello.py unless tools/deploy.py was
 # given another) with the pool sizes of the config, so the daemon logs what it took and the
-# heap left. A board directory may hold its own main.py to replace this one.
-# tools/deploy.py copies it with config.json, wifi.mpy and app.mpy. Ctrl-C stops the app
-# and leaves the REPL.
+# heap left. When no network was joined and the board opened its own access point, it runs
+# the settings page instead (settings.mpy: examples/settings.py), so that a phone on that
+# access point can give it the network to join ("settings_page": false in config.json keeps
+# the app). A board directory may hold its own main.py to replace this one.
+# tools/deploy.py copies it with config.json, wifi.mpy, app.mpy and settings.mpy. Ctrl-C stops
+# the app and leaves the REPL.
 import gc
 import sys
 
@@ -17,6 +20,19 @@ def load_config():
     except OSError:  # no config.json: a config.py with the same names
         import config
         return dict((k, getattr(config, k)) for k in dir(config) if not k.startswith("_"))
+
+
+def has(module):
+    """Whether module.mpy (or .py) is on the board (deploy copies settings.mpy only with the
+    POST parser)."""
+    import os
+    for name in (module + ".mpy", module + ".py"):
+        try:
+            os.stat(name)
+            return True
+        except OSError:
+            pass
+    return False
 
 
 def main():
@@ -36,10 +52,16 @@ def main():
                       ("buffers", "--buffers"), ("response_pool", "--pool"), ("log_memory", "--log-memory")):
         if cfg.get(key):
             argv += [flag, int(cfg[key])]
+    app = cfg.get("app", "app")
+    if mode == "ap" and cfg.get("settings_page", True) and has("settings"):
+        # on its own access point: the settings page, saved to config.json for the next reset
+        print("no network joined: the settings page at http://%s:%d/" % (ip, port))
+        app = "settings"
+        argv += ["--config", "config.json"]
     sys.argv.clear()
     sys.argv.extend(str(a) for a in argv)
     try:
-        __import__(cfg.get("app", "app"))
+        __import__(app)
     except SystemExit as e:  # in main.py a SystemExit would soft-reset: and run main.py again
         print("the app stopped:", e)
     except MemoryError:
