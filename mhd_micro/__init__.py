@@ -91,6 +91,7 @@ _ROUTES = (
     b"response_set_option=response_options\nRESPONSE_SET_OPTIONS=response_options\n"
     b"R_OPTION_=response_options\nR_O_=response_options\n"
     b"action_suspend=suspend\nrequest_resume=suspend\n"
+    b"action_upgrade=upgrade\nupload_action_upgrade=upgrade\nupgraded_=upgrade\n"
     b"action_process_upload=upload\nupload_action_=upload\n"
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"

@@ -13,6 +13,7 @@ ACT_RESPONSE = const(1)  # send act.response
 ACT_SUSPEND = const(2)  # suspend until request_resume
 ACT_UPLOAD = const(3)  # the body goes to the application's upload callbacks: act.args
 ACT_POST = const(4)  # the body is parsed as a form (post.py): act.args
+ACT_UPGRADE = const(7)  # 101 Switching Protocols, then the upgrade handler (upgrade.py): act.args
 
 
 class Action:

@@ -24,7 +24,7 @@ from .parser import parse_head, MORE, DROP, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
 from .framing import plan, write_head, body_inline, FR_KEEP_ALIVE
-from .action import ACT_SUSPEND, ACT_RESPONSE, ACT_POST
+from .action import ACT_SUSPEND, ACT_RESPONSE, ACT_POST, ACT_UPGRADE
 from .lazy import load
 
 # stages, in the order a request goes through them (private where only this module reads
@@ -37,6 +37,7 @@ _ST_BODY = const(4)  # reading the request body, for the application or past it 
 _ST_REPLY = const(5)  # frame the reply and write its header
 _ST_SEND = const(6)  # sending the header, body segments and chunked tail (or a 100 Continue)
 _ST_DONE = const(7)  # reply sent: next request or close
+ST_UPGRADED = const(8)  # 101 sent: the socket is the upgrade handler's (upgrade.py)
 
 # the connection's place in the daemon's poll set (Connection.mask): the events it waits
 # for, or out of the set
@@ -45,6 +46,7 @@ _WANT_READ = const(1)  # = platform.POLLIN
 _WANT_WRITE = const(4)  # = platform.POLLOUT
 _OUT_SUSPENDED = const(-1)  # suspended: its hang-ups would wake poll for nothing
 OUT_WAITING = const(-2)  # waiting for a buffer; its bytes wait in the kernel
+_OUT_UPGRADED = const(-3)  # upgraded, and the application waits for nothing
 _READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a read will not block
 
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
@@ -112,6 +114,7 @@ class Connection:
         self.final = True  # that segment ends the reply...
         self.after_send = _ST_DONE  # ...and then the stage is this (_ST_BODY after a 100 Continue)
         self.body = None  # body.BodyWriter, for bodies sent in segments: made on first need
+        self.urh = None  # upgrade.Upgraded, the handle once upgraded: made on first need
 
     # -- life cycle, driven by the daemon ------------------------------------------------
     def open(self, sock, addr, now):
@@ -176,6 +179,8 @@ class Connection:
             return _WANT_WRITE
         if st == _ST_HEAD or st == _ST_BODY:
             return _WANT_READ
+        if st == ST_UPGRADED:
+            return self.mask  # what the application asked for (watch)
         return _WANT_NOTHING
 
     def repoll(self):
@@ -244,7 +249,10 @@ class Connection:
         if events & _READY:
             self.rready = True
         try:
-            self.process()
+            if self.stage == ST_UPGRADED:
+                self.urh.ready(events)
+            else:
+                self.process()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self.daemon.fault(self)
         if self.stage != ST_FREE:
@@ -269,6 +277,9 @@ class Connection:
                     return
             elif st == _ST_DONE:
                 self._done()
+            elif st == ST_UPGRADED:
+                self._upgraded()
+                return
             else:
                 return
 
@@ -357,12 +368,50 @@ class Connection:
             self.stage = _ST_REPLY
 
     def _call_app_more(self, act):
-        # the other actions: suspend, or hand the body to the application (upload.py, post.py)
+        # the other actions: suspend, hand the body to the application (upload.py, post.py),
+        # or switch protocols (upgrade.py)
         if act.kind == ACT_SUSPEND:
             act.kind = 0
             self.suspend(_ST_APP)
+        elif act.kind == ACT_UPGRADE:
+            load("upgrade").start(self, self.req.body_start)
         else:
             load("post" if act.kind == ACT_POST else "upload").start(self)
+
+    # -- protocol upgrade (upgrade.py) -----------------------------------------------------
+    def switch_protocols(self, head, leftover_at):
+        """Send the 101 reply `head`; then the connection is the upgrade handler's. The bytes
+        from buf[leftover_at] on came after the request: the handler reads them first."""
+        self.pos = leftover_at
+        self.queue(head, 0, len(head), True)
+        self.after_send = ST_UPGRADED
+        self.stage = _ST_SEND
+
+    def _upgraded(self):
+        if self.urh is None:
+            self.urh = load("upgrade").Upgraded(self)
+        self.urh.begin()
+
+    def watch(self, events):
+        """Upgraded: poll the socket for `events` (0: take it out of the poll set)."""
+        d = self.daemon
+        if events:
+            if self.mask < 0:
+                d.poller.register(self.sock, events)
+            else:
+                d.poller.modify(self.sock, events)
+            self.mask = events
+        elif self.mask >= 0:
+            d.poller.unregister(self.sock)
+            self.mask = _OUT_UPGRADED
+
+    def take_leftover(self, n):
+        """Upgraded: n of the bytes that came after the request are taken; once none are
+        left, the buffer goes back to the pool."""
+        self.pos += n
+        if self.pos >= self.rlen and self.req is not None:
+            self.rlen = self.pos = 0
+            self.daemon.return_buffer(self.release_buffer())
 
     # -- the request body (upload.py reads it) ---------------------------------------------
     def take_body(self):

@@ -11,7 +11,7 @@
 # connection's state is connection.py's, which the daemon only asks and tells (open, run,
 # close, hand_over_buffer, stop_waiting).
 from .platform import const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime
-from .connection import ST_FREE, ST_SUSPENDED, OUT_WAITING
+from .connection import ST_FREE, ST_SUSPENDED, ST_UPGRADED, OUT_WAITING
 from .lazy import load
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
@@ -46,6 +46,7 @@ class Daemon:
         self.no_cookies = False
         self.no_plus = False
         self.no_suspend = False
+        self.no_upgrade = False
         self.log_to = True  # callbacks: (function, closure) or None; the log's True: stderr (log.py)
         self.uri_logger = None
         self.notify = None
@@ -89,6 +90,10 @@ class Daemon:
         return s
 
     def destroy(self):
+        for c in self.slots:
+            if c.urh is not None and c.urh.open:
+                load("upgrade").report_open(self)  # MHD2 asks the application to close them first
+                break
         for c in self.slots:
             c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
         self.close_listener()
@@ -210,7 +215,7 @@ class Daemon:
         t = self.timeout_ms
         for c in self.slots:
             st = c.stage
-            if st != ST_FREE and st != ST_SUSPENDED and ticks_diff(now, c.last) >= t:
+            if st != ST_FREE and st != ST_SUSPENDED and st != ST_UPGRADED and ticks_diff(now, c.last) >= t:
                 c.close(_REQUEST_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 

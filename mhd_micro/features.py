@@ -11,12 +11,12 @@
 
 COOKIE_PARSER = True  # cookie.py: VK_COOKIE values, REQUEST_INFO_DYNAMIC_NUMBER_COOKIES
 LARGE_FILE = True  # fd.py: file and pipe responses; past 2 GiB where the platform can seek there
+UPGRADE = True  # upgrade.py: action_upgrade, upgraded_recv/send/close
 POST_PARSER = True  # post.py (and post_parser.py): action_parse_post, VK_POSTDATA
 AUTO_REPLY_BODIES = True  # the daemon's automatic error replies carry a short HTML body
 LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBACK)
 
 # later issues: no module yet
-UPGRADE = False  # upgrade.py: action_upgrade
 AUTH_BASIC = False  # auth_basic.py
 AUTH_DIGEST = False  # auth_digest.py
 TLS = False  # tls.py

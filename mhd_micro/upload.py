@@ -29,6 +29,7 @@ _FINAL_POST = const(6)  # all parsed: the POST parser's done callback is due
 
 # Action.kind of the upload actions (MHD_UploadAction); a response is action.ACT_RESPONSE
 _UA_CONTINUE = const(5)
+_ACT_UPGRADE = const(7)  # = action.ACT_UPGRADE
 UA_SUSPEND = const(6)
 
 _ST_BODY = const(4)  # = connection._ST_BODY
@@ -325,6 +326,9 @@ def answer(c, r, act, final):
         return False
     if kind == _UA_CONTINUE and not final:
         return True
+    if kind == _ACT_UPGRADE and final:  # upload_action_upgrade: the new protocol follows the body
+        _post(c, "upgrade").start(c, c.pos)
+        return False
     c.close(_REQUEST_ENDED_BY_APP_ABORT)  # "continue" where the body is over: an abort, as in MHD
     return False
 

@@ -22,7 +22,7 @@ sys.path.insert(0, TOOLS)
 import build  # noqa: E402
 import budget  # noqa: E402
 
-LATER = ("SUPPORT_UPGRADE", "SUPPORT_AUTH_BASIC", "SUPPORT_AUTH_DIGEST")
+LATER = ("SUPPORT_AUTH_BASIC", "SUPPORT_AUTH_DIGEST")
 # run on the board: prints one "NAME value" line per item
 LIB_INFO_SCRIPT = (
     "import mhd_micro as m\n"
@@ -83,7 +83,7 @@ def test_board_bundles_build(tmp_path, board, arch):
 def test_trimmed_bundles_leave_the_modules_out(tmp_path):
     for arch in ("xtensawin", "armv6m"):
         out, info, _ = make_bundle(tmp_path, "min-" + arch, "--arch", arch, "--without", "cookie_parser",
-                                   "--without", "large_file", "--without", "post_parser")
+                                   "--without", "large_file", "--without", "post_parser", "--without", "upgrade")
         assert info["arch"] == arch
         assert "cookie" not in info["modules"] and "fd" not in info["modules"]
         assert "post" not in info["modules"] and "post_parser" not in info["modules"]
@@ -91,12 +91,12 @@ def test_trimmed_bundles_leave_the_modules_out(tmp_path):
         with open(os.path.join(out, "src", "mhd_micro", "features.py")) as f:
             src = f.read()
         assert "COOKIE_PARSER = False" in src and "LARGE_FILE = False" in src and "UPGRADE = False" in src
-        assert "POST_PARSER = False" in src
+        assert "POST_PARSER = False" in src and "upgrade" not in info["modules"] and "websocket" not in info["modules"]
         assert "AUTO_REPLY_BODIES = True" in src
 
 
 def test_features_without_a_module_are_refused(tmp_path):
-    for feature in ("upgrade", "auth_basic", "auth_digest", "tls"):
+    for feature in ("auth_basic", "auth_digest", "tls"):
         rc, text = tool(os.path.join(TOOLS, "build.py"), "--name", "x", "--out", str(tmp_path / "x"),
                         "--with", feature)
         assert rc == 2, text
@@ -272,7 +272,8 @@ def get(port, path="/"):
 
 def test_trimmed_bundle_on_a_virtual_board(board, tmp_path):
     bundle, info, _ = make_bundle(tmp_path, "vb-min", "--board", "rp2040", "--arch", "x64",
-                                  "--without", "cookie_parser", "--without", "large_file", "--without", "post_parser")
+                                  "--without", "cookie_parser", "--without", "large_file", "--without", "post_parser",
+                                  "--without", "upgrade")
     port = free_port()
     since = len(board.output())
     board.deploy(bundle, port)
@@ -309,13 +310,13 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
         get(port, "/nope")
     assert e.value.code == 404
     info = board.lib_info()
-    assert info["SUPPORT_COOKIE_PARSER"] == info["SUPPORT_POST_PARSER"] == "True"
+    assert info["SUPPORT_COOKIE_PARSER"] == info["SUPPORT_POST_PARSER"] == info["HAS_UPGRADE"] == "True"
     # large files only where the runtime can: what the repository copy says on the same runtime
     p = subprocess.run([micropython_cmd(), "-c", "import mhd_micro as m; print(m.lib_get_info_fixed("
                         "m.LIB_INFO_FIXED_SUPPORT_LARGE_FILE)[1])"], cwd=ROOT, capture_output=True, text=True,
                        timeout=30)
     assert info["SUPPORT_LARGE_FILE"] == p.stdout.strip(), p.stdout + p.stderr
-    for name in LATER + ("HAS_UPGRADE", "TLS_BACKENDS"):
+    for name in LATER + ("TLS_BACKENDS",):
         assert info[name] == "False", name
 
 

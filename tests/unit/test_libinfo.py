@@ -95,6 +95,8 @@ class TestThisBuild(unittest.TestCase):
     def test_features_with_modules(self):
         self.assertEqual(fixed("SUPPORT_COOKIE_PARSER"), (SC_OK, True))
         self.assertEqual(fixed("SUPPORT_POST_PARSER"), (SC_OK, True))
+        self.assertEqual(fixed("SUPPORT_UPGRADE"), (SC_OK, True))
+        self.assertEqual(fixed("HAS_UPGRADE"), (SC_OK, True))
         self.assertEqual(fixed("SUPPORT_LOG_MESSAGES"), (SC_OK, True))
         self.assertEqual(fixed("SUPPORT_AUTO_REPLIES_BODIES"), (SC_OK, True))
         # large files: fd.py is here; past 2 GiB only where this runtime can (CPython can)
@@ -106,7 +108,7 @@ class TestThisBuild(unittest.TestCase):
         self.assertEqual(fixed("HAS_LARGE_FILE"), (SC_OK, large))
 
     def test_later_features_read_false(self):
-        for name in ("SUPPORT_UPGRADE", "HAS_UPGRADE", "SUPPORT_AUTH_BASIC",
+        for name in ("SUPPORT_AUTH_BASIC",
                      "SUPPORT_AUTH_DIGEST", "SUPPORT_DIGEST_AUTH_RFC2069", "SUPPORT_DIGEST_AUTH_USERHASH",
                      "SUPPORT_DIGEST_AUTH_AUTH_INT", "SUPPORT_DIGEST_AUTH_ALGO_SESSION", "SUPPORT_THREADS",
                      "SUPPORT_AGGREGATE_FD", "SUPPORT_TCP_FASTOPEN", "HAS_THREAD_NAMES"):
@@ -117,8 +119,8 @@ class TestThisBuild(unittest.TestCase):
         self.assertEqual(fixed("TLS_KEY_PASSWORD_BACKENDS"), (SC_OK, (False, False, False)))
 
     def test_a_flag_without_its_module_is_not_a_feature(self):
-        with _Flag("UPGRADE", True):  # no upgrade.py yet
-            self.assertEqual(fixed("SUPPORT_UPGRADE"), (SC_OK, False))
+        with _Flag("AUTH_BASIC", True):  # no auth_basic.py yet
+            self.assertEqual(fixed("SUPPORT_AUTH_BASIC"), (SC_OK, False))
         with _Flag("TLS", True):
             self.assertEqual(fixed("TLS_BACKENDS"), (SC_OK, (False, False, False)))
 
@@ -145,7 +147,7 @@ class TestThisBuild(unittest.TestCase):
                 continue  # another test loaded it: nothing to see
             self.assertTrue(libinfo.present(mod))
             self.assertFalse("mhd_micro." + mod in sys.modules)
-        self.assertFalse(libinfo.present("upgrade"))
+        self.assertFalse(libinfo.present("auth_basic"))
 
 
 _RAW = b"GET /?q=1 HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=two\r\n\r\n"

@@ -1,0 +1,231 @@
+# Protocol upgrade (the MHD2 manual's "Creating a response for protocol upgrades"):
+# action_upgrade sends "101 Switching Protocols", then the connection belongs to the
+# application's upgrade handler, which talks over the handle with upgraded_recv,
+# upgraded_send and upgraded_close. An optional module (features.UPGRADE).
+#
+# One thread serves everything, so a handler must not block. mhd_micro's addition:
+# upgraded_notify(urh, cb, cls, read, write) puts the upgraded socket in the daemon's own
+# poll set, and cb(cls, urh, readable, writable) runs when it is ready (no busy polling);
+# with 0 as max_wait_millisec, upgraded_recv and upgraded_send never wait. A wait longer
+# than 0 blocks the daemon (the whole server) while it lasts, as MHD2 warns.
+#
+# Upgraded connections keep their slot (they count against the global and per-IP limits)
+# and never time out. The buffer the connection had goes back to the pool once the bytes
+# that came after the request head are taken (upgraded_recv gives them first).
+from .platform import const, recv_into, send, ticks_ms, ticks_diff, POLLIN, POLLOUT, POLLERR, POLLHUP
+from .action import claim, ACT_UPGRADE
+
+_SC_OK = const(0)  # = mhd.SC_OK
+_SC_UPGRADED_NET_TIMEOUT = const(30161)  # = mhd.SC_UPGRADED_NET_TIMEOUT
+_SC_UPGRADED_NET_CONN_BROKEN = const(50801)  # = mhd.SC_UPGRADED_NET_CONN_BROKEN
+_SC_UPGRADED_HANDLE_INVALID = const(60161)  # = mhd.SC_UPGRADED_HANDLE_INVALID
+_REQUEST_ENDED_COMPLETED_OK_UPGRADE = const(1)  # = mhd.REQUEST_ENDED_COMPLETED_OK_UPGRADE
+_WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
+_BAD_NAME = " \t\r\n:,;\""
+
+
+def action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=()):
+    """Reply "101 Switching Protocols" with `Upgrade: upgrade_hdr_value`, `Connection:
+    upgrade` and the extra header fields `headers` ((name, value) pairs), then call
+    upgrade_handler(upgrade_handler_cls, request, urh). None on invalid arguments, for an
+    HTTP/1.0 request or one with a body still to come, where the daemon was told
+    D_OPTION_DISALLOW_UPGRADE(True), or if the request has an action already."""
+    if request.upload_size:
+        return None  # the body would be read as the new protocol
+    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers)
+
+
+def upload_action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=()):
+    """action_upgrade from an upload callback, once the body is read (its last call)."""
+    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers)
+
+
+def _upgrade(request, value, handler, cls, headers):
+    if (handler is None or not value or request.conn.daemon.no_upgrade or request.version != 2
+            or _bad(value, "\r\n\0")):
+        return None
+    head = _head(value, headers)
+    if head is None:
+        return None
+    act = claim(request, ACT_UPGRADE)
+    if act is not None:
+        act.args = (head, handler, cls)
+    return act
+
+
+def _bad(s, chars):
+    for ch in chars:
+        if ch in s:
+            return True
+    return False
+
+
+def _head(value, headers):
+    """The 101 reply's bytes, or None for a header MHD2 refuses: a bad name or value, an
+    Upgrade field, a second Connection, or one that says close or keep-alive (an application
+    Connection value follows "upgrade, ")."""
+    conn = "upgrade"
+    lines = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\n" % value
+    extra = ""
+    for name, val in headers:
+        low = name.lower()
+        if not name or _bad(name, _BAD_NAME) or _bad(val, "\r\n\0") or low == "upgrade":
+            return None
+        if low == "connection":
+            v = val.lower()
+            if conn != "upgrade" or "close" in v or "keep-alive" in v:
+                return None
+            conn = "upgrade, " + val
+        else:
+            extra += "%s: %s\r\n" % (name, val)
+    return (lines + "Connection: %s\r\n" % conn + extra + "\r\n").encode()
+
+
+def start(c, leftover_at):
+    """The request callback (or the last upload callback) returned action_upgrade: the 101.
+    What the client sent from buf[leftover_at] on is the new protocol's."""
+    r = c.req
+    r.action.kind = 0
+    c.switch_protocols(r.action.args[0], leftover_at)
+
+
+class Upgraded:
+    """The handle of an upgraded connection (MHD's struct MHD_UpgradedHandle), one per
+    connection slot, made on its first upgrade."""
+
+    def __init__(self, c):
+        self.conn = c
+        self.open = False
+        self.notify = None  # (cb, cls) of upgraded_notify
+        self.events = 0  # what the application waits for: POLLIN, POLLOUT
+        self.waiter = None  # a one-socket poll, for upgraded_recv/send with a wait
+
+    def begin(self):
+        """The 101 is out: the handler gets the connection."""
+        self.open = True
+        self.notify = None
+        self.events = 0
+        c = self.conn
+        r = c.req
+        args = r.action.args
+        c.watch(0)  # out of the poll set until the application asks (upgraded_notify)
+        c.daemon.call_safely(args[1], args[2], r, self)
+        if self.open and c.pos >= c.rlen:
+            c.take_leftover(0)  # nothing came after the request: its buffer goes back
+
+    def ready(self, events):
+        """The daemon's poll found the socket ready for what the application waits for."""
+        if self.notify is not None:
+            readable = bool(events & (POLLIN | POLLERR | POLLHUP)) or self.conn.pos < self.conn.rlen
+            self.conn.daemon.call_safely(self.notify[0], self.notify[1], self, readable, bool(events & POLLOUT))
+
+
+def upgraded_notify(urh, cb, cls=None, read=True, write=False):
+    """mhd_micro's addition: let the daemon's poll say when the upgraded socket can be read
+    (or has hung up) or written: cb(cls, urh, readable, writable) runs from the daemon's loop.
+    cb None (or neither read nor write) stops it. Returns SC_OK or SC_UPGRADED_HANDLE_INVALID."""
+    if not urh.open:
+        return _SC_UPGRADED_HANDLE_INVALID
+    urh.notify = None if cb is None else (cb, cls)
+    urh.events = 0 if cb is None else (POLLIN if read else 0) | (POLLOUT if write else 0)
+    urh.conn.watch(urh.events)
+    if read and cb is not None and urh.conn.pos < urh.conn.rlen:
+        urh.ready(POLLIN)  # bytes that came with the request head wait already
+    return _SC_OK
+
+
+def upgraded_recv(urh, buf, max_wait_millisec=0):
+    """Receive into `buf` (a writable buffer). Returns (SC_OK, n) with n > 0 bytes, or n 0
+    when the peer shut its sending side; (SC_UPGRADED_NET_TIMEOUT, 0) when nothing came in
+    max_wait_millisec (0: do not wait; WAIT_INDEFINITELY: wait as long as it takes);
+    (SC_UPGRADED_NET_CONN_BROKEN, 0) on a network error; (SC_UPGRADED_HANDLE_INVALID, 0)
+    after upgraded_close."""
+    if not urh.open:
+        return _SC_UPGRADED_HANDLE_INVALID, 0
+    c = urh.conn
+    if c.pos < c.rlen:  # the bytes that came after the request head, first
+        n = min(len(buf), c.rlen - c.pos)
+        buf[0:n] = c.mv[c.pos:c.pos + n]
+        c.take_leftover(n)
+        return _SC_OK, n
+    mv = buf if isinstance(buf, memoryview) else memoryview(buf)
+    while True:
+        try:
+            n = recv_into(c.sock, mv)
+        except OSError:
+            return _SC_UPGRADED_NET_CONN_BROKEN, 0
+        if n is not None:
+            return _SC_OK, n
+        if not _wait(urh, POLLIN, max_wait_millisec):
+            return _SC_UPGRADED_NET_TIMEOUT, 0
+
+
+def upgraded_send(urh, data, max_wait_millisec=0, more_data_to_come=False):
+    """Send `data`. Returns (SC_OK, n), n the bytes sent: all of them when waiting allowed
+    it, perhaps fewer with 0 (the rest is the caller's to send when the socket is writable);
+    (SC_UPGRADED_NET_TIMEOUT, n) when the wait ran out; (SC_UPGRADED_NET_CONN_BROKEN, n) on
+    a network error; (SC_UPGRADED_HANDLE_INVALID, 0) after upgraded_close.
+    more_data_to_come is a hint that this port does not need (no corking)."""
+    if not urh.open:
+        return _SC_UPGRADED_HANDLE_INVALID, 0
+    sock = urh.conn.sock
+    done = 0
+    while done < len(data):
+        try:
+            n = send(sock, data, done, len(data) - done)
+        except OSError:
+            return _SC_UPGRADED_NET_CONN_BROKEN, done
+        if n is None:
+            if not max_wait_millisec:
+                break
+            if not _wait(urh, POLLOUT, max_wait_millisec):
+                return _SC_UPGRADED_NET_TIMEOUT, done
+            continue
+        done += n
+    return _SC_OK, done
+
+
+def upgraded_close(urh):
+    """Close the upgraded connection: its slot is free again. Returns SC_OK, or
+    SC_UPGRADED_HANDLE_INVALID when it was closed already."""
+    if not urh.open:
+        return _SC_UPGRADED_HANDLE_INVALID
+    urh.open = False
+    urh.notify = None
+    urh.conn.close(_REQUEST_ENDED_COMPLETED_OK_UPGRADE)
+    return _SC_OK
+
+
+def _wait(urh, event, ms):
+    """Wait (blocking the daemon) until the socket is ready for `event`, up to ms. True if
+    it is; False when the time ran out."""
+    if urh.waiter is None:
+        import select
+        urh.waiter = select.poll()
+    p = urh.waiter
+    sock = urh.conn.sock
+    p.register(sock, event)
+    try:
+        if ms >= _WAIT_INDEFINITELY:
+            return bool(p.poll(-1))
+        start = ticks_ms()
+        left = ms
+        while left > 0:
+            if p.poll(min(left, 1000)):
+                return True
+            left = ms - ticks_diff(ticks_ms(), start)
+        return False
+    finally:
+        p.unregister(sock)
+
+
+def report_open(d):
+    """daemon_destroy: upgraded connections the application did not close are closed now,
+    and said so (MHD2 asks to close them before destroying the daemon)."""
+    n = 0
+    for c in d.slots:
+        if c.urh is not None and c.urh.open:
+            c.urh.open = False
+            n += 1
+    if n:
+        d.log(_SC_UPGRADED_HANDLE_INVALID, "daemon destroyed with %d upgraded connection(s) still open: closed" % n)
