@@ -52,8 +52,9 @@ class Sink:
             self.block = bytearray(_BLOCK)
             self.fill = 0
             self.blocks = 0
-        else:
-            self.f = open(DIR + "/" + name, "wb")
+        else:  # written under a name of its own: a broken upload never touches a good file
+            self.part_name = "%s/.%s.%d.part" % (DIR, name, id(self))
+            self.f = open(self.part_name, "wb")
 
     def write(self, data):
         self.hash.update(data)
@@ -75,8 +76,10 @@ class Sink:
         """The upload ended (ok) or broke; returns the answer line."""
         if self.part is None:
             self.f.close()
-            if not ok:
-                os.remove(DIR + "/" + self.name)
+            if ok:
+                os.rename(self.part_name, DIR + "/" + self.name)
+            else:
+                os.remove(self.part_name)
         elif ok:
             if self.fill:
                 self.block[self.fill:] = b"\xff" * (_BLOCK - self.fill)
@@ -112,7 +115,8 @@ def on_request(cls, request, path, method, upload_size):
         return answer(request, 405, "PUT or POST a file to /upload/NAME, or a form to /upload")
     if path == "/upload" and method == POST:  # a form: its file fields
         start(request, [])
-        return mhd.action_parse_post(request, 512, 0, MULTIPART, on_field, None, on_form_done, None)
+        # every field streams (max_nonstream_size 0): the form's buffer only holds a part's names
+        return mhd.action_parse_post(request, 128, 0, MULTIPART, on_field, None, on_form_done, None)
     name = path[8:] if path.startswith("/upload/") else ""
     if not valid(name):
         return answer(request, 404, "no such place: PUT or POST to /upload/NAME")

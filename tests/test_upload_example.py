@@ -147,10 +147,10 @@ def test_multipart_16mib_heap_flat(serve, runtime, heapsize, mpy_tree, tmp_path,
 # MicroPython's default 1 KiB buffer that leaves 256 bytes for the head: curl's (~200) fits,
 # requests' (~280: User-Agent, Accept-Encoding, a 32-digit boundary) does not, and the form
 # gets 400 "form: 61" (POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM: no large pool either).
-@pytest.mark.xfail(strict=True, reason="upload.py's 512-byte form buffer + 256 to read + requests' head > 1 KiB default buffer")
 def test_form_from_requests_with_default_buffer(mpy_tree, tmp_path):
     from conftest import start_server
-    srv = start_server("micropython", SCRIPT, ("--dir", str(tmp_path), "--port", 0), cwd=mpy_tree, heap="120K")
+    srv = start_server("micropython", SCRIPT, ("--dir", str(tmp_path), "--port", 0, "--connections", 4), cwd=mpy_tree,
+                       heap="136K")
     try:
         r = requests.post(url(srv, "/upload"), files={"file": ("small.bin", b"s" * 1000)}, timeout=20)
     finally:
@@ -258,7 +258,6 @@ def test_cold_start_uploads_at_96k(mpy_tree, tmp_path):
 # another upload of the same name has finished on another slot, that good file is removed.
 # (And when two broken uploads of one name wait on two slots, the second removal meets no file:
 # OSError ENOENT out of on_request, and that new upload is closed unanswered.)
-@pytest.mark.xfail(strict=True, reason="upload.py: a stale upload's clean-up removes a newer good file of the same name")
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"], indirect=True)
 def test_a_broken_upload_does_not_remove_a_newer_file(serve, runtime, mpy_tree, tmp_path):
     srv = start(serve, runtime, mpy_tree, tmp_path, connections=2, warm=False)
