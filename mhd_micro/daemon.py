@@ -244,7 +244,7 @@ class Daemon:
         """A connection closed, or is idle while others wait: the buffer of request state r
         goes back to the pool (and a region of the large pool an upload held, to its pool)."""
         if r.large_at >= 0:
-            load("upload").free_large(self, r)
+            load("upload_full").free_large(self, r)
         r.reset()
         r.conn = None
         self.leases[self.nfree] = r.lease

@@ -20,6 +20,7 @@ from .post_parser import (PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE, H
                           POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM)
 from .parser import ieq
 from . import upload as _up
+from .lazy import load
 
 _POST = const(3)  # = upload._POST
 _FINAL_POST = const(6)  # = upload._FINAL_POST
@@ -77,7 +78,7 @@ def start(c):
     if len(c.buf) - r.body_start - _MIN_READ >= size:
         st.store, st.at, st.cap = c.buf, r.body_start, size
     else:
-        at = _up.alloc_large(c.daemon, size)
+        at = load("upload_full").alloc_large(c.daemon, size)
         if at < 0:
             st.result = POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
         else:
@@ -127,7 +128,8 @@ def finish(c, r):
         return True  # the stream reader suspended, replied or aborted
     act = c.daemon.call_safely(r.action.args[5], r, r.action.args[6], st.result)
     if act is not r.action or r.action.kind != _up.UA_SUSPEND:
-        _up.free_large(c.daemon, r)  # (the fields' store, when it is in the large pool)
+        if r.large_at >= 0:  # the fields' store was in the large pool
+            load("upload_full").free_large(c.daemon, r)
     _up.answer(c, r, act, True)
     return True
 

@@ -13,7 +13,7 @@
 # Memory: a body is never held whole unless a full upload callback asks for it, and then
 # in place in the connection's buffer when it fits there, else in a region of the daemon's
 # large pool (D_OPTION_LARGE_POOL_SIZE, taken at start), given back when the callback
-# returns.
+# returns: upload_full.py, loaded only for full uploads.
 from .platform import const
 from .parser import MORE, F_CHUNKED, F_EXPECT_100, SIZE_UNKNOWN
 from .action import claim, action_from_response, ACT_RESPONSE, ACT_UPLOAD
@@ -99,7 +99,7 @@ def start(c):
     if full is not None and (n == SIZE_UNKNOWN or n <= size):
         r.body_mode = _FULL
         if n != SIZE_UNKNOWN and r.body_start + n > len(c.buf):
-            r.large_at = alloc_large(c.daemon, n)
+            r.large_at = _load("upload_full").alloc_large(c.daemon, n)
             if r.large_at < 0:
                 if inc is None:
                     # larger than the pool: never; else the pool is lent to other uploads
@@ -167,7 +167,7 @@ def _sized(c, r):
     pos = c.pos
     n = min(r.cl - r.received, c.rlen - pos)
     r.received += n
-    if n and not _give(c, r, pos, pos + n):
+    if n and not give(c, r, pos, pos + n):
         return _stopped(c, r, pos + n)
     return pos + n
 
@@ -184,7 +184,7 @@ def _chunked(c, r):
     """Step the chunked framing over the bytes held, giving the data of each chunk. Returns
     the position reached, or -1."""
     pos = c.pos
-    step = _post(c, "chunked").chunk_step  # the chunked coding's parser: loaded for chunked bodies only
+    step = _load("chunked").chunk_step  # the chunked coding's parser: loaded for chunked bodies only
     while pos < c.rlen and r.chunk_left != _CH_DONE:
         p = step(r, c.buf, pos, c.rlen, c.daemon.strict)
         if p == MORE:
@@ -195,104 +195,61 @@ def _chunked(c, r):
         pos = p
         if r.data_end > r.data_start:
             r.received += r.data_end - r.data_start
-            if not _give(c, r, r.data_start, r.data_end):
+            if not give(c, r, r.data_start, r.data_end):
                 return _stopped(c, r, pos)
     return pos
 
 
-def _give(c, r, s, e):
+def give(c, r, s, e):
     """Body bytes buf[s:e] as the mode wants them. Returns False when the stage changed."""
     m = r.body_mode
     if m == _INC:
         r.got += e - s  # given to the application (REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED)
-        return answer(c, r, _call(c, r, e - s, c.mv[s:e]), False)
+        return answer(c, r, call(c, r, e - s, c.mv[s:e]), False)
     if m == _FULL:
-        return _collect(c, r, s, e)
+        return _load("upload_full").collect(c, r, s, e)
     if m == _POST:
-        return _post(c).feed(c, r, s, e)
+        return _load("post").feed(c, r, s, e)
     return True
 
 
-def _post(c, name="post"):
+def _load(name):
     from .lazy import load
     return load(name)
 
 
-def _collect(c, r, s, e):
-    """A full upload: the bytes join those collected, in the buffer behind the head or in
-    the large pool. Returns False when the stage changed."""
-    n = e - s
-    if r.large_at < 0:
-        at = r.body_start + r.got
-        if at != s:
-            c.buf[at:at + n] = c.mv[s:e]  # chunked: the framing between pieces goes
-    else:
-        size = r.action.args[0]
-        if r.got + n > size:  # a chunked body larger than the full callback takes
-            return _to_inc(c, r) and _give(c, r, s, e)
-        at = r.large_at + r.got
-        c.daemon.large[at:at + n] = c.mv[s:e]
-    r.got += n
-    return True
-
-
 def _make_room(c, r):
     """The buffer is full and nothing in it can be given yet: a trailer or a framing line
-    too long (431, 413), or a full upload's chunked body outgrowing the buffer: it moves to
-    the large pool, else goes on piece by piece, else is refused. Returns False when the
-    stage changed."""
+    too long (431, 413), or a full upload's chunked body outgrowing the buffer
+    (upload_full.py). Returns False when the stage changed."""
     if r.chunk_left == _CH_TRAILER:
         c.fail(431)
         return False
     if r.body_mode != _FULL or not r.got or r.large_at >= 0:
         c.fail(413)
         return False
-    size = r.action.args[0]
-    at = alloc_large(c.daemon, size) if r.got < size else -1
-    if at >= 0:
-        c.daemon.large[at:at + r.got] = c.mv[r.body_start:r.body_start + r.got]
-        r.large_at = at
-        c.consume_body(c.pos, r.body_start)  # the collected bytes left the buffer
-        return True
-    return _to_inc(c, r)
-
-
-def _to_inc(c, r):
-    """A full upload that does not fit goes to the incremental callback, from its first
-    byte; without one, it is refused. Returns False when the stage changed."""
-    if r.action.args[3] is None:
-        c.fail(413)
-        return False
-    got = r.got
-    r.body_mode = _INC
-    if r.large_at >= 0:
-        data = memoryview(c.daemon.large)[r.large_at:r.large_at + got]
-        free_large(c.daemon, r)
-    else:
-        data = c.mv[r.body_start:r.body_start + got]
-    # the bytes collected in the buffer are dropped by read_body's next consume_body
-    return answer(c, r, _call(c, r, got, data), False)
+    return _load("upload_full").make_room(c, r)
 
 
 def _final(c, r):
     """The application's last call: the full body, or the incremental callback's size 0."""
     if r.body_mode == _FINAL_POST:
-        return _post(c).finish(c, r)
+        return _load("post").finish(c, r)
     if r.body_mode == _FINAL_FULL:
         if r.large_at >= 0:
             data = memoryview(c.daemon.large)[r.large_at:r.large_at + r.got]
         else:
             data = c.mv[r.body_start:r.body_start + r.got]
-        act = _call(c, r, r.got, data)
+        act = call(c, r, r.got, data)
     else:
-        act = _call(c, r, 0, None)
-    if act is not r.action or r.action.kind != UA_SUSPEND:
-        free_large(c.daemon, r)  # the data was the application's only during the call
+        act = call(c, r, 0, None)
+    if r.large_at >= 0 and (act is not r.action or r.action.kind != UA_SUSPEND):
+        _load("upload_full").free_large(c.daemon, r)  # the data was the application's only during the call
     answer(c, r, act, True)
     return True
 
 
-def _call(c, r, size, data):
+def call(c, r, size, data):
     """Call the upload callback of the body's mode; its upload action (None if it raised)."""
     args = r.action.args
     r.action.kind = 0
@@ -327,52 +284,7 @@ def answer(c, r, act, final):
     if kind == _UA_CONTINUE and not final:
         return True
     if kind == _ACT_UPGRADE and final:  # upload_action_upgrade: the new protocol follows the body
-        _post(c, "upgrade").start(c, c.pos)
+        _load("upgrade").start(c, c.pos)
         return False
     c.close(_REQUEST_ENDED_BY_APP_ABORT)  # "continue" where the body is over: an abort, as in MHD
     return False
-
-
-# -- the large pool: one bytearray taken at start, lent in regions -------------------------
-# d.large_used holds (start, end) pairs sorted by start, d.large_n of them: at most one per
-# request in progress, so its size is fixed at start.
-def alloc_large(d, n):
-    """A region of n bytes of the large pool: its start, or -1."""
-    if d.large is None:
-        return -1
-    used = d.large_used
-    k = d.large_n
-    at = 0
-    i = 0
-    while i < k and used[2 * i] - at < n:
-        at = used[2 * i + 1]
-        i += 1
-    if at + n > len(d.large) or 2 * k >= len(used):
-        return -1
-    j = k
-    while j > i:
-        used[2 * j] = used[2 * j - 2]
-        used[2 * j + 1] = used[2 * j - 1]
-        j -= 1
-    used[2 * i] = at
-    used[2 * i + 1] = at + n
-    d.large_n = k + 1
-    return at
-
-
-def free_large(d, r):
-    """Give back request r's region of the large pool, if it has one."""
-    at = r.large_at
-    if at < 0:
-        return
-    r.large_at = -1
-    used = d.large_used
-    k = d.large_n
-    i = 0
-    while i < k and used[2 * i] != at:
-        i += 1
-    while i < k - 1:
-        used[2 * i] = used[2 * i + 2]
-        used[2 * i + 1] = used[2 * i + 3]
-        i += 1
-    d.large_n = k - 1 if k else 0
