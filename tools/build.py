@@ -48,7 +48,7 @@ FEATURES = {
     "tls": ("TLS", "tls"),
 }
 # the modules a feature brings besides its own, left out with it
-FEATURE_EXTRAS = {"post_parser": ("post_parser",), "upgrade": ("websocket",)}
+FEATURE_EXTRAS = {"post_parser": ("post_parser",), "upgrade": ("websocket", "ws")}
 ARCHS = {"xtensawin": ["-march=xtensawin"], "armv6m": ["-march=armv6m"], "x64": ["-march=x64"], "host": []}
 
 

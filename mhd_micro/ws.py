@@ -1,0 +1,331 @@
+# A WebSocket server layer (RFC 6455) on the protocol upgrade: mhd_micro's own, not MHD2's.
+# Optional, with the "upgrade" feature (upgrade.py, websocket.py). In a request callback:
+#
+#     from mhd_micro import ws
+#     def on_open(conn):                      # the 101 is out: conn is the connection
+#         conn.on_message = on_message        # on_message(conn, data, first, last, is_text)
+#         conn.on_close = on_close            # on_close(conn, code), once
+#     return ws.accept(request, on_open, cls, subprotocols=("chat",), buffer=1024)
+#
+# accept answers a bad handshake itself (400, or 426 with "Sec-WebSocket-Version: 13"). A
+# connection then has fixed memory, taken once when it opens: a read buffer of `buffer`
+# bytes, a send queue of `queue` bytes (by default one piece of the read buffer with its
+# frame header and a control frame more), and the codec's Decoder. Nothing blocks the daemon:
+# frames are queued, the queue goes out when the socket takes it (the daemon's poll says when:
+# upgraded_notify), and while the queue is not empty the layer reads nothing more, so a
+# client that sends faster than it reads waits (backpressure). A message larger than the
+# read buffer reaches on_message in pieces (`data` is a memoryview into the read buffer, valid
+# during the call); send one in pieces with send_piece, going on from on_writable. The layer
+# answers pings, echoes the peer's close, and closes with the decoder's code (1002, 1007,
+# 1009) when the peer breaks the protocol; on_close gets 1006 when the connection was lost
+# without a close frame.
+import mhd_micro as _mhd
+from .platform import const
+from .upgrade import action_upgrade, upgraded_recv, upgraded_send, upgraded_notify, upgraded_close
+from . import websocket as _w
+from .websocket import header_size, frame_header, write_control
+
+CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a close frame
+
+_SC_OK = const(0)  # = mhd.SC_OK
+_HTTP_METHOD_GET = const(1)  # = mhd.HTTP_METHOD_GET
+_SC_UPGRADED_NET_TIMEOUT = const(30161)  # = mhd.SC_UPGRADED_NET_TIMEOUT
+_OP_TEXT = const(1)
+_OP_BINARY = const(2)
+_OP_CLOSE = const(8)
+_OP_PING = const(9)
+_ERROR = const(-2)
+_MORE = const(-1)
+# connection states
+_OPEN = const(0)
+_CLOSING = const(1)  # our close frame is queued or sent: waiting for the peer's
+_DONE = const(2)  # the close handshake is over (or broken): close once the queue is out
+_CLOSED = const(3)  # the upgraded connection is closed
+
+
+def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buffer=1024, queue=0):
+    """The action that answers a WebSocket handshake: the 101 (with Sec-WebSocket-Accept,
+    and Sec-WebSocket-Protocol when one of `subprotocols` was offered), then on_open(conn)
+    with a new Conn; or a 400 or 426 reply for a request that is not a valid handshake
+    (not GET, no "Connection: upgrade", no "Upgrade: websocket", a bad key, a version other
+    than 13, or an upgrade the daemon refuses). max_message: the largest message taken
+    (1009 past it); buffer: the read buffer's size; queue: the send queue's size (0: buffer
+    + 14 + 127, room for a piece as large as the read buffer and a control frame)."""
+    get = _mhd.request_get_value
+    h = _mhd.VK_HEADER
+    key = get(request, h, "Sec-WebSocket-Key")
+    sc = _w.handshake_status(get(request, h, "Upgrade"), key, get(request, h, "Sec-WebSocket-Version"))
+    if sc == 101 and (request.method != _HTTP_METHOD_GET or not _has(get(request, h, "Connection"), "upgrade")):
+        sc = 400
+    if sc != 101:
+        return _refuse(request, sc)
+    fields = [("Sec-WebSocket-Accept", _w.accept_key(key).decode())]
+    proto = _w.choose_subprotocol(get(request, h, "Sec-WebSocket-Protocol"), subprotocols)
+    if proto is not None:
+        proto = proto.decode() if isinstance(proto, bytes) else proto
+        fields.append(("Sec-WebSocket-Protocol", proto))
+    args = (on_open, cls, proto, max_message, buffer, queue or buffer + 141)
+    act = action_upgrade(request, "websocket", _upgraded, args, fields)
+    return act if act is not None else _refuse(request, 400)
+
+
+def _has(v, token):
+    if v is None:
+        return False
+    for t in v.split(","):
+        if t.strip().lower() == token:
+            return True
+    return False
+
+
+def _refuse(request, sc):
+    r = _mhd.response_from_buffer_copy(sc, b"a WebSocket endpoint\n")
+    if sc == 426:
+        _mhd.response_add_header(r, "Sec-WebSocket-Version", "13")
+    return _mhd.action_from_response(request, r)
+
+
+def _upgraded(args, request, urh):
+    """The upgrade handler: the 101 is out."""
+    c = Conn(urh, args)
+    c.busy = True
+    args[0](c)
+    c.busy = False
+    _ready(c, urh, True, False)  # bytes that came with the request may wait already
+
+
+def _ready(c, urh, readable, writable):
+    """The daemon's poll: the socket can be read or written."""
+    c.busy = True
+    c._run()
+    c.busy = False
+    c._arm()
+
+
+def _nothing(*args):
+    pass
+
+
+class Conn:
+    """One WebSocket connection. Attributes for the application: cls (accept's), subprotocol
+    (the one chosen, or None), on_message, on_close, on_writable (set them in on_open)."""
+
+    def __init__(self, urh, args):
+        self.urh = urh
+        self.cls = args[1]
+        self.subprotocol = args[2]
+        self.on_message = _nothing  # (conn, data, first, last, is_text)
+        self.on_close = _nothing  # (conn, code): once, when the connection ends
+        self.on_writable = None  # (conn): the send queue, full before, is empty again
+        self.dec = _w.Decoder(args[3])
+        self.inb = bytearray(args[4])
+        self.inv = memoryview(self.inb)
+        self.out = bytearray(args[5])
+        self.outv = memoryview(self.out)
+        self.pos = self.end = 0  # inb[pos:end]: read, not decoded yet
+        self.sent = self.queued = 0  # out[sent:queued]: to send
+        self.state = _OPEN
+        self.code = 0  # the close code given to on_close (0: not yet)
+        self.waited = False  # the queue could not all go out: say so when it did
+        self.busy = False  # in the layer's own loop: it arms the poll at its end
+        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def room(self):
+        """The bytes the send queue can take now (a frame needs its payload + 2, 4 or 10)."""
+        return len(self.out) - self.queued + self.sent
+
+    def send_text(self, text):
+        """Queue a whole text message (str, or bytes in UTF-8). False (nothing queued) if
+        the queue lacks room or the connection is closing."""
+        if isinstance(text, str):
+            text = text.encode()
+        return self.send_piece(text, True, True, False)
+
+    def send_binary(self, data):
+        """Queue a whole binary message; False as send_text."""
+        return self.send_piece(data, True, True, True)
+
+    def send_piece(self, data, first, last, binary=False):
+        """Queue one piece of a message as a frame: the first piece says text or binary,
+        the last one ends the message; between a first and its last, send no other message
+        (control frames may come between). False (nothing queued) if the queue lacks room
+        (wait for on_writable) or the connection is closing."""
+        return self._frame((_OP_BINARY if binary else _OP_TEXT) if first else 0, last, data)
+
+    def _frame(self, op, fin, data):
+        n = len(data)
+        p = self._head(op, fin, n)
+        if p < 0:
+            return False
+        self.out[p:p + n] = data
+        self.queued = p + n
+        self._kick()
+        return True
+
+    def _head(self, op, fin, n):
+        """Reserve a frame of n payload bytes and write its header; where its payload goes
+        (-1: no room)."""
+        p = self._reserve(header_size(n) + n)
+        return p if p < 0 else frame_header(self.out, p, op, fin, n)
+
+    def ping(self, payload=b""):
+        """Queue a ping (payload: at most 125 bytes); the layer takes the pong. False as
+        send_text."""
+        n = len(payload)
+        if n > 125:
+            return False
+        p = self._reserve(n + 2)
+        if p < 0:
+            return False
+        self.queued = _w.write_control(self.out, p, _OP_PING, payload, n)
+        self._kick()
+        return True
+
+    def close(self, code=1000, reason=b""):
+        """Start the close handshake: queue a close frame (reason: at most 123 bytes of
+        UTF-8); the connection closes when the peer's close comes, and on_close gets its
+        code. False when closing already or the queue lacks room."""
+        if isinstance(reason, str):
+            reason = reason.encode()
+        p = self._reserve(len(reason) + 4)
+        if p < 0:
+            return False
+        self.queued = _w.write_close(self.out, p, code, reason)
+        self.state = _CLOSING
+        self._kick()
+        return True
+
+    def _reserve(self, n):
+        """Where n bytes can be written at the end of the queue, or -1: no room, or the
+        connection is not open."""
+        if self.state != _OPEN:
+            return -1
+        out = self.out
+        if len(out) - self.queued >= n:
+            return self.queued
+        s = self.sent
+        q = self.queued
+        if q - s + n > len(out):
+            return -1
+        _move(out, s, q)  # the unsent bytes to the front
+        self.sent = 0
+        self.queued = q - s
+        return self.queued
+
+    def _kick(self):
+        """Something was queued: send what the socket takes now, and watch for the rest."""
+        if not self.busy:
+            self._flush()
+            if self.state == _DONE and self.sent == self.queued:
+                self._finish()
+            else:
+                self._arm()
+
+    def _flush(self):
+        """Send what is queued; True when all of it is out."""
+        s = self.sent
+        if s < self.queued:
+            sc, n = upgraded_send(self.urh, self.outv[s:self.queued], 0)
+            if sc != _SC_OK:  # broken: nothing more goes out
+                self.sent = self.queued = 0
+                self.state = _DONE
+                return True
+            s += n
+            if s < self.queued:
+                self.sent = s
+                self.waited = True
+                return False
+            self.sent = self.queued = 0
+        if self.waited:
+            self.waited = False
+            if self.on_writable is not None and self.state == _OPEN:
+                self.on_writable(self)
+                return self.sent == self.queued
+        return True
+
+    def _arm(self):
+        """Tell the daemon's poll what to watch: the socket's writability while the queue
+        holds bytes, else its readability."""
+        if self.state == _CLOSED:
+            return
+        want = 2 if self.sent < self.queued else 1
+        if want != self.armed:
+            self.armed = want
+            upgraded_notify(self.urh, _ready, self, want == 1, want == 2)
+
+    # -- receiving -------------------------------------------------------------------------
+
+    def _run(self):
+        """Until the socket has nothing to read or cannot take more."""
+        while self.state != _CLOSED:
+            if not self._flush():
+                return  # the client reads slower than it sends: wait
+            if self.state == _DONE:
+                return self._finish()
+            if self.pos == self.end and not self._read():
+                return
+            self._step()
+
+    def _read(self):
+        """Read into the buffer; False when nothing came (or the connection ended)."""
+        sc, n = upgraded_recv(self.urh, self.inb, 0)
+        if sc == _SC_UPGRADED_NET_TIMEOUT:
+            return False
+        if sc != _SC_OK or not n:  # the client went away
+            self._finish()
+            return False
+        self.pos = 0
+        self.end = n
+        return True
+
+    def _step(self):
+        """Decode the next event and act on it."""
+        d = self.dec
+        ev = d.feed(self.inb, self.pos, self.end)
+        self.pos = d.pos
+        if ev == _OP_TEXT or ev == _OP_BINARY:
+            if self.state == _OPEN:  # after our close, data is dropped
+                self._deliver(d, ev == _OP_TEXT)
+        elif ev == _OP_PING:
+            if self.state == _OPEN:
+                self._pong(d)
+        elif ev == _OP_CLOSE or ev == _ERROR:
+            self._closed(d.code if ev == _OP_CLOSE else d.error)
+
+    def _deliver(self, d, text):
+        self.on_message(self, self.inv[d.start:d.stop], d.first, d.last, text)
+
+    def _pong(self, d):
+        p = self._reserve(d.clen + 2)  # the queue is empty here: it fits
+        self.queued = write_control(self.out, p, 10, d.ctl, d.clen)
+
+    def _closed(self, code):
+        """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
+        if self.state == _OPEN:  # answer it: echo the code (or send the error's)
+            p = self._reserve(4)
+            self.queued = _w.write_close(self.out, p, code)
+        self.state = _DONE
+        self._ended(code)
+
+    def _ended(self, code):
+        if not self.code:
+            self.code = code
+            self.on_close(self, code)
+
+    def _finish(self):
+        """Close the upgraded connection (once)."""
+        if self.state != _CLOSED:
+            self.state = _CLOSED
+            upgraded_close(self.urh)
+            self._ended(CLOSE_ABNORMAL)
+
+
+def _move(b, s, e):
+    """b[0:e - s] = b[s:e], forwards, without a temporary."""
+    i = 0
+    while s < e:
+        b[i] = b[s]
+        i += 1
+        s += 1
