@@ -1,7 +1,7 @@
 # POST forms: action_parse_post, and the fields it keeps (VK_POSTDATA values,
 # request_get_post_data_cb). An optional module (features.POST_PARSER).
 #
-# upload.py reads the body and hands it here piece by piece (feed), then once more at its
+# upload.py reads the body and hands it here piece by piece (give), then once more at its
 # end (finish); post_parser.py decodes it in place (sans-I/O). A field whose value stays
 # small is kept in the request's store; a larger one (over max_nonstream_size, or more than
 # the store holds) goes to the application's stream reader in pieces, with its offset. The
@@ -105,7 +105,7 @@ def _content_type(r, b):
     return None
 
 
-def feed(c, r, s, e):
+def give(c, r, s, e):
     """Body bytes buf[s:e]: join those waiting and decode what can be. Returns False when the
     connection's stage changed (the stream reader suspended, replied or aborted)."""
     st = r.post

@@ -202,15 +202,21 @@ def _chunked(c, r):
 
 def give(c, r, s, e):
     """Body bytes buf[s:e] as the mode wants them. Returns False when the stage changed."""
-    m = r.body_mode
-    if m == _INC:
-        r.got += e - s  # given to the application (REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED)
-        return answer(c, r, call(c, r, e - s, c.mv[s:e]), False)
-    if m == _FULL:
-        return _load("upload_full").collect(c, r, s, e)
-    if m == _POST:
-        return _load("post").feed(c, r, s, e)
-    return True
+    if r.body_mode == _INC:
+        return _give_piece(c, r, e - s, c.mv[s:e])
+    return r.body_mode == _READ_PAST or _give_to(c, r, s, e)
+
+
+def _give_to(c, r, s, e):
+    m = _load("upload_full" if r.body_mode == _FULL else "post")
+    return m.give(c, r, s, e)
+
+
+def _give_piece(c, r, n, data):
+    # apart from give(), so that neither frame comes from MicroPython's heap at each piece
+    r.got += n  # given to the application (REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED)
+    act = call(c, r, n, data)
+    return answer(c, r, act, False)
 
 
 def _load(name):

@@ -4,7 +4,7 @@
 # back when the callback returns or the client leaves); a body that outgrows it goes to the
 # incremental callback. upload.py loads this module for full uploads only.
 #
-# The entry points are collect(c, r, s, e), make_room(c, r), to_inc(c, r), alloc_large(d, n)
+# The entry points are give(c, r, s, e), make_room(c, r), to_inc(c, r), alloc_large(d, n)
 # and free_large(d, r).
 from .platform import const
 from . import upload as _up
@@ -12,7 +12,7 @@ from . import upload as _up
 _INC = const(1)  # = upload._INC
 
 
-def collect(c, r, s, e):
+def give(c, r, s, e):
     """A full upload: the bytes join those collected, in the buffer behind the head or in
     the large pool. Returns False when the stage changed."""
     n = e - s
