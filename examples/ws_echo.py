@@ -6,9 +6,9 @@
 #
 #   python3 examples/ws_echo.py --port 9001 [--connections N] [--buffer BYTES] [--pool N]
 #
-# Prints "listening on port N". ws://host:port/ echoes; any other path is an ordinary GET
-# that answers the heap in use (gc.mem_alloc() after gc.collect(), "-1" where the runtime has
-# no mem_alloc). --buffer: each WebSocket connection's read buffer (its send queue holds one
+# Prints "listening on port N". ws://host:port/ echoes; GET /heap answers the heap in use
+# (gc.mem_alloc() after gc.collect(), "-1" where the runtime has no mem_alloc), any other path
+# a short text. --buffer: each WebSocket connection's read buffer (its send queue holds one
 # piece of that size more); --pool: how many HTTP buffers the connection slots share
 # (D_OPTION_CONN_BUFFER_POOL_SIZE). Autobahn|Testsuite's fuzzing client is run against it
 # (tools/autobahn.py, tests/test_websocket_server.py), and 32 clients at once
@@ -43,7 +43,9 @@ def on_message(conn, data, first, last, is_text):
 def on_request(cls, request, path, method, upload_size):
     if path == "/":
         return ws.accept(request, on_open, None, max_message=16 * 1024 * 1024, buffer=BUFFER)
-    return mhd.action_from_response(request, mhd.response_from_buffer_copy(mhd.HTTP_STATUS_OK, heap()))
+    if path == "/heap":
+        return mhd.action_from_response(request, mhd.response_from_buffer_copy(mhd.HTTP_STATUS_OK, heap()))
+    return mhd.action_from_response(request, mhd.response_from_buffer_static(mhd.HTTP_STATUS_OK, b"Hello, world!\n"))
 
 
 def heap():
