@@ -40,19 +40,25 @@ def daemon_start(daemon):
     if rc:
         return rc
     try:
-        return load("pools").alloc(daemon)
+        rc = load("pools").alloc(daemon)
     finally:
         drop("pools")
+    if not rc and daemon.ext is not None:
+        rc = load("extloop").attach(daemon)  # MHD2's external event loop mode
+    return rc
 
 
 def daemon_process_blocking(daemon, microsec):
     """Wait up to microsec (0: not at all; WAIT_INDEFINITELY) for network activity and
-    process it. The application's main loop, or a call from its own superloop."""
+    process it. The application's main loop, or a call from its own superloop. (In the
+    external event loop mode: daemon_process_reg_events.)"""
+    if daemon.ext is not None:
+        return 60022  # SC_CONFIGURATION_UNEXPECTED_WM
     return daemon.process(microsec)
 
 
 def daemon_process_nonblocking(daemon):
-    return daemon.process(0)
+    return daemon_process_blocking(daemon, 0)
 
 
 def daemon_quiesce(daemon):
@@ -93,6 +99,7 @@ _ROUTES = (
     b"action_suspend=suspend\nrequest_resume=suspend\n"
     b"action_upgrade=upgrade\nupload_action_upgrade=upgrade\nupgraded_=upgrade\n"
     b"action_process_upload=upload\nupload_action_=upload\n"
+    b"daemon_event_update=extloop\ndaemon_process_reg_events=extloop\nFD_STATE_=extloop\n"
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
     b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"

@@ -1,5 +1,7 @@
 # The daemon: options, the fixed pools, the listening socket and the event loop that the
-# application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode).
+# application drives with daemon_process_blocking (MHD2's WM_EXTERNAL_PERIODIC mode). In
+# MHD2's external event loop mode the application's loop watches the sockets instead:
+# extloop.py stands in for the poll set and calls process(0) with the events it was told.
 #
 # The entry point is Daemon.process(microsec): poll, accept, run each ready connection's
 # state machine, close timed-out ones. All memory is taken by daemon_start (pools.alloc):
@@ -60,7 +62,8 @@ class Daemon:
         self.large_used = None  # its regions lent, as (start, end) pairs (upload.py)
         self.large_n = 0
         self.by_sock = {}
-        self.poller = None
+        self.poller = None  # platform.Poller; in the external event loop mode an extloop.ExtLoop
+        self.ext = None  # that mode's (reg_cb, reg_cb_cls, reregister_all) (options.py), else None
         self.lsock = None
         self.own_lsock = True
         self.port = 0
@@ -96,6 +99,8 @@ class Daemon:
                 break
         for c in self.slots:
             c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
+        if self.started and self.lsock is not None:
+            self.poller.unregister(self.lsock)  # an external event loop hears of it before the close
         self.close_listener()
         self.slots = ()
         self.started = False

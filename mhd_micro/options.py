@@ -8,7 +8,8 @@
 #
 # Options that MHD2 stores and ignores (NI in the survey) are implemented: DEFAULT_TIMEOUT,
 # PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
-# DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and TLS are refused.
+# DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads, the edge-triggered external
+# event loop and TLS are refused.
 from .platform import const, listen, HAS_IPV6
 from .pools import DEFAULT_CONN_LIMIT
 
@@ -41,6 +42,7 @@ _CONSTANTS = (
 
 _D_O_WORK_MODE = const(40)  # = mhd.D_O_WORK_MODE
 _D_O_POLL_SYSCALL = const(41)  # = mhd.D_O_POLL_SYSCALL
+_D_O_REREGISTER_ALL = const(45)  # = mhd.D_O_REREGISTER_ALL
 _D_O_LOG_CALLBACK = const(60)  # = mhd.D_O_LOG_CALLBACK
 _D_O_BIND_PORT = const(80)  # = mhd.D_O_BIND_PORT
 _D_O_BIND_SA = const(81)  # = mhd.D_O_BIND_SA
@@ -70,9 +72,11 @@ _AF_DUAL = const(4)  # = mhd.AF_DUAL
 _AF_DUAL_v4_OPTIONAL = const(5)  # = mhd.AF_DUAL_v4_OPTIONAL
 _AF_DUAL_v6_OPTIONAL = const(6)  # = mhd.AF_DUAL_v6_OPTIONAL
 _SPS_AUTO = const(0)  # = mhd.SPS_AUTO
+_WM_EXTERNAL_EVENT_LOOP_CB_LEVEL = const(8)  # = mhd.WM_EXTERNAL_EVENT_LOOP_CB_LEVEL
 _SPS_POLL = const(2)  # = mhd.SPS_POLL
 
 _SC_OK = const(0)  # = mhd.SC_OK
+_SC_EXTERNAL_EVENT_ONLY = const(60012)  # = mhd.SC_EXTERNAL_EVENT_ONLY
 _SC_TOO_LATE = const(60001)  # = mhd.SC_TOO_LATE
 _SC_OPTIONS_CONFLICT = const(60020)  # = mhd.SC_OPTIONS_CONFLICT
 _SC_OPTION_UNKNOWN = const(60021)  # = mhd.SC_OPTION_UNKNOWN
@@ -155,8 +159,17 @@ def apply(d, opt):
     elif code == _D_O_PROTOCOL_STRICT_LEVEL:
         d.strict = max(-3, min(3, v))  # the nearest existing level
     elif code == _D_O_WORK_MODE:
-        if v:
-            return _SC_CONFIGURATION_UNEXPECTED_WM  # no threads: the application drives the loop
+        if v == _WM_EXTERNAL_EVENT_LOOP_CB_LEVEL and len(opt) > 2 and opt[2] is not None:
+            d.setup[code] = (opt[2], opt[3] if len(opt) > 3 else None)  # (reg_cb, reg_cb_cls): extloop.py
+        elif v:
+            # no threads: the application drives the loop; and no edge triggers: the engine
+            # accepts in batches and waits for readiness that poll (select.poll: MicroPython
+            # has no epoll) reports again while it lasts
+            return _SC_CONFIGURATION_UNEXPECTED_WM
+        else:
+            d.setup.pop(code, None)
+    elif code == _D_O_REREGISTER_ALL:
+        d.setup[code] = v
     elif code == _D_O_POLL_SYSCALL:
         if v not in (_SPS_AUTO, _SPS_POLL):
             return _SC_CONFIGURATION_UNEXPECTED_SPS
@@ -197,6 +210,11 @@ def start(d):
     if d.started:
         return _SC_TOO_LATE
     s = d.setup
+    wm = s.get(_D_O_WORK_MODE)
+    if wm is not None:
+        d.ext = wm + (bool(s.get(_D_O_REREGISTER_ALL)),)  # daemon_start hands it to extloop.attach
+    elif s.get(_D_O_REREGISTER_ALL):
+        return _SC_EXTERNAL_EVENT_ONLY
     if (_D_O_BIND_PORT in s) + (_D_O_BIND_SA in s) + (_D_O_LISTEN_SOCKET in s) > 1:
         return _SC_OPTIONS_CONFLICT
     # the default backlog holds every slot's worth of waiting clients: with fewer, a burst of
