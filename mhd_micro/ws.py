@@ -30,12 +30,12 @@ CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a clo
 _SC_OK = const(0)  # = mhd.SC_OK
 _HTTP_METHOD_GET = const(1)  # = mhd.HTTP_METHOD_GET
 _SC_UPGRADED_NET_TIMEOUT = const(30161)  # = mhd.SC_UPGRADED_NET_TIMEOUT
-_OP_TEXT = const(1)
-_OP_BINARY = const(2)
-_OP_CLOSE = const(8)
-_OP_PING = const(9)
-_ERROR = const(-2)
-_MORE = const(-1)
+_OP_TEXT = const(1)  # = websocket.OP_TEXT
+_OP_BINARY = const(2)  # = websocket.OP_BINARY
+_OP_CLOSE = const(8)  # = websocket.OP_CLOSE
+_OP_PING = const(9)  # = websocket.OP_PING
+_OP_PONG = const(10)  # = websocket.OP_PONG
+_ERROR = const(-2)  # = websocket.ERROR
 # connection states
 _OPEN = const(0)
 _CLOSING = const(1)  # our close frame is queued or sent: waiting for the peer's
@@ -299,7 +299,7 @@ class Conn:
 
     def _pong(self, d):
         p = self._reserve(d.clen + 2)  # the queue is empty here: it fits
-        self.queued = write_control(self.out, p, 10, d.ctl, d.clen)
+        self.queued = write_control(self.out, p, _OP_PONG, d.ctl, d.clen)
 
     def _closed(self, code):
         """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
