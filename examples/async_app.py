@@ -6,6 +6,8 @@
 #
 #   /        the latest reading: "value V reading N"
 #   /timer   the timer: "ticks T late_max_ms L uptime_ms U" (L: the most a tick came late)
+#   /slow    answers after 500 ms without holding up the daemon: the request is suspended
+#            and a task resumes it
 import sys
 
 sys.path.insert(0, ".")
@@ -41,6 +43,15 @@ async def timer():
         state["late_max"] = max(state["late_max"], ticks_diff(ticks_ms(), due))
 
 
+done = set()  # suspended requests whose wait is over: the callback runs again for them
+
+
+async def finish_later(request):
+    await asyncio.sleep(0.5)  # a slow job (a sensor that takes time, a remote call...)
+    done.add(request)
+    aio.request_resume(request)
+
+
 def reply(request, text):
     return mhd.action_from_response(request, mhd.response_from_buffer_copy(200, text.encode()))
 
@@ -51,6 +62,12 @@ def on_request(cls, request, path, method, upload_size):
     if path == "/timer":
         return reply(request, "ticks %d late_max_ms %d uptime_ms %d" % (
             state["ticks"], state["late_max"], ticks_diff(ticks_ms(), state["t0"])))
+    if path == "/slow":
+        if request in done:
+            done.discard(request)
+            return reply(request, "slow done")
+        asyncio.create_task(finish_later(request))
+        return mhd.action_suspend(request)
     return mhd.action_from_response(request, mhd.response_from_empty(404))
 
 

@@ -16,13 +16,16 @@
 #                waiting and sleeps between polls, at once after work (sleep_ms(0)) and up to
 #                _IDLE_MS when idle, so an idle server wakes 50 times a second and a request
 #                that comes after a quiet spell waits up to that long.
-# Callbacks of the application still run inside the daemon's task and must not block.
+# Callbacks of the application still run inside the daemon's task and must not block: a
+# request that waits for something suspends (action_suspend) and another task resumes it
+# with aio.request_resume.
 import sys
 import select
 import asyncio
 
 from . import extloop
 from .daemon import WAIT_INDEFINITELY
+from .lazy import load
 
 _D_O_WORK_MODE = 40  # = mhd.D_O_WORK_MODE
 _WM_EXTERNAL_EVENT_LOOP_CB_LEVEL = 8  # = mhd.WM_EXTERNAL_EVENT_LOOP_CB_LEVEL
@@ -153,3 +156,14 @@ async def serve(daemon):
 def start(daemon):
     """serve(daemon) as a task of the running loop; returns the task."""
     return asyncio.create_task(serve(daemon))
+
+
+def request_resume(request):
+    """mhd.request_resume for a request that another task resumes: it also wakes the
+    daemon's task, which on CPython may be waiting for its sockets alone."""
+    load("suspend").request_resume(request)
+    c = request.conn
+    if c is not None and c.daemon.ext is not None:
+        wake = c.daemon.ext[1].wake
+        if wake is not None:
+            wake.set()

@@ -43,6 +43,21 @@ def test_example_serves_while_its_tasks_run(serve):
     assert late < 250, words
 
 
+def test_a_suspended_request_does_not_hold_up_the_others(serve):
+    srv = serve("--port", 0, script=APP)
+    slow = Client(srv.port)
+    t0 = time.time()
+    slow.send(get("/slow"))
+    with Client(srv.port) as c:
+        for _ in range(3):
+            assert c.exchange(get("/")).body.startswith(b"value ")
+    assert time.time() - t0 < 0.5  # served while /slow waits
+    assert slow.response().body == b"slow done"  # resumed by another task
+    assert time.time() - t0 >= 0.5
+    assert slow.exchange(get("/slow")).body == b"slow done"  # and again on the same connection
+    slow.close()
+
+
 def test_idle_cpu_is_near_zero(serve):
     srv = serve("--port", 0, script=APP)
     with Client(srv.port) as c:
