@@ -87,6 +87,13 @@ def status_line(code, http10=False):
     return line
 
 
+def keep_status_line(code, line):
+    """Keep a status line made elsewhere: daemon_start gives the usual ones (pools.py), so
+    that a first reply need not load the phrase table (3.7 KB at once) into a heap the pools
+    have taken."""
+    _lines[code] = line
+
+
 def _phrase(code):
     # the table of phrases (status.py) is loaded for a new code and let go again, unless
     # something else holds it: a server sends a few codes, and keeps their lines

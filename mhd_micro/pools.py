@@ -8,6 +8,7 @@ import sys
 from .platform import const, collect, mem_free, Poller, POLLIN
 from .connection import Connection, new_lease
 from . import response as _resp
+from .framing import keep_status_line
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
@@ -18,6 +19,9 @@ _D_O_CONN_MEMORY_LIMIT = const(280)  # = mhd.D_O_CONN_MEMORY_LIMIT
 _D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE
 _D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE
 _D_O_LARGE_POOL_SIZE = const(281)  # = mhd.D_O_LARGE_POOL_SIZE
+# the usual status lines, kept at start (framing.keep_status_line)
+_USUAL_STATUS = ((200, b"HTTP/1.1 200 OK\r\n"), (400, b"HTTP/1.1 400 Bad Request\r\n"),
+                 (404, b"HTTP/1.1 404 Not Found\r\n"), (503, b"HTTP/1.1 503 Service Unavailable\r\n"))
 _ROOM_TO_LOAD = const(6144)  # body.py, the largest module loaded on first need, takes ~5 KB
 
 # small boards get small defaults; the options override both
@@ -37,6 +41,8 @@ def alloc(d):
     pool = s.get(_D_O_RESPONSE_POOL_SIZE, (DEFAULT_RESPONSE_POOL,))[0]
     nbuf = min(limit, s.get(_D_O_CONN_BUFFER_POOL_SIZE, (0,))[0] or limit)
     large = s.get(_D_O_LARGE_POOL_SIZE, (DEFAULT_LARGE_POOL,))[0]
+    for code, line in _USUAL_STATUS:
+        keep_status_line(code, line)
     collect()
     # MicroPython: refuse with the numbers before taking half of the heap. Per buffer: the
     # buffer, the header index (size // 3), ~90 words of request state; ~90 words a

@@ -280,3 +280,12 @@ class TestChunks(unittest.TestCase):
         b = bytearray(24)
         for n, base, text in ((0, 10, b"0"), (1234567890, 10, b"1234567890"), (0xabc, 16, b"abc")):
             self.assertEqual(bytes(b[2:F.put_uint(b, 2, n, base)]), text)
+
+
+class TestUsualLines(unittest.TestCase):
+    def test_the_lines_kept_at_start_are_the_ones_made(self):
+        # pools.py keeps these at daemon_start: they must be what status_line makes
+        from mhd_micro import pools
+        for code, line in pools._USUAL_STATUS:
+            F._lines.pop(code, None)
+            self.assertEqual(F.status_line(code), line)
