@@ -87,19 +87,19 @@ def _refuse(request, sc):
 
 def _upgraded(args, request, urh):
     """The upgrade handler: the 101 is out."""
-    c = Conn(urh, args)
-    c.busy = True
-    args[0](c)
-    c.busy = False
-    _ready(c, urh, True, False)  # bytes that came with the request may wait already
+    w = Conn(urh, args)
+    w.busy = True
+    args[0](w)
+    w.busy = False
+    _ready(w, urh, True, False)  # bytes that came with the request may wait already
 
 
-def _ready(c, urh, readable, writable):
+def _ready(w, urh, readable, writable):
     """The daemon's poll: the socket can be read or written."""
-    c.busy = True
-    c._run()
-    c.busy = False
-    c._arm()
+    w.busy = True
+    w._run()
+    w.busy = False
+    w._arm()
 
 
 def _nothing(*args):
