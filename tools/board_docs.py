@@ -43,6 +43,9 @@ print(' '.join(sorted(k[10:] or '__init__' for k in sys.modules if k.split('.')[
 """
 
 
+# the features with a module of their own, which a build can leave out
+OPTIONAL = [name for name, (_, module) in build.FEATURES.items() if module and build.module_exists(module)]
+
 def readme(board):
     return os.path.join(ROOT, "boards", board, "README.md")
 
@@ -82,7 +85,8 @@ def measure(board, tmp):
     cfg, _ = build.load_config(board)
     flags = build.resolve_features(cfg.get("features"))
     full = bundle(tmp, board, cfg["arch"], flags)
-    core = bundle(tmp, board + "-core", cfg["arch"], dict(flags, cookie_parser=False, large_file=False))
+    # the core alone: every feature that has a module of its own left out
+    core = bundle(tmp, board + "-core", cfg["arch"], dict(flags, **{name: False for name in OPTIONAL}))
     p = subprocess.run([micropython(), "-c", LOADED % ROOT], capture_output=True, text=True, timeout=60)
     if p.returncode:
         raise build.BuildError("the unix port could not start a daemon:\n" + p.stdout + p.stderr)
@@ -104,7 +108,7 @@ def figures_text(f):
     n, w = f["narrow"], f["wide"]
     text = (
         "Measured by the tools on this commit. The bundle (`tools/build.py --board {board}`) is {full:,} bytes "
-        "of .mpy in {nfull} modules; the core alone (`--without cookie_parser --without large_file`) "
+        "of .mpy in {nfull} modules; the core alone (`" + " ".join("--without " + o for o in OPTIONAL) + "`) "
         "{core:,} bytes in {ncore}. A started daemon keeps {nloaded} of them loaded ({loaded}): "
         "{loaded_bytes:,} bytes of .mpy. Importing the core as .mpy takes {n_core:,} bytes of heap on a "
         "32-bit MicroPython (`python3 tools/heap32.py --connections {n} --conn-memory {size} --pool {pool}`: "
