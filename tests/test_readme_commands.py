@@ -29,7 +29,7 @@ NEEDS_A_BOARD = re.compile(r"/dev/tty|/dev/cu\.|\.uf2|usermod|esptool --chip|192
 CLAIMED = (
     "bash tools/setup.sh", "bash tools/demo.sh", "bash tools/test.sh", "app.py", ". .venv/bin/activate",
     "mkdir -p www", "examples/file_server.py --root www", "tests/run_unit.py", "tools/mpy_frames.py",
-    "tools/bench.py", "tools/heap32.py", "tools/build.py --board", "tools/build.py --update-docs",
+    "tools/bench.py", "tools/bench_instructions.py", "tools/heap32.py", "tools/build.py --board", "tools/build.py --update-docs",
     "tools/virtual_board.py", "deploy.py --device socket://", "curl http://127.0.0.1:8080/", "mpremote connect socket://",
     "kill %1", "tools/budget.py --board", "pip install esptool", "heapsize=256K examples/hello.py",
 )
@@ -239,6 +239,8 @@ def test_tool_commands(repo):
     assert "| hello | on_request |" in out, out
     # the benchmark runs 3 minutes (tests/test_bench_tool.py runs its parts): here, that it starts
     assert "usage: bench.py" in sh(cmd("README.md", "tools/bench.py") + " --help", repo)
+    # instructions per request under valgrind take a minute a version: here, that it starts
+    assert "usage: bench_instructions.py" in sh(cmd("README.md", "tools/bench_instructions.py") + " --help", repo)
     require(shutil.which("node") and shutil.which("npm"), "Node.js and npm are not installed: tools/heap32.py "
             "needs them (bash tools/setup.sh installs them from Debian)")
     out = sh(cmd("README.md", "python3 tools/heap32.py"), repo, timeout=300)
