@@ -13,6 +13,10 @@ Writes build/<name>/:
     manifest.py       freezes src/mhd_micro into a firmware: include("<this dir>/manifest.py")
     package.json      for `mpremote mip install build/<name>/package.json`
     bundle.json       what was built: name, arch, flags, modules and sizes (deploy.py reads it)
+    mhd_micro.romfs   a ROMFS image of mhd_micro/*.mpy, the format of `mpremote romfs build`
+                      (written by mpremote's own VfsRomWriter): a board with a ROMFS partition
+                      executes the code in place from flash (`mpremote romfs deploy FILE`;
+                      the image mounts at /rom, which is on sys.path), so it costs no heap
 and prints the size of every module and the total.
 
 Arch: xtensawin (ESP32), armv6m (RP2040), x64 (MicroPython's unix port on a 64-bit PC; the
@@ -166,12 +170,80 @@ def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
         f.write(_manifest(name, arch, flags, mods, version))
     info = {"name": name, "arch": arch, "version": version, "features": flags, "modules": sizes,
             "total": sum(sizes.values()), "mpy_cross": _mpy_cross_version(mpyc), "config": config}
+    image = romfs_image(out, ["mhd_micro"])
+    if image is not None:
+        with open(os.path.join(out, ROMFS_FILE), "wb") as f:
+            f.write(image)
+        info["romfs"] = len(image)
     with open(os.path.join(out, "bundle.json"), "w") as f:
         json.dump(info, f, indent=1, sort_keys=True)
         f.write("\n")
     if not quiet:
         report(info, out)
     return info
+
+
+ROMFS_FILE = "mhd_micro.romfs"
+
+
+def romfs_image(top, names):
+    """The ROMFS image of top/<name> for each of names (directories and files, recursively,
+    in sorted order as `mpremote romfs build` walks them), as bytes; None when mpremote (its
+    VfsRomWriter) is not installed. Files go in as they are: .mpy files are compiled already."""
+    try:
+        from mpremote.romfs import VfsRomWriter
+    except ImportError:
+        return None
+    rom = VfsRomWriter()
+
+    def add(path, name):
+        if os.path.isdir(path):
+            rom.opendir(name)
+            for sub in sorted(os.listdir(path)):
+                add(os.path.join(path, sub), sub)
+            rom.closedir()
+        else:
+            with open(path, "rb") as f:
+                rom.mkfile(name, f.read())
+
+    for name in sorted(names):
+        add(os.path.join(top, name), name)
+    return rom.finalise()
+
+
+def read_romfs(image):
+    """{path: bytes} of a ROMFS image (directories as path + "/": None): the reader of the
+    format VfsRomWriter writes (MicroPython's extmod/vfs_rom.c), for checks on the host."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from mpy_frames import _uint_at as uint  # the .mpy format's variable-length uint: the same encoding
+
+    if image[:3] != b"\xd2\xcd\x31":
+        raise ValueError("not a ROMFS image")
+    size, i = uint(image, 3)
+    out = {}
+
+    def records(buf, i, end, prefix):
+        while i < end:
+            kind, i = uint(buf, i)
+            n, i = uint(buf, i)
+            rec_end = i + n
+            if kind in (4, 5):  # directory, file: a name then records
+                ln, j = uint(buf, i)
+                name = prefix + buf[j:j + ln].decode()
+                j += ln
+                if kind == 4:
+                    out[name + "/"] = None
+                    records(buf, j, rec_end, name + "/")
+                else:
+                    k, j = uint(buf, j)
+                    m, j = uint(buf, j)
+                    if k != 2:  # data verbatim; pointers are not written by VfsRomWriter.mkfile(bytes)
+                        raise ValueError("unsupported data record %d" % k)
+                    out[name] = bytes(buf[j:j + m])
+            i = rec_end
+
+    records(image, i, i + size, "")
+    return out
 
 
 def _manifest(name, arch, flags, mods, version):
@@ -209,6 +281,8 @@ def report(info, out):
     for mod, size in sorted(info["modules"].items(), key=lambda kv: -kv[1]):
         print("  %-22s %7d bytes" % (mod + ".mpy", size))
     print("  %-22s %7d bytes (%d modules)" % ("total", info["total"], len(info["modules"])))
+    if info.get("romfs"):
+        print("  %-22s %7d bytes (a ROMFS image of mhd_micro/: `mpremote romfs deploy`)" % (ROMFS_FILE, info["romfs"]))
 
 
 def update_docs():
