@@ -51,6 +51,48 @@ class DeployError(Exception):
     pass
 
 
+# USB identities (vendor id, product id or None for any) of the boards' serial ports
+BOARD_USB = (
+    (0x303a, None, "Espressif native USB (ESP32-S2/S3/C3/C6)"),
+    (0x10c4, 0xea60, "CP210x USB-serial (ESP32 DevKit boards)"),
+    (0x1a86, 0x7523, "CH340 USB-serial (ESP32 boards)"),
+    (0x1a86, 0x55d4, "CH9102/CH343 USB-serial (ESP32 boards)"),
+    (0x2e8a, None, "Raspberry Pi RP2040 (Pico W)"),
+)
+
+
+def list_ports():
+    """The serial ports pyserial sees (serial.tools.list_ports.comports())."""
+    from serial.tools import list_ports as lp
+    return lp.comports()
+
+
+def usb_identity(port):
+    """What BOARD_USB says a port is, else None."""
+    for vid, pid, what in BOARD_USB:
+        if port.vid == vid and (pid is None or port.pid == pid):
+            return what
+    return None
+
+
+def find_board(ports=None):
+    """(device, why) of the one port that looks like a board by its USB identity; DeployError
+    when there is none, or several (then --device must say which)."""
+    ports = list_ports() if ports is None else ports
+    found = [(p, usb_identity(p)) for p in ports]
+    found = [(p, what) for p, what in found if what]
+    def name(p):
+        return "%s (%04x:%04x%s)" % (p.device, p.vid or 0, p.pid or 0, ", " + p.description if p.description and p.description != "n/a" else "")
+    if not found:
+        seen = ", ".join(name(p) if p.vid is not None else p.device for p in ports) or "none"
+        raise DeployError("no board found among the serial ports (%s): plug one in, or give --device" % seen)
+    if len(found) > 1:
+        raise DeployError("several boards: %s; say which with --device" % "; ".join(
+            "%s: %s" % (name(p), what) for p, what in found))
+    p, what = found[0]
+    return p.device, "the only serial port with a board's USB identity: %s is %s" % (name(p), what)
+
+
 def mpremote_cmd():
     for cand in (os.path.join(os.path.dirname(sys.executable), "mpremote"), shutil.which("mpremote")):
         if cand and os.path.exists(cand):
@@ -263,18 +305,41 @@ def deploy(args, bundle, info, stage):
             t.enter_raw_repl(soft_reset=True)
             t.exec_raw_no_follow("import main")
             if args.follow:
-                print("following the board's output (Ctrl-C leaves; the board keeps serving)")
-                try:
-                    t.follow(timeout=None, data_consumer=lambda b: (sys.stdout.buffer.write(b), sys.stdout.flush()))
-                except KeyboardInterrupt:
-                    pass
+                follow(t.serial, args)
         elif args.start == "reset":
             t.exec_raw_no_follow("import time, machine; time.sleep_ms(100); machine.reset()")
+            if args.follow:
+                follow(t.serial, args)
     finally:
         t.close()
-    if args.start == "reset" and args.follow:
-        subprocess.run(mpremote_cmd() + ["connect", args.device, "resume", "repl"])
     return 0
+
+
+def follow(serial_port, args):
+    """--follow: the board's output as it comes (tools/console.py), a line saying where it
+    serves once main.py's start-up lines are out, then the output until Ctrl-C."""
+    import console
+
+    def show(data):
+        sys.stdout.buffer.write(data.replace(b"\x04", b""))
+        sys.stdout.flush()
+
+    print("following the board's output (Ctrl-C leaves; the board keeps serving)")
+    c = console.Console(serial_port, echo=show)
+    try:
+        st = c.wait_startup(args.follow_timeout, default_host=console.host_of(args.device))
+        print("-- %s" % st.summary(), flush=True)
+    except console.ConsoleError as e:
+        print("-- deploy.py: %s" % e, flush=True)
+    except KeyboardInterrupt:
+        return
+    except Exception as e:  # a board on native USB leaves the bus when it resets
+        if type(e).__name__ != "SerialException":
+            raise
+        print("-- the board's port went away (%s): `python tools/console.py --device %s --no-start --follow` "
+              "reads it again" % (e, args.device), flush=True)
+        return
+    c.follow()
 
 
 def _stop(signum, frame):
@@ -283,7 +348,8 @@ def _stop(signum, frame):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Deploy a bundle, a board config and an app (see the top of this file).")
-    ap.add_argument("--device", required=True, help="/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:PORT ...")
+    ap.add_argument("--device", help="/dev/ttyUSB0, /dev/ttyACM0, COM3, socket://127.0.0.1:PORT ... "
+                    "(default: the one serial port with a board's USB identity: Espressif, CP210x, CH340, RP2040)")
     ap.add_argument("--bundle", required=True, help="a directory made by tools/build.py (build/<name>)")
     ap.add_argument("--board", help="boards/<board> for radio.py and config.json (default: the bundle's)")
     ap.add_argument("--config", help="another config file instead of the board's config.json")
@@ -300,7 +366,9 @@ def main(argv=None):
     ap.add_argument("--start", choices=("exec", "reset", "none"), default="exec",
                     help="exec: soft reset and import main, without waiting (default); "
                          "reset: machine.reset(), main.py runs as at power-on (not on a virtual board); none: only copy")
-    ap.add_argument("--follow", action="store_true", help="stay and show the board's output")
+    ap.add_argument("--follow", action="store_true", help="stay and show the board's output, and where it serves "
+                    "once main.py says so (tools/console.py)")
+    ap.add_argument("--follow-timeout", type=float, default=60, help="seconds --follow waits for the start-up lines")
     ap.add_argument("--timeout", type=float, default=120, help="seconds for mpremote mip install")
     ap.add_argument("--dry-run", action="store_true", help="say what would be compared, copied and started; touch no board")
     args = ap.parse_args(argv)
@@ -308,6 +376,14 @@ def main(argv=None):
     stage = tempfile.mkdtemp(prefix="deploy-")
     try:
         bundle, info, args.board_name = read_bundle(args)
+        if not args.device:
+            try:
+                args.device, why = find_board()
+            except DeployError as e:
+                if not args.dry_run:
+                    raise
+                args.device, why = "<no board>", str(e)
+            print("using %s: %s" % (args.device, why))
         print("deploying bundle %s (%s, %d bytes) with boards/%s and %s to %s" % (
             info["name"], info["arch"], info["total"], args.board_name, args.app or "examples/hello.py", args.device))
         t0 = time.time()

@@ -2,6 +2,7 @@
 #
 #   <python> tests/apps/app.py [--port N] [--strict L] [--timeout S] [--connections N]
 #       [--conn-memory B] [--per-ip N] [--no-date] [--no-cookies] [--no-plus] [--pool N]
+#       [--buffers N] [--log-memory 1]   (the last two: what boards/common/main.py passes)
 #
 # Prints "listening on port N", then serves until killed. Routes:
 #   /                 "Hello, world!" (a reusable response)
@@ -36,7 +37,7 @@ def opt(name, default=None):
 
 
 suspended = []
-BIG = bytearray(b"x" * 65536)
+BIG = bytearray(0)  # "x" bytes for /big, made on first need: on a board 64 KiB would not fit beside the pools
 events = []
 
 
@@ -48,6 +49,18 @@ def reply(request, text, sc=200, *options):
     if act is None:
         mhd.response_destroy(r)  # refused (the request has an action already): back to the pool
     return act
+
+
+def grow_big(n):
+    global BIG
+    n = max(n, 4096)
+    BIG = bytearray(0)  # the old one can go before the new one is taken
+    b = bytearray(n)
+    chunk = b"x" * 1024
+    mv = memoryview(b)
+    for i in range(0, n, 1024):
+        mv[i:i + 1024] = chunk[:min(1024, n - i)]
+    BIG = b
 
 
 def on_request(hello, request, path, method, upload_size):
@@ -101,6 +114,8 @@ def on_request(hello, request, path, method, upload_size):
         return reply(request, "chunked body", 200, mhd.R_OPTION_CHUNKED_ENC(True))
     if path == "/big":
         n = int(mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "n") or "1000")
+        if len(BIG) < n:
+            grow_big(n)
         return mhd.action_from_response(request, mhd.response_from_buffer(200, memoryview(BIG)[:n]))
     if path == "/slow":
         time.sleep(1.5)
@@ -127,6 +142,10 @@ def main():
         opts.append(mhd.D_OPTION_CONN_MEMORY_LIMIT(int(opt("--conn-memory"))))
     if opt("--per-ip") is not None:
         opts.append(mhd.D_OPTION_PER_IP_LIMIT(int(opt("--per-ip"))))
+    if opt("--buffers") is not None:  # boards/common/main.py passes the board config's pools
+        opts.append(mhd.D_OPTION_CONN_BUFFER_POOL_SIZE(int(opt("--buffers"))))
+    if opt("--log-memory") is not None:
+        opts.append(mhd.D_OPTION_LOG_MEMORY(True))
     if opt("--pool") is not None:
         opts.append(mhd.D_OPTION_RESPONSE_POOL_SIZE(int(opt("--pool"))))
     if opt("--no-date"):
