@@ -23,8 +23,9 @@ from conftest import ROOT, free_port, require
 
 DOCS = ("README.md", "boards/esp32/README.md", "boards/rp2040/README.md")
 STARTS = (".venv/bin/", "/path/to/", "python3 ", "python ", "bash ", "RUNTIME=", "MICROPYPATH=", ". .venv/",
-          "curl ", "mkdir ", "kill ", "cp ", "sudo ", "ls ")
-NEEDS_A_BOARD = re.compile(r"/dev/tty|/dev/cu\.|\.uf2|usermod|esptool --chip|192\.168\.")
+          "curl ", "mkdir ", "kill ", "cp ", "sudo ", "ls ", "make ")
+# a board, or a firmware build (a MicroPython checkout and its port's toolchain: /path/to/micropython/)
+NEEDS_A_BOARD = re.compile(r"/dev/tty|/dev/cu\.|\.uf2|usermod|esptool --chip|192\.168\.|/path/to/micropython/")
 # what the tests below run, as fragments of the commands (each names one or more commands)
 CLAIMED = (
     "bash tools/setup.sh", "bash tools/demo.sh", "bash tools/test.sh", "app.py", ". .venv/bin/activate",
