@@ -1,6 +1,8 @@
-"""Smoke tests of the benchmark tools: the ceiling server answers like hello.py (so the bench
-compares equal bytes) on both runtimes, bench_alloc.py counts a request's allocations, and
-tools/bench.py starts. The full bench (minutes) is not run here."""
+"""Smoke tests of the benchmark tools: the ceiling server and the microdot app answer like
+hello.py (so the bench compares equal bytes) on both runtimes, bench_alloc.py counts a
+request's allocations, the ROMFS image the in-place runs mount reads back as the bundle and
+mounts on MicroPython, the charts are drawn, and tools/bench.py starts. The full bench
+(minutes) is not run here."""
 import json
 import os
 import re
@@ -8,8 +10,15 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT, start_server
+from conftest import ROOT, micropython_cmd, mpy_cross_cmd, require, start_server
 from wire import Client, get
+
+TOOLS = os.path.join(ROOT, "tools")
+sys.path.insert(0, TOOLS)
+import bench  # noqa: E402
+import build  # noqa: E402
+
+sys.path.remove(TOOLS)
 
 DATE = re.compile(rb"^Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n", re.M)
 
@@ -97,3 +106,97 @@ def test_mpy_frames_lists_heap_frames(mpy_tree, tmp_path):
     rows = {line.split("|")[2].strip(): line for line in r.stdout.splitlines()[2:]}
     assert rows["small"].split("|")[6].strip() == "-"
     assert rows["big"].split("|")[6].strip() == "144"  # 5 header words + 13 state words, 64-bit
+
+
+def _microdot_dir():
+    try:
+        import microdot
+    except ImportError:
+        require(False, "microdot is not installed (bash tools/setup.sh installs it with the test tools)")
+    return os.path.dirname(microdot.__file__)
+
+
+def test_microdot_app_answers_like_hello(serve, runtime, tmp_path):
+    """tools/microdot_hello.py gives hello.py's status, body and Content-Type at / and its 404
+    elsewhere; microdot as .mpy on MicroPython, as the bench runs it."""
+    src = _microdot_dir()
+    if runtime == "micropython":
+        os.makedirs(str(tmp_path / "microdot"))
+        for name in ("__init__", "microdot"):
+            subprocess.check_call([mpy_cross_cmd(), "-o", str(tmp_path / "microdot" / (name + ".mpy")),
+                                   os.path.join(src, name + ".py")])
+        shutil.copy(bench.MICRODOT_APP, str(tmp_path))
+        md = serve("--port", "0", script="microdot_hello.py", cwd=str(tmp_path))
+    else:
+        md = serve("--port", "0", script="tools/microdot_hello.py")
+    hello = serve("--port", "0", script="examples/hello.py")
+    for path in ("/", "/nope"):
+        got = Client(md.port).exchange(get(path))
+        want = Client(hello.port).exchange(get(path))
+        assert (got.status, got.body) == (want.status, want.body)
+    got, want = Client(md.port).exchange(get("/")), Client(hello.port).exchange(get("/"))
+    assert got.header("content-type") == want.header("content-type") == "text/plain"
+    assert got.body == b"Hello, world!"
+
+
+def test_romfs_image_round_trip_and_mount(tmp_path):
+    """build.py's ROMFS image (tools/bench.py mounts it for the in-place runs) reads back as the
+    bundle's .mpy files byte for byte, is the image `mpremote romfs build` makes of the same
+    directory, and MicroPython mounts it from a bytearray and imports the core from it."""
+    out = str(tmp_path / "rom")
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "build.py"), "--board", "esp32", "--arch", "x64",
+                        "--name", "rom", "--out", out], capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stdout + p.stderr
+    with open(os.path.join(out, "bundle.json")) as f:
+        info = json.load(f)
+    with open(os.path.join(out, build.ROMFS_FILE), "rb") as f:
+        image = f.read()
+    assert info["romfs"] == len(image)
+    files = build.read_romfs(image)
+    want = {"mhd_micro/%s.mpy" % mod for mod in info["modules"]}
+    assert {k for k, v in files.items() if v is not None} == want
+    assert [k for k, v in files.items() if v is None] == ["mhd_micro/"]
+    for name in want:
+        with open(os.path.join(out, name), "rb") as f:
+            assert files[name] == f.read()
+    import contextlib
+    import io
+
+    from mpremote.romfs import make_romfs
+    src = tmp_path / "romsrc"
+    src.mkdir()
+    shutil.copytree(os.path.join(out, "mhd_micro"), str(src / "mhd_micro"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert make_romfs(str(src), mpy_cross=False) == image
+    # mounted as the bench's in-place runner does, with nothing else on the path
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(os.path.join(out, build.ROMFS_FILE), str(run))
+    runner = bench.INPLACE_RUNNER.replace("import hello\n", "import mhd_micro\nprint('FROM', mhd_micro.__file__)\n")
+    r = subprocess.run([micropython_cmd(), "-c", runner], cwd=str(run), capture_output=True, text=True, timeout=60)
+    assert "FROM /rom/mhd_micro/__init__.mpy" in r.stdout, r.stdout + r.stderr
+    assert "IMAGE %d " % len(image) in r.stdout
+
+
+def test_charts_are_drawn(tmp_path):
+    """draw_charts writes both charts from a bench's results (here made up); without
+    matplotlib it returns None and the bench goes on."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        require(False, "matplotlib is not installed (bash tools/setup.sh installs it with the test tools)")
+    speed = [{"runtime": rt, "load": label, "conns": c, "keep_alive": ka,
+              "hello": {"rps": 1000.0 * c}, "ceiling": {"rps": 3000.0 * c}, "microdot": {"rps": 500.0}}
+             for rt in ("cpython", "micropython") for label, c, ka in bench.LOADS if ka]
+    heap = [{"what": "hello.mpy", "conn_memory": 1024, "kib": 86, "trials": []},
+            {"what": "hello.inplace", "conn_memory": 1024, "kib": 64, "trials": []}]
+    mach = {"rows": {(".mpy", "engine"): {"import": 46000}, ("in place", "engine"): {"import": 25000}}}
+    split = bench.heap_split(heap, mach, {"connection": 700, "buffer": 3000, "response": 200})
+    assert [name.split("\n")[0] for name, _ in split] == [
+        "hello.py, core .mpy", "hello.py, core in place", "esp32 config, .mpy", "rp2040 config, .mpy"]
+    assert sum(split[0][1].values()) == 86 * 1024  # the parts add up to the heap
+    paths = bench.draw_charts(speed, split, str(tmp_path))
+    assert [os.path.basename(p) for p in paths] == [bench.CHART_RPS, bench.CHART_HEAP]
+    for p in paths:
+        with open(p) as f:
+            assert f.read(200).lstrip().startswith("<?xml")

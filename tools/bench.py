@@ -20,6 +20,16 @@ What it does:
   5. measures the heap taken by `import mhd_micro` and by a started daemon, the .mpy size of
      each module, and lists the core functions whose call frames come from the heap
      (tools/mpy_frames.py);
+  6. the core executed in place: the .mpy files in a ROMFS image (tools/build.py's format,
+     `mpremote romfs build`'s), read into a bytearray first (on a board it sits in flash: its
+     size is added to -X heapsize and not counted), mounted with vfs.VfsRom; the smallest heap
+     and the import cost again, and what loading on first use and letting setup modules go at
+     start still save, in both deployments;
+  7. microdot (PyPI) side by side, tools/microdot_hello.py (hello.py's bytes): requests/s in the
+     speed runs (keep-alive loads), the smallest heap for 8 clients (microdot as .mpy), bytes
+     allocated per request;
+  8. draws two charts with matplotlib when it is installed (docs/bench_rps.svg,
+     docs/bench_heap.svg): requests/s by load, and where the heap goes in each deployment;
 then prints a Markdown report and writes it to docs/benchmarks.md.
 
 Exits non-zero only when something broke (a server that never started or crashed, a tool
@@ -45,12 +55,34 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "tools")
 CEILING = os.path.join(HERE, "ceiling.py")
 ALLOC = os.path.join(HERE, "bench_alloc.py")
+MICRODOT_APP = os.path.join(HERE, "microdot_hello.py")
+ROMFS_DIR = "inplace"  # in the .mpy tree: hello.mpy, the image and its runner, no mhd_micro/
+CHART_RPS = "bench_rps.svg"
+CHART_HEAP = "bench_heap.svg"
+# modules a plain server never needs: optional features (only with their own API calls)
+OPTIONAL_MODULES = {"cookie", "fd", "post", "post_parser", "extloop", "aio", "upgrade", "websocket", "ws", "upload_full"}
+SETUP_MODULES = ("options", "pools", "platform_listen")  # let go at daemon_start (mhd_micro/lazy.py)
+
+# runs hello.mpy with the core executed in place from a ROMFS image: the image is read into
+# a bytearray first (on a board it is in flash), then mounted; IMAGE says what it took
+INPLACE_RUNNER = """import gc, os, sys, vfs
+n = os.stat("mhd_micro.romfs")[6]
+img = bytearray(n)
+with open("mhd_micro.romfs", "rb") as f:
+    f.readinto(img)
+vfs.mount(vfs.VfsRom(img), "/rom")
+sys.path.insert(0, "/rom")
+gc.collect()
+print("IMAGE", n, gc.mem_alloc())
+import hello
+"""
 
 # (label, connections, keep-alive)
 LOADS = [("keep-alive c1", 1, True), ("keep-alive c8", 8, True), ("keep-alive c64", 64, True),
          ("close c1", 1, False), ("close c8", 8, False), ("close c64", 64, False)]
 TARGET_RATIO = 0.40
-TARGET_HEAP_KIB = 40
+TARGET_HEAP_KIB = 64  # core as .mpy (issue 13)
+TARGET_HEAP_INPLACE_KIB = 40  # core executed in place from ROMFS (issue 13)
 TARGET_ALLOC = 192
 NOTES_MARK = "<!-- hand-written notes: tools/bench.py keeps what follows this line -->"
 HEAP_CONN_MEMORY = (2048, 1024)  # the engine's small-board default first: that one is judged
@@ -134,6 +166,15 @@ class Bench:
         self.ncpu = os.cpu_count() or 1
         self.pin = self.taskset is not None and self.ncpu >= 2 and not args.no_pin
         self.tree = None
+        self.romfs_size = None
+        self.inplace_missing = None
+        try:
+            import microdot
+            self.microdot_missing, self.microdot_version = None, _dist_version("microdot")
+            self.microdot_src = os.path.dirname(microdot.__file__)
+        except ImportError:
+            self.microdot_missing = "microdot is not installed (pip install microdot; bash tools/setup.sh does)"
+            self.microdot_version = self.microdot_src = None
         self.src = ROOT  # where mhd_micro/, port_cpython/ and examples/ come from
         self.servers = []
 
@@ -155,13 +196,21 @@ class Bench:
         return ["taskset", "-c", "1"] if self.pin else []
 
     def start(self, runtime, what, extra=(), heap_kib=None):
-        """what: 'hello', 'hello.mpy' or 'ceiling'. MicroPython runs hello from the .mpy tree:
-        'hello' compiles examples/hello.py at start, 'hello.mpy' runs it as a compiled module."""
+        """what: 'hello', 'hello.mpy', 'hello.inplace', 'microdot' or 'ceiling'. MicroPython runs
+        hello from the .mpy tree: 'hello' compiles examples/hello.py at start, 'hello.mpy' runs
+        it as a compiled module, 'hello.inplace' with the core in a mounted ROMFS image."""
         if what == "hello":
             script = ["examples/hello.py"]
             cwd = self.tree if runtime == "micropython" else self.src
         elif what == "hello.mpy":
             script, cwd = ["-m", "hello"], self.tree
+        elif what == "hello.inplace":
+            script, cwd = ["inplace.py"], os.path.join(self.tree, ROMFS_DIR)
+        elif what == "microdot":
+            if runtime == "micropython":
+                script, cwd = ["-m", "microdot_hello"], self.tree
+            else:
+                script, cwd = [MICRODOT_APP], ROOT
         else:
             script, cwd = [CEILING], ROOT
         s = Server(self.server_cmd(runtime, script + ["--port", "0"] + list(extra), heap_kib), cwd)
@@ -196,6 +245,46 @@ class Bench:
         os.makedirs(os.path.join(tree, "tools"))
         shutil.copy(ALLOC, os.path.join(tree, "tools", "bench_alloc.py"))
         self.tree = tree
+        self.build_inplace(tree)
+        self.build_microdot(tree)
+
+    def build_inplace(self, tree):
+        """tree/inplace/: the ROMFS image of the core (tools/build.py's writer), hello.mpy and
+        the runner. Needs mpremote (its VfsRomWriter) and a MicroPython with vfs.VfsRom."""
+        sys.path.insert(0, HERE)
+        try:
+            import build
+        finally:
+            sys.path.remove(HERE)
+        has = run_text([self.micropython, "-c", "import vfs; print(hasattr(vfs, 'VfsRom'))"])
+        image = build.romfs_image(tree, ["mhd_micro"])
+        if has != "True" or image is None:
+            self.inplace_missing = ("this MicroPython has no vfs.VfsRom" if has != "True"
+                                    else "mpremote (its VfsRomWriter) is not installed")
+            self.log("in place: skipped, " + self.inplace_missing)
+            return
+        d = os.path.join(tree, ROMFS_DIR)
+        os.makedirs(d)
+        with open(os.path.join(d, "mhd_micro.romfs"), "wb") as f:
+            f.write(image)
+        with open(os.path.join(d, "inplace.py"), "w") as f:
+            f.write(INPLACE_RUNNER)
+        shutil.copy(os.path.join(tree, "hello.mpy"), d)
+        self.romfs_size = len(image)
+
+    def build_microdot(self, tree):
+        """microdot as .mpy in tree/microdot/ and the app as tree/microdot_hello.mpy."""
+        if self.microdot_missing:
+            self.log("microdot: skipped, " + self.microdot_missing)
+            return
+        src = self.microdot_src
+        dst = os.path.join(tree, "microdot")
+        os.makedirs(dst)
+        for name in ("__init__.py", "microdot.py"):
+            subprocess.check_call([self.mpy_cross, "-s", "microdot/" + name, "-o",
+                                   os.path.join(dst, name[:-3] + ".mpy"), os.path.join(src, name)])
+        subprocess.check_call([self.mpy_cross, "-s", "microdot_hello.py", "-o",
+                               os.path.join(tree, "microdot_hello.mpy"), MICRODOT_APP])
 
     # -- load -------------------------------------------------------------------------------
     def load(self, port, conns, seconds, keep_alive):
@@ -232,8 +321,9 @@ class Bench:
         for runtime in self.runtimes():
             for label, conns, ka in LOADS:
                 row = {"runtime": runtime, "load": label, "conns": conns, "keep_alive": ka}
+                whats = ("hello", "ceiling") + (("microdot",) if ka and not self.microdot_missing else ())
                 for _ in range(self.args.repeat):
-                    for what in ("hello", "ceiling"):
+                    for what in whats:
                         r = self.speed_run(runtime, what, label, conns, seconds, ka)
                         if r is not None and (what not in row or r["rps"] > row[what]["rps"]):
                             row[what] = r
@@ -242,9 +332,12 @@ class Bench:
                     row["ratio"] = h["rps"] / c["rps"]
                 if h and c and h.get("cpu_us") and c.get("cpu_us"):
                     row["cpu_ratio"] = c["cpu_us"] / h["cpu_us"]
-                self.log("  %-11s %-15s hello %8s  ceiling %8s  ratio %4s  CPU/request %s, %s" % (
+                m = row.get("microdot")
+                if m and h and h["rps"]:
+                    row["microdot_ratio"] = m["rps"] / h["rps"]
+                self.log("  %-11s %-15s hello %8s  ceiling %8s  ratio %4s  CPU/request %s, %s%s" % (
                     runtime, label, fmt_rps(h), fmt_rps(c), fmt_pct(row.get("ratio")),
-                    fmt_cpu_us(h), fmt_cpu_us(c)))
+                    fmt_cpu_us(h), fmt_cpu_us(c), "  microdot %s" % fmt_rps(m) if m else ""))
                 rows.append(row)
         return rows
 
@@ -273,9 +366,13 @@ class Bench:
         return ["cpython"] + (["micropython"] if self.micropython else [])
 
     # -- smallest heap ----------------------------------------------------------------------
-    def heap_trial(self, kib, conn_memory):
-        srv = self.start("micropython", "hello.mpy", ["--connections", "8", "--conn-memory", str(conn_memory),
-                                                  "--timeout", "30"], heap_kib=kib)
+    def heap_trial(self, kib, conn_memory, what="hello.mpy"):
+        extra = ["--connections", "8", "--conn-memory", str(conn_memory), "--timeout", "30"]
+        if what == "microdot":
+            extra = []
+        elif what == "hello.inplace":  # the image is in the heap here, not on a board: not counted
+            kib += self.image_kib()
+        srv = self.start("micropython", what, extra, heap_kib=kib)
         try:
             if srv.port is None:
                 last = srv.lines[-1] if srv.lines else "no output"
@@ -300,19 +397,29 @@ class Bench:
         finally:
             srv.stop()
 
+    def image_kib(self):
+        """KiB the ROMFS image takes in the unix port's heap: its bytes, the bytearray object and
+        the GC's block rounding (32 bytes on 64-bit), rounded up to whole KiB."""
+        return (self.romfs_size + 64 + 32 + 1023) // 1024
+
     def smallest_heap(self):
+        runs = [("hello.mpy", cm) for cm in HEAP_CONN_MEMORY]
+        if self.romfs_size:
+            runs.append(("hello.inplace", HEAP_CONN_MEMORY[-1]))
+        if not self.microdot_missing:
+            runs.append(("microdot", None))
         results = []
         lo0, hi0 = self.args.heap_range
-        for cm in HEAP_CONN_MEMORY:
+        for what, cm in runs:
             trials = []
 
             def trial(k):
-                ok, why = self.heap_trial(k, cm)
+                ok, why = self.heap_trial(k, cm, what)
                 trials.append((k, ok, why))
-                self.log("  heap %4dK conn-memory %d: %s (%s)" % (k, cm, "ok" if ok else "fails", why))
+                self.log("  heap %4dK %s conn-memory %s: %s (%s)" % (k, what, cm, "ok" if ok else "fails", why))
                 return ok
 
-            res = {"conn_memory": cm, "trials": trials, "kib": None}
+            res = {"what": what, "conn_memory": cm, "trials": trials, "kib": None}
             if not trial(hi0):
                 results.append(res)
                 continue
@@ -376,6 +483,35 @@ class Bench:
                 srv.stop()
         return results
 
+    def alloc_microdot(self):
+        """Bytes allocated per request by microdot on MicroPython (a new connection each: it
+        closes every connection after its reply)."""
+        if self.microdot_missing:
+            return None
+        warmup, n = (100, 500) if self.args.quick else (200, 2000)
+        srv = self.start("micropython", "microdot", ["--alloc-warmup", str(warmup), "--alloc-n", str(n)])
+        try:
+            if srv.port is None:
+                self.error("microdot alloc did not start: %s" % srv.tail())
+                return None
+            drv = subprocess.run(self.client_prefix() + [sys.executable, os.path.abspath(__file__), "--drive",
+                                                         str(srv.port), str(warmup + n + 1), "close"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+            if drv.returncode:
+                self.error("microdot alloc driver: %s" % drv.stdout[-300:])
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                for line in list(srv.lines):
+                    if line.startswith("RESULT "):
+                        res = json.loads(line[7:])
+                        self.log("  alloc microdot %6.0f B/request" % res["bytes_per_request"])
+                        return res
+                time.sleep(0.05)
+            self.error("microdot alloc gave no result: %s" % srv.tail())
+            return None
+        finally:
+            srv.stop()
+
     # -- import cost ------------------------------------------------------------------------
     def import_cost(self):
         script = ("import gc, sys\nsys.path.insert(0, '.')\n"
@@ -405,6 +541,67 @@ class Bench:
         out["sizes"] = sizes
         out["frames"] = self.heap_frames()
         return out
+
+    def machinery(self):
+        """The heap after `import mhd_micro` and after a started daemon (8 connections x 1024
+        bytes), with the core as .mpy files and executed in place from ROMFS; each three ways:
+        as the engine does it, with the setup modules kept past daemon_start (what letting them
+        go saves), and with every non-optional module imported before start and kept (what
+        loading on first use saves, on top)."""
+        mods = sorted(n[:-4] for n in os.listdir(os.path.join(self.tree, "mhd_micro"))
+                      if n.endswith(".mpy") and n[:-4] not in OPTIONAL_MODULES and n != "__init__.mpy")
+        modes = (("engine", []), ("setup kept", list(SETUP_MODULES)), ("all loaded, kept", mods))
+        script = ("import gc, sys\n%s"
+                  "gc.collect()\na = gc.mem_alloc()\n"
+                  "import mhd_micro as mhd\n"
+                  "gc.collect()\nimp = gc.mem_alloc() - a\n"
+                  "keep = []\n"
+                  "for n in %r:\n"
+                  "    try:\n"
+                  "        __import__('mhd_micro.' + n)\n"
+                  "        keep.append(sys.modules['mhd_micro.' + n])\n"
+                  "    except ImportError:\n"
+                  "        pass\n"
+                  "d = mhd.daemon_create(lambda *x: None)\n"
+                  "rc = mhd.DAEMON_SET_OPTIONS(d, mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0),"
+                  " mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(8), mhd.D_OPTION_CONN_MEMORY_LIMIT(1024))\n"
+                  "rc = rc or mhd.daemon_start(d)\n"
+                  "gc.collect()\n"
+                  "print('MACH', rc, imp, gc.mem_alloc() - a, len(keep))\n")
+        mount = INPLACE_RUNNER[:INPLACE_RUNNER.index("gc.collect()")]
+        deployments = [(".mpy", self.tree, "sys.path.insert(0, '.')\n")]
+        if self.romfs_size:
+            deployments.append(("in place", os.path.join(self.tree, ROMFS_DIR), mount))
+        out = {}
+        for dep, cwd, pre in deployments:
+            for mode, keep in modes:
+                text = run_text([self.micropython, "-X", "heapsize=1M", "-c", script % (pre, keep)], cwd=cwd)
+                m = re.search(r"MACH (\d+) (\d+) (\d+) (\d+)", text)
+                if not m or m.group(1) != "0":
+                    self.error("machinery measurement (%s, %s) failed: %s" % (dep, mode, text[-300:]))
+                    continue
+                out[(dep, mode)] = {"import": int(m.group(2)), "started": int(m.group(3)), "kept": int(m.group(4))}
+                self.log("  %-8s %-17s import %6d  started %6d" % (dep, mode, int(m.group(2)), int(m.group(3))))
+        return {"modes": [m for m, _ in modes], "deployments": [d for d, _, _ in deployments], "rows": out,
+                "modules": mods}
+
+    def object_sizes(self):
+        """Bytes of one connection, one buffer of 1024 bytes (with its Request, Action and header
+        index) and one pooled response on this 64-bit port (tools/heap32.py's measurement)."""
+        sys.path.insert(0, HERE)
+        try:
+            import heap32
+        finally:
+            sys.path.remove(HERE)
+        tmp = tempfile.mkdtemp(prefix="mhd-bench-sizes-")
+        try:
+            heap32.mpy_tree(tmp)
+            return heap32.run_unix(tmp, 8, HEAP_CONN_MEMORY[-1], 8)
+        except Exception as e:  # noqa: BLE001 - the chart leaves the split out
+            self.error("object sizes (tools/heap32.py): %r" % e)
+            return None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def heap_frames(self):
         """(module, function, n_state, try depth, frame bytes 64-bit, 32-bit) for every core
@@ -465,6 +662,14 @@ class Bench:
                 s.stop()
             except Exception:  # noqa: BLE001
                 pass
+
+
+def _dist_version(name):
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:  # noqa: BLE001 - only for the report
+        return "?"
 
 
 def _children_cpu():
@@ -599,18 +804,127 @@ def drive(port, count, case):
         req = HEADERS_REQ % port
     else:
         req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s = None
     buf = b""
     for i in range(count):
+        if s is None:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.sendall(req)
         status, _, buf = _read_response(s, buf)
         if status != 200:
             print("request %d: status %d" % (i, status))
             return 1
-    s.close()
+        if case == "close":  # a new connection per request (a server that closes: microdot)
+            s.close()
+            s, buf = None, b""
+    if s is not None:
+        s.close()
     print("done", count)
     return 0
+
+
+# -- charts ------------------------------------------------------------------------------------------
+HEAP_PARTS = ("code", "app & board", "connection slots", "buffers", "responses", "headroom", "free")
+HEAP_COLOURS = ("#4c72b0", "#8172b2", "#dd8452", "#c44e52", "#937860", "#bbbbbb", "#55a868")
+
+
+def heap_split(heap, mach, sizes, boards=("esp32", "rp2040")):
+    """[(deployment, {part: bytes})]: hello.py's smallest heap for 8 connections x 1024 bytes on
+    the 64-bit unix port (.mpy, and in place when measured), split by what the parts measure
+    (the rest: the interpreter, hello.py, the daemon, and what the GC needs free), and each
+    board's budget (tools/budget.py, 32-bit)."""
+    out = []
+    if mach and sizes:
+        for what, dep in (("hello.mpy", ".mpy"), ("hello.inplace", "in place")):
+            h = next((x for x in heap if x.get("what", "hello.mpy") == what and x["conn_memory"] == HEAP_CONN_MEMORY[-1]
+                      and x["kib"]), None)
+            row = mach["rows"].get((dep, "engine"))
+            if not h or not row:
+                continue
+            parts = {"code": row["import"], "connection slots": 8 * sizes["connection"],
+                     "buffers": 8 * sizes["buffer"], "responses": 8 * sizes["response"]}
+            parts["headroom"] = max(0, h["kib"] * 1024 - sum(parts.values()))
+            out.append(("hello.py, core %s\n(unix 64-bit, %d KiB)" % (dep, h["kib"]), parts))
+    sys.path.insert(0, HERE)
+    try:
+        import budget
+        import build
+    finally:
+        sys.path.remove(HERE)
+    for board in boards:
+        try:
+            cfg, _ = build.load_config(board)
+            r = budget.compute(cfg)
+        except Exception:  # noqa: BLE001 - a board without a budget is left out
+            continue
+        b = cfg["budget"]
+        out.append(("%s config, .mpy\n(32-bit, %d KiB)" % (board, b["heap"] // 1024), {
+            "code": b["code"], "app & board": b["board"],
+            "connection slots": r["connections"] * b["connection_bytes"], "buffers": r["buffers"] * r["per_buffer"],
+            "responses": cfg["response_pool"] * b["response_bytes"], "headroom": r["headroom"], "free": r["spare"]}))
+    return out
+
+
+def draw_charts(speed, split, out_dir):
+    """Draws docs/bench_rps.svg (requests/s by keep-alive load: hello.py, the bare loop and
+    microdot on both runtimes) and docs/bench_heap.svg (where the heap goes). Returns the paths
+    written, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    matplotlib.rcParams["svg.hashsalt"] = "mhd_micro"  # the same figures give the same file
+    paths = []
+    loads = [lbl for lbl, _, ka in LOADS if ka]
+    if speed:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        styles = {"ceiling": ("bare loop (tools/ceiling.py)", "#999999"), "hello": ("hello.py (mhd_micro)", "#4c72b0"),
+                  "microdot": ("microdot", "#dd8452")}
+        for runtime, ls in (("cpython", "-"), ("micropython", "--")):
+            for what, (name, colour) in styles.items():
+                ys = []
+                for lbl in loads:
+                    row = next((r for r in speed if r["runtime"] == runtime and r["load"] == lbl), None)
+                    ys.append(row[what]["rps"] if row and row.get(what) else float("nan"))
+                if all(y != y for y in ys):
+                    continue
+                ax.plot(range(len(loads)), ys, ls, marker="o", color=colour, label="%s, %s" % (name, runtime))
+        ax.set_xticks(range(len(loads)))
+        ax.set_xticklabels([lbl.replace("keep-alive ", "") + " keep-alive" for lbl in loads])
+        ax.set_ylabel("requests/s (best of the runs)")
+        ax.set_yscale("log")
+        ax.set_title("Requests per second by load (wrk, keep-alive; microdot closes each connection)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+        fig.tight_layout()
+        paths.append(os.path.join(out_dir, CHART_RPS))
+        fig.savefig(paths[-1], metadata={"Date": None})
+        plt.close(fig)
+    if split:
+        fig, ax = plt.subplots(figsize=(9, 1.2 + 0.8 * len(split)))
+        for i, (name, parts) in enumerate(split):
+            left = 0
+            for part, colour in zip(HEAP_PARTS, HEAP_COLOURS):
+                v = parts.get(part, 0) / 1024
+                if v > 0:
+                    ax.barh(i, v, left=left, color=colour, label=part if part not in ax.get_legend_handles_labels()[1] else None)
+                    if v > 4:
+                        ax.text(left + v / 2, i, "%.0f" % v, ha="center", va="center", fontsize=7, color="white")
+                    left += v
+        ax.set_yticks(range(len(split)))
+        ax.set_yticklabels([n for n, _ in split], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel("KiB of MicroPython heap")
+        ax.set_title("Where the heap goes (8 connections)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.tight_layout()
+        paths.append(os.path.join(out_dir, CHART_HEAP))
+        fig.savefig(paths[-1], metadata={"Date": None})
+        plt.close(fig)
+    return paths
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -654,7 +968,9 @@ def met(ok):
     return "**met**" if ok else "**not met**"
 
 
-def report(b, facts, speed, heap, alloc, imp, elapsed):
+def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
+    extra = extra or {}
+    mach, md_alloc, charts = extra.get("mach"), extra.get("md_alloc"), extra.get("charts")
     a = b.args
     L = []
     w = L.append
@@ -674,6 +990,7 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
     w("| MicroPython | %s (unix port, 64-bit: one GC block = 32 bytes) |" % facts.get("micropython", "missing"))
     w("| mpy-cross | %s |" % facts["mpy_cross"])
     w("| load client | %s, `-t1`, %d s per run, `--latency`, `--timeout 2s` |" % (facts["wrk"], a.duration))
+    w("| microdot | %s |" % (b.microdot_missing or "%s (PyPI), `tools/microdot_hello.py`; on MicroPython as .mpy" % b.microdot_version))
     w("| pinning | %s |" % ("server `taskset -c 0`, client `taskset -c 1`" if b.pin else "none (fewer than 2 cores or no taskset)"))
     w("")
     w("## Targets")
@@ -687,11 +1004,13 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
             TARGET_RATIO * 100, rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
             fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
             "-" if ratio is None else met(ratio >= TARGET_RATIO)))
-    if heap:
-        h = heap[0]
-        w("| smallest MicroPython heap for 8 keep-alive clients ≤ %d KiB | %s (`--connections 8 --conn-memory %d`) | %s |"
-          % (TARGET_HEAP_KIB, "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1], h["conn_memory"],
-             met(h["kib"] is not None and h["kib"] <= TARGET_HEAP_KIB)))
+    for what, target, label in (("hello.mpy", TARGET_HEAP_KIB, "core as .mpy"),
+                                ("hello.inplace", TARGET_HEAP_INPLACE_KIB, "core executed in place from ROMFS, the image not counted")):
+        h = next((x for x in heap if x.get("what") == what), None)
+        if h:
+            w("| smallest MicroPython heap for 8 keep-alive clients ≤ %d KiB (%s) | %s (`--connections 8 --conn-memory %d`) | %s |"
+              % (target, label, "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1], h["conn_memory"],
+                 met(h["kib"] is not None and h["kib"] <= target)))
     plain = next((x for x in alloc if x["case"] == "plain"), None)
     if plain:
         extra = ""
@@ -705,6 +1024,24 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
         w("| no heap growth after warm-up | %s | %s |" % (
             ", ".join("%s %+d B" % (x["case"], x["heap_growth"]) for x in alloc), met(grow <= 0)))
     w("")
+    drawn = [os.path.basename(c) for c in charts or ()]
+    if CHART_RPS in drawn:
+        w("![requests/s by keep-alive load: hello.py, the bare loop and microdot on CPython and MicroPython](%s)" % CHART_RPS)
+        w("")
+    if CHART_HEAP in drawn:
+        w("![where the heap goes: hello.py on the unix port (core as .mpy, in place) and the boards' budgets](%s)" % CHART_HEAP)
+        w("")
+        w("The second chart: on the unix port (64-bit) the smallest heap that serves 8 keep-alive clients (below),")
+        w("*code* = what `import mhd_micro` holds, connection slots, buffers (1024 bytes + header index + Request,")
+        w("Action) and 8 pooled responses as `tools/heap32.py` measures them, *headroom* = the rest (the interpreter,")
+        w("hello.py, the daemon object, and what the GC needs free at the edge); the boards' bars are their budgets")
+        w("(`tools/budget.py`, 32-bit, code as .mpy files in RAM).")
+        w("")
+    elif extra.get("charts_note"):
+        w("Charts not drawn: %s." % extra["charts_note"])
+        w("")
+    peers(b, speed, heap, alloc, md_alloc, w)
+    inplace(b, heap, mach, w)
     w("## Requests per second: hello.py against the ceiling")
     w("")
     w("`examples/hello.py` (the engine; `--connections 64` for 64 clients) and `tools/ceiling.py` (non-blocking")
@@ -732,16 +1069,23 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
         w("board runs them), bisected between %d and %d KiB: the smallest heap with which it starts" % tuple(a.heap_range))
         w("and serves `wrk -c8` keep-alive for %d s with no socket error and no non-2xx reply (the answer passed twice)." % a.heap_seconds)
         w("")
-        w("| --conn-memory | smallest heap | trials (KiB: result) |")
-        w("|---:|---:|---|")
+        w("*in place*: the core's .mpy files in a ROMFS image mounted with `vfs.VfsRom` (`inplace.py` reads the")
+        w("image into a bytearray first, then runs hello.mpy); -X heapsize is the figure plus %s KiB for the image,"
+          % (b.image_kib() if b.romfs_size else "-"))
+        w("which on a board sits in flash. *microdot*: `micropython -m microdot_hello` (microdot as .mpy).")
+        w("")
+        w("| server | --conn-memory | smallest heap | trials (KiB: result) |")
+        w("|---|---:|---:|---|")
         for h in heap:
-            w("| %d | %s | %s |" % (h["conn_memory"], "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1],
-                                     ", ".join("%d: %s" % (k, "ok" if ok else "fails") for k, ok, _ in h["trials"])))
-        fails = [(h["conn_memory"], k, why) for h in heap for k, ok, why in h["trials"] if not ok]
-        if fails:
-            cm, k, why = max(fails, key=lambda t: t[1])
+            w("| %s | %s | %s | %s |" % (HEAP_NAMES.get(h.get("what"), h.get("what")), h["conn_memory"] or "-",
+                                          "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1],
+                                          ", ".join("%d: %s" % (k, "ok" if ok else "fails") for k, ok, _ in h["trials"])))
+        fails = [(h.get("what"), h["conn_memory"], k, why) for h in heap for k, ok, why in h["trials"] if not ok]
+        for what in sorted(set(f[0] for f in fails)):
+            _, cm, k, why = max((f for f in fails if f[0] == what), key=lambda t: t[2])
             w("")
-            w("Largest failing heap: %d KiB (conn-memory %d): %s." % (k, cm, why.replace("|", "\\|")))
+            w("Largest failing heap, %s: %d KiB (conn-memory %s): %s." % (HEAP_NAMES.get(what, what), k, cm or "-",
+                                                                          why.replace("|", "\\|")))
         w("")
     if alloc:
         w("## Bytes allocated per request (MicroPython)")
@@ -835,6 +1179,89 @@ def report(b, facts, speed, heap, alloc, imp, elapsed):
     return "\n".join(L)
 
 
+HEAP_NAMES = {"hello.mpy": "hello.py, core as .mpy", "hello.inplace": "hello.py, core in place (ROMFS)",
+              "microdot": "microdot"}
+
+
+def peers(b, speed, heap, alloc, md_alloc, w):
+    if b.microdot_missing:
+        w("## Peers side by side: microdot")
+        w("")
+        w("Not measured: %s." % b.microdot_missing)
+        w("")
+        return
+    rows = [r for r in speed if r.get("microdot")]
+    w("## Peers side by side: microdot")
+    w("")
+    w("[microdot](https://microdot.readthedocs.io/) %s, `tools/microdot_hello.py`: the same reply bytes as" % b.microdot_version)
+    w("hello.py but for the Date header (microdot sends none) and the status line (`HTTP/1.0`). microdot answers one")
+    w("request per connection and closes it: under wrk's keep-alive loads each of its requests is a new connection,")
+    w("so compare it with hello.py's *close* rows as well (below). Measured in the same runs, alternating.")
+    w("")
+    if rows:
+        w("| runtime | load | hello req/s | microdot req/s | microdot / hello | microdot p99 | server CPU µs / reply (hello, microdot) | errors / non-2xx (microdot) |")
+        w("|---|---|---:|---:|---:|---:|---|---|")
+        for r in rows:
+            h, m = r.get("hello"), r.get("microdot")
+            w("| %s | %s | %s | %s | %s | %s | %s, %s | %s |" % (
+                r["runtime"], r["load"], fmt_rps(h), fmt_rps(m), fmt_pct(r.get("microdot_ratio")),
+                fmt_us(m and m["p99_us"]), fmt_cpu_us(h), fmt_cpu_us(m), fmt_err(m)))
+        w("")
+    hm = next((x for x in heap if x.get("what") == "hello.mpy" and x["conn_memory"] == HEAP_CONN_MEMORY[-1]), None)
+    md = next((x for x in heap if x.get("what") == "microdot"), None)
+    plain = next((x for x in alloc if x["case"] == "reusable"), None)
+    if hm or md or md_alloc:
+        w("| MicroPython | hello.py | microdot |")
+        w("|---|---:|---:|")
+        if hm or md:
+            w("| smallest heap for 8 keep-alive clients (code as .mpy) | %s | %s |" % (
+                "%d KiB" % hm["kib"] if hm and hm["kib"] else "-", "%d KiB" % md["kib"] if md and md["kib"] else "-"))
+        if plain or md_alloc:
+            w("| bytes allocated per request (`mem_total()`) | %s | %s |" % (
+                "%.0f (keep-alive, the reusable response)" % plain["bytes_per_request"] if plain else "-",
+                "%.0f (a new connection each)" % md_alloc["bytes_per_request"] if md_alloc else "-"))
+        w("")
+        w("hello.py's heap is at `--conn-memory %d` (8 connections, each with its buffer, and 8 pooled responses" % HEAP_CONN_MEMORY[-1])
+        w("taken at start); microdot takes its memory per request, so its heap depends on the load it meets.")
+        w("")
+
+
+def inplace(b, heap, mach, w):
+    w("## The core executed in place (ROMFS)")
+    w("")
+    if not b.romfs_size:
+        w("Not measured: %s." % (b.inplace_missing or "MicroPython was not run"))
+        w("")
+        return
+    w("The .mpy files of the core in one ROMFS image (%d bytes; `tools/build.py` writes the same format for the" % b.romfs_size)
+    w("boards, `build/<name>/mhd_micro.romfs`), mounted with `vfs.VfsRom` from a bytearray read before the")
+    w("measurement starts: on a board the image is in flash and MicroPython runs the bytecode from it, so")
+    w("what remains in the heap is the modules' objects (functions, classes, globals), not their code.")
+    w("")
+    if mach:
+        rows = mach["rows"]
+        w("What the heap-saving machinery still saves (`gc.mem_alloc()` after `gc.collect()`, relative to before")
+        w("`import mhd_micro`; a daemon of 8 connections × 1024 bytes started). *setup kept*: the modules")
+        w("`daemon_start` lets go (%s) are held, so letting them go saves nothing; *all loaded*: the %d modules of"
+          % (", ".join(SETUP_MODULES), len(mach["modules"])))
+        w("the core that are not optional features imported before start and held, so loading on first use saves")
+        w("nothing either.")
+        w("")
+        w("| | %s |" % " | ".join("core %s" % d for d in mach["deployments"]))
+        w("|---|" + "---:|" * len(mach["deployments"]))
+        w("| `import mhd_micro` | %s |" % " | ".join(kib(rows.get((d, "engine"), {}).get("import")) for d in mach["deployments"]))
+        for mode in mach["modes"]:
+            w("| started, %s | %s |" % (mode, " | ".join(kib(rows.get((d, mode), {}).get("started")) for d in mach["deployments"])))
+
+        def saves(d, m1, m0):
+            r1, r0 = rows.get((d, m1)), rows.get((d, m0))
+            return kib(r1["started"] - r0["started"]) if r1 and r0 else "-"
+
+        w("| **saved by letting the setup modules go** | %s |" % " | ".join(saves(d, "setup kept", "engine") for d in mach["deployments"]))
+        w("| **saved by loading on first use** | %s |" % " | ".join(saves(d, "all loaded, kept", "setup kept") for d in mach["deployments"]))
+        w("")
+
+
 def kib(n):
     return "-" if n is None else "%.1f KiB (%d)" % (n / 1024, n)
 
@@ -885,6 +1312,7 @@ def main(argv=None):
     t_start = time.time()
     facts = b.facts()
     speed, heap, alloc, imp = [], [], [], None
+    mach = md_alloc = sizes = None
     tmp = tempfile.mkdtemp(prefix="mhd-bench-")
     try:
         if a.rev:
@@ -903,9 +1331,13 @@ def main(argv=None):
         if "alloc" in parts:
             b.log("allocations per request")
             alloc = b.alloc()
+            md_alloc = b.alloc_microdot()
         if "import" in parts:
             b.log("import cost")
             imp = b.import_cost()
+            b.log("the heap-saving machinery, core as .mpy and in place")
+            mach = b.machinery()
+            sizes = b.object_sizes()
     except KeyboardInterrupt:
         b.error("interrupted")
     except Exception as e:  # noqa: BLE001 - a broken run is reported, then exits non-zero
@@ -915,7 +1347,19 @@ def main(argv=None):
     finally:
         b.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
-    text = report(b, facts, speed, heap, alloc, imp, time.time() - t_start)
+    charts = None
+    out_dir = os.path.dirname(os.path.abspath(a.output))
+    if not a.no_write:
+        os.makedirs(out_dir, exist_ok=True)
+        charts = draw_charts(speed, heap_split(heap, mach, sizes), out_dir)
+        b.log("charts: %s" % (", ".join(charts) if charts is not None else
+                              "not drawn, matplotlib is not installed (pip install matplotlib)"))
+    note = None
+    if charts is None:
+        note = ("--no-write" if a.no_write else
+                "matplotlib is not installed (`pip install matplotlib`; `bash tools/setup.sh` installs it)")
+    extra = {"mach": mach, "md_alloc": md_alloc, "charts": charts, "charts_note": note}
+    text = report(b, facts, speed, heap, alloc, imp, time.time() - t_start, extra)
     print(text)
     if not a.no_write:
         os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)
