@@ -42,6 +42,43 @@ def free_port():
     return port
 
 
+def pytest_addoption(parser):
+    g = parser.getgroup("board target", "the server tests marked `board` against a board (tests/board_target.py)")
+    g.addoption("--target", metavar="URL", help="a board's console: /dev/ttyUSB0, COM3, socket://127.0.0.1:PORT (the "
+                "virtual board); builds and deploys a bundle with tests/apps/app.py, starts it and runs the "
+                "`board` tests against the address it prints")
+    g.addoption("--target-board", default="esp32", help="boards/<name> for the config and radio.py (default esp32)")
+    g.addoption("--target-arch", help="the bundle's arch (default: x64 for socket://, else the board config's)")
+    g.addoption("--target-bundle", help="a bundle built already (tools/build.py) instead of building one")
+    g.addoption("--target-http-port", type=int, help="the port the app serves on (default: a free one on "
+                "socket://127.0.0.1, else the config's)")
+    g.addoption("--target-unmarked", action="store_true", help="also run the tests not marked `board` (to find "
+                "out which pass on a board)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "board: a server test that runs on a board too (pytest --target URL): it "
+                            "talks to the server only over the network, through tests/wire.py")
+    config.addinivalue_line("markers", "host_only(why): a `board` test (or parameter) that does not run on a board, "
+                            "and why")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under --target: only the `board` tests, once each (the board runs MicroPython)."""
+    if not config.getoption("--target"):
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params or {}
+        marked = item.get_closest_marker("board") is not None and item.get_closest_marker("host_only") is None
+        on_board = (marked or config.getoption("--target-unmarked")) \
+            and "serve" in getattr(item, "fixturenames", ()) and params.get("runtime", "micropython") == "micropython"
+        (keep if on_board else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 RUNTIMES = ["cpython", "micropython"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -102,13 +139,35 @@ def start_server(runtime, script, args=(), cwd=ROOT, heap=None):
     return Server(proc, int(line.split()[-1]), runtime)
 
 
+@pytest.fixture(scope="session")
+def board_target(request, tmp_path_factory):
+    """Under --target: the board with tests/apps/app.py deployed and started (BoardTarget)."""
+    import board_target as bt
+    import wire
+    cfg = request.config
+    url = cfg.getoption("--target")
+    port = cfg.getoption("--target-http-port")
+    if port is None and url.startswith("socket://127.0.0.1:"):
+        port = free_port()
+    try:
+        t = bt.BoardTarget(url, cfg.getoption("--target-board"), str(tmp_path_factory.mktemp("target")),
+                           arch=cfg.getoption("--target-arch"), bundle=cfg.getoption("--target-bundle"), http_port=port)
+    except bt.TargetError as e:
+        pytest.exit("--target %s: %s" % (url, e), returncode=3)
+    wire.HOST = t.host
+    yield t
+    t.close()
+
+
 @pytest.fixture
-def serve(runtime):
-    """serve(*args, script=..., heap=...) -> Server, started on this test's runtime."""
+def serve(runtime, request):
+    """serve(*args, script=..., heap=...) -> Server, started on this test's runtime; under
+    --target the board's app (tests/apps/app.py), started with `args` (tests/board_target.py)."""
+    target = request.getfixturevalue("board_target") if request.config.getoption("--target") else None
     servers = []
 
     def _serve(*args, script="tests/apps/app.py", cwd=ROOT, heap=None):
-        s = start_server(runtime, script, args, cwd=cwd, heap=heap)
+        s = start_server(runtime, script, args, cwd=cwd, heap=heap) if target is None else board_server(target, script, args)
         servers.append(s)
         return s
 
@@ -117,6 +176,18 @@ def serve(runtime):
         alive = s.alive()
         out = s.stop()
         assert alive, "the server died:\n" + out
+
+
+def board_server(target, script, args):
+    import board_target as bt
+    if script != bt.APP:
+        pytest.fail("under --target the board runs %s, not %s: this test is no `board` test" % (bt.APP, script))
+    if tuple(str(a) for a in args) != target.args or not target.answers(1):
+        try:
+            target.start(args)
+        except bt.TargetError as e:
+            pytest.fail(str(e))
+    return bt.BoardServer(target)
 
 
 @pytest.fixture(scope="session")

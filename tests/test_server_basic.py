@@ -1,5 +1,11 @@
 """Basic request/response exchanges against the server on both runtimes."""
+import pytest
+
 from wire import exchange, parse_responses, request
+
+# every test here talks to the server only over the network: they run on a board too
+# (pytest --target URL), but for those marked host_only
+pytestmark = pytest.mark.board
 
 
 def test_hello(serve):

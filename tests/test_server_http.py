@@ -5,7 +5,14 @@ import socket
 import time
 from email.utils import formatdate
 
+import pytest
+
+import wire
 from wire import Client, build, exchange, get
+
+# every test here talks to the server only over the network: they run on a board too
+# (pytest --target URL), but for those marked host_only
+pytestmark = pytest.mark.board
 
 HELLO = b"Hello, world!"
 
@@ -60,6 +67,7 @@ def test_pipelining_more_than_the_buffer_holds(serve):
         assert len(got) >= 2, got
 
 
+@pytest.mark.host_only("5 MiB of replies from a 64 KiB buffer: more than a board's heap")
 def test_big_bodies_to_a_slow_reader(serve):
     # 5 MiB of replies to a client with a small window that waits before reading: the socket
     # fills, the server waits for POLLOUT and goes on where it stopped
@@ -79,7 +87,7 @@ def test_client_gone_mid_reply_or_while_suspended(serve):
     srv = serve()
     for target in ("/big?n=65536", "/suspend"):
         for _ in range(5):
-            s = socket.create_connection(("127.0.0.1", srv.port))
+            s = socket.create_connection((wire.HOST, srv.port))
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
             s.sendall(get(target) * 3)
             s.close()

@@ -3,7 +3,13 @@ runtimes. The `serve` fixture checks that the server is still alive after each t
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from wire import Client, connect, flood, get, parse_responses, read_until_close
+
+# every test here talks to the server only over the network: they run on a board too
+# (pytest --target URL), but for those marked host_only
+pytestmark = pytest.mark.board
 
 HELLO = b"Hello, world!"
 
@@ -157,6 +163,8 @@ def test_per_ip_limit(serve):
         time.sleep(0.05)
 
 
+@pytest.mark.host_only("a board's config lends fewer buffers than connections: a client beyond them waits "
+                       "for one instead of a 503")
 def test_flood_64_connections_against_8(serve):
     srv = serve("--connections", 8)
     results = flood(srv.port, 64)

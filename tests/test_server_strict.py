@@ -8,6 +8,10 @@ import pytest
 
 from wire import Client, error_reply
 
+# every test here talks to the server only over the network: they run on a board too
+# (pytest --target URL), but for those marked host_only
+pytestmark = pytest.mark.board
+
 H = b"Host: h\r\n"
 DROP = "drop"  # the connection is closed without a reply
 

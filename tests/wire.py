@@ -9,16 +9,19 @@ import h11
 import httptools
 
 
+HOST = "127.0.0.1"  # the server's address: tests/conftest.py sets the board's under --target
+
+
 def connect(port, timeout=5.0, rcvbuf=0):
     """A connection to the server; rcvbuf (bytes) shrinks the receive window, set before
     connecting so that the window is really small."""
     if not rcvbuf:
-        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        s = socket.create_connection((HOST, port), timeout=timeout)
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         s.settimeout(timeout)
-        s.connect(("127.0.0.1", port))
+        s.connect((HOST, port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
@@ -273,7 +276,7 @@ def flood_client(port, hold, slow):
     then the rest: it keeps its slot busy), read one response, hold the connection.
     Returns "200", "503" or "closed"; anything else is an error."""
     try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=8)
+        s = socket.create_connection((HOST, port), timeout=8)
     except OSError as e:
         return "connect failed: %r" % e
     try:

@@ -138,9 +138,10 @@ class Console:
         """Ctrl-C: stops the running program (the board keeps its files)."""
         self.serial.write(b"\r\x03\x03")
 
-    def start_app(self, timeout=10):
+    def start_app(self, timeout=10, before=None):
         """Soft reset into the raw REPL and `import main`, not waited for (as mpremote and
-        tools/deploy.py do it); returns at once, the app starting."""
+        tools/deploy.py do it); returns at once, the app starting. `before`: code run first
+        in the raw REPL, waited for (BoardError if it raises)."""
         self.interrupt()
         time.sleep(0.1)
         while self.read_some():  # what the interrupted program still said
@@ -150,8 +151,29 @@ class Console:
         self.serial.write(b"\x04")  # Ctrl-D: soft reset
         self.read_until(SOFT_REBOOT, timeout, "'soft reboot' (after Ctrl-D)")
         self.read_until(RAW_BANNER, timeout, "the raw REPL's banner after the soft reset")
+        if before:
+            self.exec_raw(before, timeout)
         self.serial.write(b"import main\x04")
         self.read_until(b"OK", timeout, "OK (after import main)")
+
+    def exec_raw(self, code, timeout=10):
+        """Run `code` in the raw REPL (the board is at its ">" prompt) and wait for its end;
+        returns what it printed; BoardError with the board's error if it raised."""
+        start = len(self.output)
+        self.serial.write(code.encode() + b"\x04")
+        self.read_until(b"OK", timeout, "OK (after the code sent to the raw REPL)")
+        start = self.output.index(b"OK", start) + 2
+        deadline = time.monotonic() + timeout
+        while self.output.count(b"\x04", start) < 2 or not self.output.endswith(b">"):
+            if time.monotonic() > deadline:
+                raise NoAnswer("the code sent to the raw REPL did not end within %g s; the board printed: %r"
+                               % (timeout, self.output[start:][-400:]), self.text(start))
+            self.read_some()
+        out, _, err = self.output[start:].partition(b"\x04")
+        err = err.partition(b"\x04")[0]
+        if err.strip(b"\x04"):
+            raise BoardError("the board raised:\n" + err.decode("utf-8", "replace").strip(), self.text(start))
+        return out.decode("utf-8", "replace")
 
     def wait_startup(self, timeout=30, default_host=None):
         """Read the app's start-up lines (see the top) until it listens; returns a Startup.

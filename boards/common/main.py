@@ -47,7 +47,8 @@ def main():
     gc.collect()
     print("mhd_micro on %s: network %s, open http://%s:%d/ ; %d bytes of heap free"
           % (cfg.get("board", "board"), mode, ip or "<board address>", port, gc.mem_free()))
-    argv = ["app", "--port", port, "--timeout", cfg.get("timeout", 30)]
+    # "app_args": arguments for the app before the config's (tests/conftest.py --target sets them)
+    argv = ["app"] + list(cfg.get("app_args", ())) + ["--port", port, "--timeout", cfg.get("timeout", 30)]
     for key, flag in (("connections", "--connections"), ("conn_memory", "--conn-memory"),
                       ("buffers", "--buffers"), ("response_pool", "--pool"), ("log_memory", "--log-memory")):
         if cfg.get(key):
