@@ -117,8 +117,16 @@ class BoardServer:
         return self.target.output()
 
 
+def board_config(board):
+    with open(os.path.join(ROOT, "boards", board, "config.json")) as f:
+        return json.load(f)
+
+
+def board_connections(board):
+    return board_config(board)["connections"]
+
+
 def board_heap(board):
     """The virtual board's heap for a board: twice its stated budget (config.json's
     budget.heap), as the 64-bit unix port takes about twice a 32-bit board's room."""
-    with open(os.path.join(ROOT, "boards", board, "config.json")) as f:
-        return 2 * json.load(f)["budget"]["heap"]
+    return 2 * board_config(board)["budget"]["heap"]

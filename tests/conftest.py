@@ -57,8 +57,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "board: a server test that runs on a board too (pytest --target URL): it "
-                            "talks to the server only over the network, through tests/wire.py")
+    config.addinivalue_line("markers", "board(connections=N): a server test that runs on a board too (pytest --target "
+                            "URL): it talks to the server only over the network, through tests/wire.py; with "
+                            "connections, only on a board config with at least that many")
     config.addinivalue_line("markers", "host_only(why): a `board` test (or parameter) that does not run on a board, "
                             "and why")
 
@@ -74,6 +75,14 @@ def pytest_collection_modifyitems(config, items):
         on_board = (marked or config.getoption("--target-unmarked")) \
             and "serve" in getattr(item, "fixturenames", ()) and params.get("runtime", "micropython") == "micropython"
         (keep if on_board else drop).append(item)
+    import board_target
+    have = board_target.board_connections(config.getoption("--target-board"))
+    for item in keep:
+        m = item.get_closest_marker("board")
+        need = m.kwargs.get("connections", 0) if m else 0
+        if need > have:
+            item.add_marker(pytest.mark.skip(reason="needs %d connections; the %s config has %d" % (
+                need, config.getoption("--target-board"), have)))
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -83,6 +83,7 @@ def test_big_bodies_to_a_slow_reader(serve):
         assert c.response().body == HELLO
 
 
+@pytest.mark.board(connections=6)  # five gone clients may hold their slots a while
 def test_client_gone_mid_reply_or_while_suspended(serve):
     srv = serve()
     for target in ("/big?n=65536", "/suspend"):

@@ -37,6 +37,7 @@ def check_closed(c, what):
     assert t is not None and EARLIEST <= t <= LATEST, "%s closed after %r s (timeout %d s)" % (what, t, TIMEOUT)
 
 
+@pytest.mark.board(connections=6)  # six clients at once
 def test_timeouts(serve):
     """--timeout is an inactivity timeout, as in MHD: every byte received or sent restarts
     it. The scenarios run side by side on one server."""

@@ -6,6 +6,10 @@
         --wifi-ssid MyNet --wifi-password secret
     python tools/deploy.py --device socket://127.0.0.1:PORT --bundle build/ci --board rp2040 --http-port 8080
 
+Without --device it lists the serial ports (pyserial) and takes the one whose USB identity is
+a board's (Espressif's native USB 303a:*, CP210x 10c4:ea60, CH340 1a86:7523, CH9102 1a86:55d4,
+the RP2040's 2e8a:*), saying which and why; with several it asks for --device.
+
 What lands on the board (its filesystem root):
     mhd_micro/*.mpy   the bundle (tools/build.py); modules of an earlier bundle that this one
                       does not have are removed
@@ -24,7 +28,9 @@ tells the sha256 of the files it has: only those that differ are copied, with a 
 Then, by default (--start exec), another soft reset (on a virtual board a new process) and
 `import main` without waiting: the board serves while this returns. --start reset resets
 the board instead (main.py runs as at power-on; not on the unix port, which has no reset);
---start none only copies; --follow stays to show the board's output (Ctrl-C leaves it).
+--start none only copies; --follow stays to show the board's output (Ctrl-C leaves it) and,
+once main.py's start-up lines are out, says where it serves and the heap it took
+(tools/console.py reads them).
 
 --method mip installs the bundle with `mpremote mip install <bundle>/package.json` into the
 board's lib directory instead (a session of its own). --no-bundle copies no library (it is
