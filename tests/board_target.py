@@ -70,6 +70,9 @@ class BoardTarget:
         except console.ConsoleError as e:
             self.startup = None
             raise TargetError("the board's app did not start with %s: %s" % (" ".join(args) or "its config", e))
+        if self.startup.network == "ap":
+            raise TargetError("the board joined no network and opened its own access point (%s): give it the "
+                              "network (MHD_WIFI_SSID and MHD_WIFI_PASSWORD, or its config.json)" % self.startup.url)
         self.host = self.startup.host
         self.since = since
         return self.startup

@@ -105,6 +105,16 @@ def test_a_board_that_never_answers():
         console.Console(FakeSerial([b"MicroPython v1.24 on esp32\r\n>>> "])).wait_startup(timeout=0.5)
 
 
+def test_code_sent_to_the_raw_repl():
+    c = console.Console(FakeSerial([b"O", b"Kdone\r\n\x04", b"\x04>"]))
+    assert c.exec_raw("print('done')", timeout=2) == "done\r\n"
+    assert c.serial.written == b"print('done')\x04"
+    err = b"Traceback (most recent call last):\r\n  File \"<stdin>\", line 1\r\nOSError: 28\r\n"
+    c = console.Console(FakeSerial([b"OK", b"\x04" + err + b"\x04>"]))
+    with pytest.raises(console.BoardError, match="(?s)the board raised:.*OSError: 28"):
+        c.exec_raw("open('x', 'w')", timeout=2)
+
+
 class FakeBoard:
     """A local socket server that acts as a board's REPL for start_app (as mpremote sees one):
     Ctrl-A gives the raw REPL's banner, Ctrl-D a soft reboot, "import main" + Ctrl-D "OK" and

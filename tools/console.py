@@ -32,7 +32,7 @@ _ADDRESS = re.compile(r"mhd_micro on (\S+): network (\S+), open http://([^/]*):(
 _TOOK = re.compile(r"mhd_micro \[\d+\]: took (.*); heap free: (\d+)")
 _LISTENING = re.compile(r"listening on port (\d+)")
 # main.py's own words when the app did not start
-_FAILED = re.compile(r"the app stopped:|the app ran out of heap|cannot start:|wifi failed:.*MemoryError")
+_FAILED = re.compile(r"the app stopped:|the app ran out of heap|cannot start:")
 
 
 class ConsoleError(Exception):
@@ -277,4 +277,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import _venv
+    _venv.enter()  # pyserial is in .venv
     sys.exit(main())
