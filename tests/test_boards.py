@@ -237,17 +237,22 @@ class VirtualBoard:
             time.sleep(0.1)
         raise AssertionError("the board did not print %r; it printed:\n%s" % (pattern, self.output()[-2000:]))
 
-    def deploy(self, bundle, http_port):
+    def deploy(self, bundle, http_port, *more):
         rc, text = tool(os.path.join(TOOLS, "deploy.py"), "--device", self.device, "--bundle", bundle,
-                        "--board", "rp2040", "--http-port", str(http_port), "--timeout", "60", timeout=150)
+                        "--board", "rp2040", "--http-port", str(http_port), "--timeout", "60", *more, timeout=150)
         assert rc == 0, text
         return text
 
-    def lib_info(self):
-        p = subprocess.run([PY, "-m", "mpremote", "connect", self.device, "resume", "exec", LIB_INFO_SCRIPT],
+    def exec(self, script):
+        """What script prints, run in the board's running MicroPython (the app is interrupted)."""
+        p = subprocess.run([PY, "-m", "mpremote", "connect", self.device, "resume", "exec", script],
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p.stdout + p.stderr
-        return dict(line.split()[1:3] for line in p.stdout.splitlines() if line.startswith("LI "))
+        return p.stdout
+
+    def lib_info(self):
+        out = self.exec(LIB_INFO_SCRIPT)
+        return dict(line.split()[1:3] for line in out.splitlines() if line.startswith("LI "))
 
     def stop(self):
         if self.proc.poll() is None:

@@ -35,6 +35,12 @@ once main.py's start-up lines are out, says where it serves and the heap it took
 --method mip installs the bundle with `mpremote mip install <bundle>/package.json` into the
 board's lib directory instead (a session of its own). --no-bundle copies no library (it is
 frozen into the firmware: build/<name>/manifest.py) and removes any from the filesystem.
+
+--romfs deploys the bundle's ROMFS image (build/<name>/mhd_micro.romfs) instead of its .mpy
+files, which it removes from the filesystem: on a board, `mpremote romfs deploy` writes it to
+the firmware's ROMFS partition (mounted at /rom, on sys.path: the code runs from flash); a
+virtual board (socket://) has no partition, so the image is copied as a file and main.py
+mounts it at /rom itself.
 """
 import argparse
 import ast
@@ -178,9 +184,10 @@ for d in ("lib", use):
             os.mkdir(d)
     except OSError:
         pass
-for n in ("app.py", "wifi.py", "radio.py", "settings.py"):
+for n in ("app.py", "wifi.py", "radio.py", "settings.py", "mhd_micro.romfs"):
     try:
-        os.remove(n)
+        if n not in keep:  # a stale image: main.py would mount it before the bundle
+            os.remove(n)
     except OSError:
         pass
 try:
@@ -228,13 +235,55 @@ def files_to_copy(args, info, bundle, stage):
     mods = sorted(info["modules"])
     where = "lib/mhd_micro" if args.method == "mip" else "mhd_micro"
     keep = ["%s/%s.mpy" % (where, m) for m in mods]
-    if args.no_bundle:  # frozen into the firmware: files would shadow it
+    if args.no_bundle or args.romfs:  # frozen or in ROMFS: files would shadow it
         where, keep = "-", []
+        if args.romfs and is_virtual(args.device):  # no partition: main.py mounts the file
+            with open(romfs_path(bundle), "rb") as f:
+                files.append((build.ROMFS_FILE, f.read()))
+            keep = [build.ROMFS_FILE]
     elif args.method == "cp":
         for m in mods:
             with open(os.path.join(bundle, "mhd_micro", m + ".mpy"), "rb") as f:
                 files.append(("mhd_micro/%s.mpy" % m, f.read()))
     return files, where, keep
+
+
+def is_virtual(device):
+    """tools/virtual_board.py: the unix port, without a ROMFS partition."""
+    return device.startswith("socket://")
+
+
+def romfs_path(bundle):
+    path = os.path.join(bundle, build.ROMFS_FILE)
+    if not os.path.isfile(path):
+        raise DeployError("%s has no %s: build it again with tools/build.py (mpremote must be installed)"
+                          % (bundle, build.ROMFS_FILE))
+    return path
+
+
+# what the boards' firmware needs for `mpremote romfs deploy` (their READMEs say more)
+ROMFS_FIRMWARE = {
+    "esp32": "MicroPython 1.25+ built with a partition table that has a ROMFS partition "
+             "(partitions-4MiB-romfs.csv in ports/esp32); ESP32_GENERIC's download has none",
+    "rp2040": "MicroPython 1.25+ built with MICROPY_HW_ROMFS_BYTES > 0 in the board's mpconfigboard.h; "
+              "RPI_PICO_W's download has none",
+}
+
+
+def romfs_deploy(device, image, board, timeout):
+    """`mpremote romfs deploy` the image into the board's ROMFS partition; DeployError that says
+    which firmware is needed when the board has none."""
+    cmd = mpremote_cmd() + ["connect", device, "romfs", "deploy", image]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    out = (p.stdout + p.stderr).strip()
+    if p.returncode == 0 and "ROMFS image deployed" in out:
+        print(out.splitlines()[-1])
+        return
+    if "ROMFS is not enabled" in out or "partition not found" in out:
+        raise DeployError("the board's firmware has no ROMFS partition (mpremote: %s); --romfs needs %s "
+                          "(boards/%s/README.md); or deploy without --romfs" % (
+                              out.splitlines()[-1], ROMFS_FIRMWARE.get(board, "a firmware with one"), board))
+    raise DeployError("mpremote romfs deploy failed:\n%s" % out)
 
 
 def read_bundle(args):
@@ -289,7 +338,14 @@ def deploy(args, bundle, info, stage):
     from mpremote.transport import TransportError
     from mpremote.transport_serial import SerialTransport
     files, where, keep = files_to_copy(args, info, bundle, stage)
+    to_partition = args.romfs and not is_virtual(args.device)
+    if to_partition:
+        romfs_cmd = "mpremote connect %s romfs deploy %s" % (args.device, romfs_path(bundle))
     if args.dry_run:
+        if to_partition:
+            print("would run: " + romfs_cmd)
+        elif args.romfs:
+            print("would copy %s as a file (no ROMFS partition: main.py mounts it at /rom)" % build.ROMFS_FILE)
         print("would compare and copy: " + " ".join(p for p, _ in files))
         print("then: %s" % {"exec": "soft reset, import main", "reset": "machine.reset()", "none": "nothing"}[args.start])
         return 0
@@ -298,6 +354,9 @@ def deploy(args, bundle, info, stage):
                                 os.path.join(bundle, "package.json")]
         if subprocess.run(cmd, timeout=args.timeout).returncode:
             raise DeployError("mpremote mip install failed")
+    if to_partition:
+        print("running: " + romfs_cmd)
+        romfs_deploy(args.device, romfs_path(bundle), args.board_name, args.timeout)
     try:
         t = SerialTransport(args.device, baudrate=115200)
     except TransportError as e:
@@ -369,15 +428,20 @@ def main(argv=None):
                          "mip: `mpremote mip install` its package.json into /lib")
     ap.add_argument("--no-bundle", action="store_true",
                     help="the bundle is frozen into the firmware: copy only main.py, wifi, radio, config and app")
+    ap.add_argument("--romfs", action="store_true",
+                    help="deploy the bundle's ROMFS image (mhd_micro.romfs) instead of its files: `mpremote romfs "
+                         "deploy` on a board (its firmware needs a ROMFS partition); a file main.py mounts on a virtual board")
     ap.add_argument("--start", choices=("exec", "reset", "none"), default="exec",
                     help="exec: soft reset and import main, without waiting (default); "
                          "reset: machine.reset(), main.py runs as at power-on (not on a virtual board); none: only copy")
     ap.add_argument("--follow", action="store_true", help="stay and show the board's output, and where it serves "
                     "once main.py says so (tools/console.py)")
     ap.add_argument("--follow-timeout", type=float, default=60, help="seconds --follow waits for the start-up lines")
-    ap.add_argument("--timeout", type=float, default=120, help="seconds for mpremote mip install")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds for mpremote mip install or romfs deploy")
     ap.add_argument("--dry-run", action="store_true", help="say what would be compared, copied and started; touch no board")
     args = ap.parse_args(argv)
+    if args.romfs and (args.no_bundle or args.method == "mip"):
+        ap.error("--romfs deploys the bundle itself: not with --no-bundle or --method mip")
     signal.signal(signal.SIGTERM, _stop)
     stage = tempfile.mkdtemp(prefix="deploy-")
     try:

@@ -35,7 +35,21 @@ def has(module):
     return False
 
 
+def mount_rom():
+    """tools/deploy.py --romfs on a board without a ROMFS partition (the virtual board) copies
+    the image as a file: mount it at /rom over its bytes, first on sys.path. On the unix port
+    those bytes are in the heap, not in flash. A real ROMFS is already at /rom (OSError)."""
+    try:
+        import vfs
+        with open("mhd_micro.romfs", "rb") as f:
+            vfs.mount(vfs.VfsRom(f.read()), "/rom")
+    except (ImportError, AttributeError, OSError):
+        return
+    sys.path.insert(0, "/rom")
+
+
 def main():
+    mount_rom()
     cfg = load_config()
     port = cfg.get("port", 80)
     mode = ip = None
