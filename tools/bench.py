@@ -80,7 +80,7 @@ import hello
 # (label, connections, keep-alive)
 LOADS = [("keep-alive c1", 1, True), ("keep-alive c8", 8, True), ("keep-alive c64", 64, True),
          ("close c1", 1, False), ("close c8", 8, False), ("close c64", 64, False)]
-TARGET_RATIO = 0.40
+TARGET_RATIO = 0.60  # issue 13; met only when server CPU per reply agrees (wall-clock ratios swing on a busy machine)
 TARGET_HEAP_KIB = 64  # core as .mpy (issue 13)
 TARGET_HEAP_INPLACE_KIB = 40  # core executed in place from ROMFS (issue 13)
 TARGET_ALLOC = 192
@@ -1000,10 +1000,10 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
     for rt in b.runtimes():
         row = next((r for r in speed if r["runtime"] == rt and r["load"] == "keep-alive c8"), None)
         ratio = row.get("ratio") if row else None
-        w("| keep-alive, 8 connections: hello.py ≥ %d%% of the ceiling's requests/s (%s) | %s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
+        w("| keep-alive, 8 connections: hello.py ≥ %d%% of the ceiling's requests/s and server CPU per reply (%s) | %s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
             TARGET_RATIO * 100, rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
             fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
-            "-" if ratio is None else met(ratio >= TARGET_RATIO)))
+            "-" if ratio is None else met(ratio >= TARGET_RATIO and (row.get("cpu_ratio") or 0) >= TARGET_RATIO)))
     for what, target, label in (("hello.mpy", TARGET_HEAP_KIB, "core as .mpy"),
                                 ("hello.inplace", TARGET_HEAP_INPLACE_KIB, "core executed in place from ROMFS, the image not counted")):
         h = next((x for x in heap if x.get("what") == what), None)
