@@ -6,7 +6,6 @@ import sys
 
 from testing import unittest, request_over
 import mhd_micro as mhd
-from mhd_micro import features, libinfo
 from mhd_micro.parser import parse_head
 
 SC_OK = 0
@@ -19,6 +18,13 @@ def fixed(name):
     return mhd.lib_get_info_fixed(getattr(mhd, "LIB_INFO_FIXED_" + name))
 
 
+def _module(name):
+    """The package's module as it is now: daemon_start lets setup modules go (features, libinfo...),
+    so a module object imported when this file loaded may no longer be the one the package reads."""
+    __import__("mhd_micro." + name)
+    return sys.modules["mhd_micro." + name]
+
+
 class _Flag:
     """Turns a feature flag off for one block, and forgets what libinfo and values cached."""
 
@@ -27,17 +33,17 @@ class _Flag:
         self.value = value
 
     def _reset(self):
-        libinfo._cache.clear()
-        from mhd_micro import values
-        values._cookie = None
+        _module("libinfo")._cache.clear()
+        _module("values")._cookie = None
 
     def __enter__(self):
-        self.old = getattr(features, self.flag)
-        setattr(features, self.flag, self.value)
+        self.features = _module("features")
+        self.old = getattr(self.features, self.flag)
+        setattr(self.features, self.flag, self.value)
         self._reset()
 
     def __exit__(self, *exc):
-        setattr(features, self.flag, self.old)
+        setattr(self.features, self.flag, self.old)
         self._reset()
         return False
 
@@ -73,9 +79,9 @@ class TestNumbers(unittest.TestCase):
 
     def test_version_is_packed_bcd(self):
         self.assertEqual(fixed("VERSION_STRING"), (SC_OK, mhd.VERSION))
-        self.assertEqual(libinfo.version_num("0.1.0"), 0x00010000)
-        self.assertEqual(libinfo.version_num("1.99.0"), 0x01990000)  # MHD 1.99.0 is 0x0199000x
-        self.assertEqual(libinfo.version_num("12.3.45"), 0x12034500)
+        self.assertEqual(_module("libinfo").version_num("0.1.0"), 0x00010000)
+        self.assertEqual(_module("libinfo").version_num("1.99.0"), 0x01990000)  # MHD 1.99.0 is 0x0199000x
+        self.assertEqual(_module("libinfo").version_num("12.3.45"), 0x12034500)
         major, minor, patch = [int(x) for x in mhd.VERSION.split(".")]
         n = fixed("VERSION_NUM")[1]
         self.assertEqual(((n >> 24) >> 4) * 10 + ((n >> 24) & 15), major)
@@ -101,7 +107,7 @@ class TestThisBuild(unittest.TestCase):
         self.assertEqual(fixed("SUPPORT_AUTO_REPLIES_BODIES"), (SC_OK, True))
         # large files: fd.py is here; past 2 GiB only where this runtime can (CPython can)
         large = fixed("SUPPORT_LARGE_FILE")[1]
-        self.assertEqual(large, libinfo.platform_large_file() and libinfo.feature("LARGE_FILE")
+        self.assertEqual(large, _module("libinfo").platform_large_file() and _module("libinfo").feature("LARGE_FILE")
                          and mhd.fd.large_file_supported())
         if sys.implementation.name == "cpython":
             self.assertTrue(large)
@@ -145,9 +151,9 @@ class TestThisBuild(unittest.TestCase):
         for mod in ("cookie", "fd"):
             if "mhd_micro." + mod in sys.modules:
                 continue  # another test loaded it: nothing to see
-            self.assertTrue(libinfo.present(mod))
+            self.assertTrue(_module("libinfo").present(mod))
             self.assertFalse("mhd_micro." + mod in sys.modules)
-        self.assertFalse(libinfo.present("auth_basic"))
+        self.assertFalse(_module("libinfo").present("auth_basic"))
 
 
 _RAW = b"GET /?q=1 HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=two\r\n\r\n"
