@@ -104,6 +104,13 @@ class TestHeaders(unittest.TestCase):
         raw = b"GET / HTTP/1.1\r\n" + b"A: b\r\n" * 40 + b"\r\n"
         self.assertEqual(parse(raw, size=2048)[0], 431)
 
+    def test_field_limit_is_exact(self):
+        # request_over gives room for 32 fields: the 32nd is kept, the 33rd is a 431
+        head = b"GET / HTTP/1.1\r\nHost: h\r\n"
+        st, r, _ = parse(head + b"A: b\r\n" * 31 + b"\r\n")
+        self.assertEqual((st, r.nhdr), (0, 32))
+        self.assertEqual(parse(head + b"A: b\r\n" * 32 + b"\r\n")[0], 431)
+
 
 class TestStrictness(unittest.TestCase):
     """One case per row of the MHD2 strictness table (docs/strictness.md): the level where a

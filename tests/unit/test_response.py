@@ -177,6 +177,16 @@ class TestDcc(unittest.TestCase):
         self.assertIsNone(mhd.dcc_action_finish_with_footer(ctx, [("Bad Name", "v")]))
         self.assertIsNone(mhd.dcc_action_abort(ctx))
 
+    def test_footer_values_cannot_split_the_trailer(self):
+        # a CR or LF in a value would let the application write a field of its own choosing
+        from mhd_micro.dcc import Context
+        ctx = Context(None)
+        for value in ("a\r\nX-Injected: 1", "a\rb", "a\nb", "a\0b"):
+            self.assertIsNone(mhd.dcc_action_finish_with_footer(ctx, [("X-Sum", value)]), repr(value))
+        self.assertIsNone(mhd.dcc_action_finish_with_footer(ctx, [("X-Ok", "1"), ("X-Sum", "a\nb")]))
+        self.assertIs(mhd.dcc_action_finish_with_footer(ctx, [("X-Sum", "a b")]), ctx)
+        self.assertEqual(ctx.footers, [("X-Sum", "a b")])
+
 
 class TestStatus(unittest.TestCase):
     def test_phrases_and_names(self):
