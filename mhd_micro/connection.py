@@ -157,7 +157,7 @@ class Connection:
             self.resp = None
             self._ended(resp, ended)
         if act.response is not None:
-            _resp.release(act.response)
+            self._release(act.response)
         act.response = None
         act.kind = 0
 
@@ -166,7 +166,15 @@ class Connection:
         if resp.ended is not None:
             r = self.req
             self.daemon.call_safely(resp.ended[0], resp.ended[1], r, code, r.app_context)
-        _resp.release(resp)
+        self._release(resp)
+
+    def _release(self, resp):
+        """Drop the connection's reference. A free callback that raises is logged, as other
+        application callbacks are: the response is back in its pool and the connection goes on."""
+        try:
+            _resp.release(resp)
+        except Exception:  # no "as": see run
+            self.daemon.fault(None)
 
     def is_idle(self):
         """Between requests on a kept-alive connection, with nothing received yet."""
@@ -534,7 +542,7 @@ class Connection:
         self.resp = None
         if resp is not None:
             if resp.ended is None:
-                _resp.release(resp)
+                self._release(resp)
             else:
                 self._ended(resp, _REQUEST_ENDED_COMPLETED_OK)
         self.out = None

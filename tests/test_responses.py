@@ -7,6 +7,7 @@ import h11
 import pytest
 
 from conftest import require
+import wire
 from wire import exchange, parse_responses, request
 
 PATTERN = b"0123456789abcdef" * 64
@@ -80,6 +81,29 @@ def test_callback_known_size(srv):
     assert r.header("content-length") == "2500" and r.body == pattern(0, 2500)
 
 
+def then_stats(srv, *targets):
+    """The targets on one keep-alive connection, then /stats asking to close: the responses
+    and the stats. Every request must be answered: the connection is kept alive."""
+    raw = b"".join(wire.get(t) for t in targets) + wire.build("GET", "/stats", (("Host", "x"), ("Connection", "close")))
+    rs = parse_responses(exchange(srv.port, raw)[0])
+    assert len(rs) == len(targets) + 1, "the connection closed after %d replies" % len(rs)
+    return rs, dict(kv.split("=", 1) for kv in rs[-1].body.decode().split())
+
+
+def test_callback_reply_keeps_the_connection_and_frees(srv):
+    rs, st = then_stats(srv, "/cb/plain?n=500", "/cb/plain?n=500&unknown=1")
+    assert [r.status for r in rs] == [200, 200, 200]
+    assert rs[0].body == rs[1].body == pattern(0, 500)
+    assert st["fc"] == "2" and st["log"] == ""  # each free callback ran, and nothing raised
+
+
+def test_raising_free_callbacks_are_logged_and_keep_the_connection(srv):
+    rs, st = then_stats(srv, "/fc-raises", "/term-raises")
+    assert [(r.status, r.body) for r in rs[:2]] == [(200, pattern(0, 5)), (200, b"t")]
+    assert st["fc"] == "1" and st["ended"] == "0"
+    assert st["log"] == "59900,59900"  # SC_INTERNAL_ERROR: a callback raised
+
+
 def test_callback_unknown_size_is_chunked_for_1_1(srv):
     r = get(srv, "/cb/plain?n=2500&unknown=1")
     assert r.header("transfer-encoding") == "chunked" and r.body == pattern(0, 2500)
@@ -140,6 +164,14 @@ def test_dcc_suspend_then_resume(srv):
 def test_dcc_abort_closes(srv):
     data, closed = exchange(srv.port, b"GET /cb/abort?n=5000&unknown=1 HTTP/1.1\r\nHost: x\r\n\r\n")
     assert closed and not data.endswith(b"0\r\n\r\n")
+
+
+def test_aborted_replies_give_their_pool_slot_back(srv):
+    # no termination callback: the abort alone must return the response to the pool
+    for _ in range(3):
+        assert exchange(srv.port, b"GET /cb/abort?n=5000&unknown=1 HTTP/1.1\r\nHost: x\r\n\r\n")[1]
+    assert get(srv, "/exhaust").body == b"15"  # pool of 16, one taken by the reusable response
+    assert stats(srv)["fc"] == "3"
 
 
 def test_exceeding_the_buffer_aborts(srv):

@@ -1,14 +1,15 @@
 # Server for the response-API tests (tests/test_responses.py), on CPython and MicroPython.
 #   <python> tests/apps/responses_app.py --file PATH [--pool N] [--conn-memory B]
 # Prints "listening on port N". Each route exercises one part of the MHD2 responses chapter;
-# /stats reports what the callbacks saw (free callbacks, iov callbacks, termination codes).
+# /stats reports what the callbacks saw (free callbacks, iov callbacks, dyn_cont free
+# callbacks, termination codes, the log's status codes).
 import sys
 import time
 
 sys.path.insert(0, ".")
 import mhd_micro as mhd
 
-stats = {"free": 0, "iov_fcb": 0, "fc": 0, "ended": []}
+stats = {"free": 0, "iov_fcb": 0, "fc": 0, "ended": [], "log": []}
 suspended = []
 PATTERN = b"0123456789abcdef" * 64  # 1 KiB
 
@@ -32,8 +33,27 @@ def on_free(cls):
     stats[cls] += 1
 
 
+def on_fc(cls):
+    """dyn_cont_fc: gets dyn_cont_cls, produce's state list (no use as a stats key)."""
+    stats["fc"] += 1
+
+
 def on_ended(cls, request, code, app_context):
     stats["ended"].append(code)
+
+
+def raising_fc(cls):
+    on_fc(cls)
+    raise ValueError("free callback")
+
+
+def raising_ended(cls, request, code, app_context):
+    on_ended(cls, request, code, app_context)
+    raise ValueError("termination callback")
+
+
+def on_log(cls, sc, msg):
+    stats["log"].append(sc)
 
 
 def act(request, r, *options):
@@ -124,7 +144,7 @@ def on_request(reusable, request, path, method, upload_size):
         mode = path[4:]
         total = int(arg(request, "n", "1000"))
         known = arg(request, "unknown") is None
-        r = mhd.response_from_callback(200, total if known else mhd.SIZE_UNKNOWN, produce, [mode, total, 0], on_free)
+        r = mhd.response_from_callback(200, total if known else mhd.SIZE_UNKNOWN, produce, [mode, total, 0], on_fc)
         if arg(request, "chunked") is not None:
             mhd.response_set_option(r, mhd.R_OPTION_CHUNKED_ENC(True))
         return act(request, r)
@@ -156,6 +176,10 @@ def on_request(reusable, request, path, method, upload_size):
     if path == "/term-abort":
         r = mhd.response_from_callback(200, mhd.SIZE_UNKNOWN, produce, ["abort", 10000, 0], None)
         return act(request, r, mhd.R_OPTION_TERMINATION_CALLBACK(on_ended, None))
+    if path == "/fc-raises":
+        return act(request, mhd.response_from_callback(200, 5, produce, ["plain", 5, 0], raising_fc))
+    if path == "/term-raises":
+        return act(request, mhd.response_from_buffer_static(200, b"t"), mhd.R_OPTION_TERMINATION_CALLBACK(raising_ended, None))
     if path == "/own-date":
         r = mhd.response_from_empty(200)
         mhd.response_add_header(r, "Date", "Thu, 01 Jan 1970 00:00:00 GMT")
@@ -181,7 +205,9 @@ def on_request(reusable, request, path, method, upload_size):
         gc.collect()
         return act(request, mhd.response_from_buffer_copy(200, str(gc.mem_alloc() if hasattr(gc, "mem_alloc") else 0).encode()))
     if path == "/stats":
-        s = "free=%d iov_fcb=%d ended=%s" % (stats["free"], stats["iov_fcb"], ",".join(str(c) for c in stats["ended"]))
+        s = "free=%d iov_fcb=%d fc=%d ended=%s log=%s" % (stats["free"], stats["iov_fcb"], stats["fc"],
+                                                          ",".join(str(c) for c in stats["ended"]),
+                                                          ",".join(str(c) for c in stats["log"]))
         return act(request, mhd.response_from_buffer_copy(200, s.encode()))
     return act(request, mhd.response_from_empty(404))
 
@@ -190,7 +216,8 @@ def main():
     reusable = mhd.response_from_buffer_static(200, b"shared")
     mhd.response_set_option(reusable, mhd.R_OPTION_REUSABLE(True))
     d = mhd.daemon_create(on_request, reusable)
-    opts = [mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_DEFAULT_TIMEOUT(10)]
+    opts = [mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_DEFAULT_TIMEOUT(10),
+            mhd.D_OPTION_LOG_CALLBACK(on_log, None)]
     if argv("--pool"):
         opts.append(mhd.D_OPTION_RESPONSE_POOL_SIZE(int(argv("--pool"))))
     if argv("--conn-memory"):
