@@ -19,7 +19,7 @@
 # follow it move to the front and the reply header is written right after them, in the same
 # buffer (framing.py), so a small reply goes out in one send. Nothing here allocates per
 # request but the path string for a path the connection has not seen just before.
-from .platform import const, recv_into, send, ticks_ms
+from .platform import const, recv_into, send, ticks_ms, ticks_diff
 from .parser import parse_head, MORE, DROP, F_EXPECT_100
 from .request import Request, request_path
 from . import response as _resp
@@ -58,6 +58,7 @@ _REQUEST_ENDED_COMPLETED_OK = const(0)  # = mhd.REQUEST_ENDED_COMPLETED_OK
 _REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
 _REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
 _REQUEST_ENDED_NO_RESOURCES = const(50)  # = mhd.REQUEST_ENDED_NO_RESOURCES
+_SILENT_NEW_MS = const(2000)  # a new connection that sent nothing for this long may be reclaimed
 
 
 # Socket calls live in these two small functions: a try in a bigger one would push its
@@ -96,6 +97,7 @@ class Connection:
         self.mask = _WANT_NOTHING  # WANT_* in the poll set, or OUT_*
         self.last = 0  # ticks of the last I/O, for the timeout
         self.rready = False  # the socket may have bytes to read
+        self.served = False  # a reply was sent and the connection kept: idle now means between requests
         self.resuming = False  # request_resume was called: the daemon resumes it next round
         self.resume_stage = _ST_APP
         self.force_close = False  # close after this reply, for a reason of the engine's
@@ -128,6 +130,7 @@ class Connection:
         self.rready = True  # clients usually send right after connecting: try at once
         self.resuming = False
         self.force_close = False
+        self.served = False
         self.daemon.poller.register(sock, _WANT_READ)
         self.mask = _WANT_READ
 
@@ -179,6 +182,12 @@ class Connection:
     def is_idle(self):
         """Between requests on a kept-alive connection, with nothing received yet."""
         return self.stage == _ST_HEAD and self.rlen == 0
+
+    def reclaimable(self, now):
+        """May be closed to make room for a new client: idle between requests, or new and silent
+        for a while (a browser's preconnect). A client that connected a moment ago has its
+        request on the way: closing it would answer a legitimate client with a bare close."""
+        return self.is_idle() and (self.served or ticks_diff(now, self.last) >= _SILENT_NEW_MS)
 
     def want(self):
         """The poll events this stage waits for."""
@@ -551,6 +560,7 @@ class Connection:
             return
         r.reset()
         self.stage = _ST_HEAD
+        self.served = True
         if self.daemon.waiting and self.rlen == 0:  # idle now, and another connection waits for a buffer
             self.daemon.return_buffer(self.release_buffer())
 

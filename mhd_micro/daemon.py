@@ -12,7 +12,7 @@
 # The daemon owns the slots, the buffer pool, the poll set and the listening socket; each
 # connection's state is connection.py's, which the daemon only asks and tells (open, run,
 # close, hand_over_buffer, stop_waiting).
-from .platform import const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime
+from .platform import const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime, POLLIN
 from .connection import ST_FREE, ST_SUSPENDED, ST_UPGRADED, OUT_WAITING
 from .lazy import load
 
@@ -38,6 +38,7 @@ class Daemon:
         self.cb_cls = cls
         self.started = False
         self.quiesced = False
+        self.holding = False  # every slot busy: the listening socket is out of the poll set
         self.resume_requested = False
         # options (options.py): setup holds what start needs once, {D_O_* code: values}
         self.setup = {}
@@ -86,6 +87,7 @@ class Daemon:
         if self.quiesced or self.lsock is None:
             return None
         self.quiesced = True
+        self.holding = False
         if self.started:
             self.poller.unregister(self.lsock)
         s = self.lsock
@@ -122,6 +124,8 @@ class Daemon:
             self._unpark()
         if self.accepting:
             self._accept(ticks_ms())
+        if self.holding and self._room(ticks_ms()):
+            self._hold(False)
         if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
             self._timeouts(ticks_ms())
         return _SC_OK
@@ -147,6 +151,8 @@ class Daemon:
             return 0
         if self.timeout_ms and self.by_sock:
             return max(0, ticks_diff(self.next_scan, ticks_ms()))
+        if self.holding:
+            return _TIMEOUT_SCAN_MS  # a silent new connection becomes reclaimable in time
         return -1
 
     def fault(self, c):
@@ -162,6 +168,9 @@ class Daemon:
         for _ in range(_ACCEPT_BATCH):
             if self.lsock is None:
                 return
+            if not self._room(now):
+                self._hold(True)
+                return
             a = accept(self.lsock)
             if a is None:
                 return
@@ -176,7 +185,7 @@ class Daemon:
             return
         c = None
         if not self.per_ip or self._count_peer(peer_key(addr)) < self.per_ip:
-            c = self._free_slot()
+            c = self._free_slot(now)
         if c is None:
             self._refuse(sock)
             return
@@ -193,21 +202,38 @@ class Daemon:
                 n += 1
         return n
 
-    def _free_slot(self):
-        """A free slot; else the longest-idle keep-alive connection is closed to make one
+    def _room(self, now):
+        """Whether a new client can have a slot: a free one, or one that may be reclaimed."""
+        for c in self.slots:
+            if c.stage == ST_FREE or c.reclaimable(now):
+                return True
+        return False
+
+    def _hold(self, on):
+        """Every slot busy and none reclaimable: new clients wait in the listen backlog until
+        one frees, as with MHD2 at its connection limit, instead of being accepted only to be
+        turned away (a refused client that had sent its request may read a reset, not a 503)."""
+        self.holding = on
+        if self.lsock is not None:
+            self.poller.modify(self.lsock, 0 if on else POLLIN)
+        if on:
+            self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: new clients wait")
+
+    def _free_slot(self, now):
+        """A free slot; else the longest-idle reclaimable connection is closed to make one
         (browsers open several connections and leave some idle)."""
         idle = None
         for c in self.slots:
             if c.stage == ST_FREE:
                 return c
-            if c.is_idle() and (idle is None or ticks_diff(c.last, idle.last) < 0):
+            if c.reclaimable(now) and (idle is None or ticks_diff(c.last, idle.last) < 0):
                 idle = c
         if idle is not None:
             idle.close()
         return idle
 
     def _refuse(self, sock):
-        """Every slot is busy: a prebuilt 503 (errors.py), then close. With no heap left to
+        """Over the per-IP limit: a prebuilt 503 (errors.py), then close. With no heap left to
         load that module, the close alone."""
         self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
         try:

@@ -99,26 +99,44 @@ def test_timeouts(serve):
 
 
 # -- connection limits -----------------------------------------------------------------------
-def test_connection_limit_busy_clients_get_503(serve):
+def test_connection_limit_new_clients_wait_for_a_slot(serve):
+    # as MHD2 at its limit: every slot busy, a new client waits in the listen backlog (no 503
+    # it might not read, no bare close) and is served once a slot can be had
     srv = serve("--connections", 2)
     busy = [Client(srv.port), Client(srv.port)]
     try:
         for c in busy:
             c.send(b"GET / HTTP/1.1\r\n")  # mid-request: not idle, can't be reclaimed
         time.sleep(0.2)
-        s = connect(srv.port)
-        data, closed = read_until_close(s, 3.0)
-        s.close()
-        assert closed
-        rs = parse_responses(data)
-        assert [r.status for r in rs] == [503]
-        assert rs[0].header("connection") == "close" and rs[0].header("retry-after") == "1"
-        # the two busy clients were not disturbed
-        for c in busy:
-            c.send(b"Host: x\r\n\r\n")
-            assert c.response().body == HELLO
+        with Client(srv.port) as waiting:
+            waiting.send(get("/echo"))
+            assert waiting.is_open(1.0) and not waiting.buf, "answered or closed while every slot was busy"
+            busy[0].send(b"Host: x\r\n\r\n")
+            assert busy[0].response().body == HELLO  # now idle between requests: reclaimable
+            r = waiting.response()
+            assert (r.status, r.body) == (200, b"/echo 1 0")
+        busy[1].send(b"Host: x\r\n\r\n")  # the other busy client was not disturbed
+        assert busy[1].response().body == HELLO
     finally:
         for c in busy:
+            c.close()
+
+
+def test_new_silent_connections_are_not_reclaimed_at_once(serve):
+    # a client that has just connected has its request on the way: a burst of new clients
+    # must not close each other to make room (they did: 32 of 40 got a bare close)
+    srv = serve("--connections", 2)
+    early = [Client(srv.port), Client(srv.port)]
+    try:
+        time.sleep(0.2)
+        with Client(srv.port) as late:
+            late.send(get("/"))
+            for c in early:
+                c.send(get("/echo"))
+                assert c.response().body == b"/echo 1 0", "a new connection was closed to make room"
+            assert late.response().body == HELLO
+    finally:
+        for c in early:
             c.close()
 
 
@@ -171,7 +189,7 @@ def test_flood_64_connections_against_8(serve):
     results = flood(srv.port, 64)
     bad = [r for r in results if r not in ("200", "503", "closed")]
     assert not bad, bad
-    assert results.count("200") >= 8 and results.count("503") >= 8, results
+    assert results.count("200") == 64, results  # served in turn: the others waited in the backlog
     # the server still answers, with every slot reusable
     clients = [Client(srv.port) for _ in range(8)]
     try:
