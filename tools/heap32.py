@@ -78,7 +78,10 @@ def mpy_tree(out):
     os.makedirs(pkg)
     for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
         if name.endswith(".py"):
-            subprocess.check_call([mpyc, "-o", os.path.join(pkg, name[:-3] + ".mpy"), os.path.join(ROOT, "mhd_micro", name)])
+            # -s: the source name is kept in the .mpy and lands in the heap on import; the
+            # checkout's own path would make the figure depend on where the repository sits
+            subprocess.check_call([mpyc, "-s", "mhd_micro/" + name, "-o", os.path.join(pkg, name[:-3] + ".mpy"),
+                                   os.path.join(ROOT, "mhd_micro", name)])
     for name, text in (("socket.py", STUB_SOCKET), ("select.py", STUB_SELECT)):
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
