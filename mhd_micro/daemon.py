@@ -124,7 +124,7 @@ class Daemon:
             self._unpark()
         if self.accepting:
             self._accept(ticks_ms())
-        if self.holding and self._room(ticks_ms()):
+        if self.holding and self._free_slot(ticks_ms()) is not None:
             self._hold(False)
         if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
             self._timeouts(ticks_ms())
@@ -168,28 +168,29 @@ class Daemon:
         for _ in range(_ACCEPT_BATCH):
             if self.lsock is None:
                 return
-            if not self._room(now):
+            c = self._free_slot(now)
+            if c is None:
                 self._hold(True)
                 return
             a = accept(self.lsock)
             if a is None:
                 return
-            self._admit(a[0], a[1], now)
+            self._admit(a, c, now)
 
-    def _admit(self, sock, addr, now):
-        """A new client: the accept policy and the limits decide; then a slot, or the 503.
-        (Apart from _accept's loop, so that neither frame needs the heap.)"""
-        if self.accept_policy is not None and not self.call_safely(self.accept_policy[0], self.accept_policy[1], addr):
+    def _admit(self, a, c, now):
+        """A new client, accept()'s (sock, addr), for slot c (_free_slot's): the accept policy
+        and the per-IP limit decide; then the slot, or the 503. (Apart from _accept's loop, so
+        that neither frame needs the heap.)"""
+        sock = a[0]  # a[1], the address, is read in place: one local more and this frame would need the heap
+        if self.accept_policy is not None and not self.call_safely(self.accept_policy[0], self.accept_policy[1], a[1]):
             self.log(_SC_ACCEPT_POLICY_REJECTED, "connection rejected by the accept policy")
             close(sock)
             return
-        c = None
-        if not self.per_ip or self._count_peer(peer_key(addr)) < self.per_ip:
-            c = self._free_slot(now)
-        if c is None:
+        if self.per_ip and self._count_peer(peer_key(a[1])) >= self.per_ip:
             self._refuse(sock)
             return
-        c.open(sock, addr, now)
+        c.close()  # a reclaimed connection (a free slot ignores it)
+        c.open(sock, a[1], now)
         self.by_sock[sock] = c
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
@@ -202,13 +203,6 @@ class Daemon:
                 n += 1
         return n
 
-    def _room(self, now):
-        """Whether a new client can have a slot: a free one, or one that may be reclaimed."""
-        for c in self.slots:
-            if c.stage == ST_FREE or c.reclaimable(now):
-                return True
-        return False
-
     def _hold(self, on):
         """Every slot busy and none reclaimable: new clients wait in the listen backlog until
         one frees, as with MHD2 at its connection limit, instead of being accepted only to be
@@ -220,16 +214,15 @@ class Daemon:
             self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: new clients wait")
 
     def _free_slot(self, now):
-        """A free slot; else the longest-idle reclaimable connection is closed to make one
-        (browsers open several connections and leave some idle)."""
+        """A slot for a new client: a free one, else the longest-idle reclaimable connection,
+        which _admit closes (browsers open several connections and leave some idle); None
+        when every slot is busy."""
         idle = None
         for c in self.slots:
             if c.stage == ST_FREE:
                 return c
             if c.reclaimable(now) and (idle is None or ticks_diff(c.last, idle.last) < 0):
                 idle = c
-        if idle is not None:
-            idle.close()
         return idle
 
     def _refuse(self, sock):
