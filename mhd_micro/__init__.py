@@ -63,11 +63,11 @@ def daemon_process_nonblocking(daemon):
 
 def daemon_quiesce(daemon):
     """Stop accepting. Returns the listening socket (the application closes it), or None."""
-    return daemon.quiesce()
+    return load("stop").quiesce(daemon)
 
 
 def daemon_destroy(daemon):
-    daemon.destroy()
+    load("stop").destroy(daemon)
 
 
 _cached = []  # names __getattr__ cached: their modules are let go at daemon_start

@@ -58,7 +58,7 @@ _REQUEST_ENDED_COMPLETED_OK = const(0)  # = mhd.REQUEST_ENDED_COMPLETED_OK
 _REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
 _REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
 _REQUEST_ENDED_NO_RESOURCES = const(50)  # = mhd.REQUEST_ENDED_NO_RESOURCES
-_SILENT_NEW_MS = const(2000)  # a new connection that sent nothing for this long may be reclaimed
+_GRACE_MS = const(2000)  # a new connection silent, or a head arriving, for this long may be reclaimed
 
 
 # Socket calls live in these two small functions: a try in a bigger one would push its
@@ -96,6 +96,7 @@ class Connection:
         self.stage = ST_FREE
         self.mask = _WANT_NOTHING  # WANT_* in the poll set, or OUT_*
         self.last = 0  # ticks of the last I/O, for the timeout
+        self.head_at = 0  # ticks of the first byte of the head being received, for its deadline
         self.rready = False  # the socket may have bytes to read
         self.served = False  # a reply was sent and the connection kept: idle now means between requests
         self.resuming = False  # request_resume was called: the daemon resumes it next round
@@ -134,8 +135,9 @@ class Connection:
         self.daemon.poller.register(sock, _WANT_READ)
         self.mask = _WANT_READ
 
-    def close(self, ended=_REQUEST_ENDED_CONNECTION_ERROR):
-        """Close the connection; a reply in progress ends with the code `ended`."""
+    def close(self, ended=_REQUEST_ENDED_CONNECTION_ERROR, keep_sock=False):
+        """Close the connection; a reply in progress ends with the code `ended`. With
+        keep_sock, the socket stays open for the caller."""
         if self.stage == ST_FREE:
             return
         self._drop_response(ended)
@@ -143,7 +145,7 @@ class Connection:
         self.resuming = False
         if self.mask >= 0:
             self.daemon.poller.unregister(self.sock)
-        self.daemon.conn_closed(self)  # reads the mask: was it waiting for a buffer?
+        self.daemon.conn_closed(self, keep_sock)  # reads the mask: was it waiting for a buffer?
         self.mask = _WANT_NOTHING
         self.sock = None
         if self.req is not None:
@@ -184,10 +186,28 @@ class Connection:
         return self.stage == _ST_HEAD and self.rlen == 0
 
     def reclaimable(self, now):
-        """May be closed to make room for a new client: idle between requests, or new and silent
-        for a while (a browser's preconnect). A client that connected a moment ago has its
-        request on the way: closing it would answer a legitimate client with a bare close."""
-        return self.is_idle() and (self.served or ticks_diff(now, self.last) >= _SILENT_NEW_MS)
+        """May be closed to make room for a new client: idle between requests, new and silent
+        for a while (a browser's preconnect), or trickling a head for a while (slowloris). A
+        client that connected a moment ago has its request on the way: closing it would
+        answer a legitimate client with a bare close."""
+        if self.stage != _ST_HEAD:
+            return False
+        if self.rlen:
+            return ticks_diff(now, self.head_at) >= _GRACE_MS
+        return self.served or ticks_diff(now, self.last) >= _GRACE_MS
+
+    def overdue(self, now):
+        """Past the idle timeout (D_OPTION_DEFAULT_TIMEOUT), or past the head deadline
+        (D_OPTION_HEAD_TIMEOUT) while receiving a head. Suspended and upgraded connections
+        have no timeout."""
+        st = self.stage
+        if st == ST_FREE or st == ST_SUSPENDED or st == ST_UPGRADED:
+            return False
+        t = self.daemon.timeout_ms
+        if t and ticks_diff(now, self.last) >= t:
+            return True
+        t = self.daemon.head_ms
+        return st == _ST_HEAD and self.rlen > 0 and t > 0 and ticks_diff(now, self.head_at) >= t
 
     def want(self):
         """The poll events this stage waits for."""
@@ -324,6 +344,8 @@ class Connection:
             self.rready = False  # short read: the socket is drained, poll before reading again
         self.rlen = at + n
         self.last = ticks_ms()
+        if not at:
+            self.head_at = self.last  # a head starts (in the body stage, read past)
         return n
 
     def _head(self):
@@ -560,6 +582,7 @@ class Connection:
             return
         r.reset()
         self.stage = _ST_HEAD
+        self.head_at = self.last  # for a pipelined head already held
         self.served = True
         if self.daemon.waiting and self.rlen == 0:  # idle now, and another connection waits for a buffer
             self.daemon.return_buffer(self.release_buffer())

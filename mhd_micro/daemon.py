@@ -13,7 +13,7 @@
 # connection's state is connection.py's, which the daemon only asks and tells (open, run,
 # close, hand_over_buffer, stop_waiting).
 from .platform import const, ticks_ms, ticks_diff, ticks_add, accept, peer_key, close, gmtime, POLLIN
-from .connection import ST_FREE, ST_SUSPENDED, ST_UPGRADED, OUT_WAITING
+from .connection import ST_FREE, OUT_WAITING
 from .lazy import load
 
 WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
@@ -25,8 +25,8 @@ _SC_ACCEPT_POLICY_REJECTED = const(30070)  # = mhd.SC_ACCEPT_POLICY_REJECTED
 _CONNECTION_NOTIFY_STARTED = const(0)  # = mhd.CONNECTION_NOTIFY_STARTED
 _CONNECTION_NOTIFY_CLOSED = const(1)  # = mhd.CONNECTION_NOTIFY_CLOSED
 _REQUEST_ENDED_TIMEOUT_REACHED = const(10)  # = mhd.REQUEST_ENDED_TIMEOUT_REACHED
-_REQUEST_ENDED_DAEMON_SHUTDOWN = const(60)  # = mhd.REQUEST_ENDED_DAEMON_SHUTDOWN
 _TIMEOUT_SCAN_MS = const(250)
+_HEAD_TIMEOUT_MS = const(10000)  # D_OPTION_HEAD_TIMEOUT's default: a whole head within 10 s
 _ACCEPT_BATCH = const(8)
 
 _DAYS = b"MonTueWedThuFriSatSun"  # one object each, not one per name
@@ -44,6 +44,7 @@ class Daemon:
         self.setup = {}
         self.strict = 0
         self.timeout_ms = 0
+        self.head_ms = _HEAD_TIMEOUT_MS
         self.per_ip = 0
         self.no_date = False
         self.no_cookies = False
@@ -62,7 +63,8 @@ class Daemon:
         self.large = None  # the large pool (D_OPTION_LARGE_POOL_SIZE): full uploads, POST fields
         self.large_used = None  # its regions lent, as (start, end) pairs (upload.py)
         self.large_n = 0
-        self.by_sock = {}
+        self.by_sock = {}  # socket -> its Connection (or errors.Refused)
+        self.refused = None  # the refused clients lingering (errors.py), made on the first
         self.poller = None  # platform.Poller; in the external event loop mode an extloop.ExtLoop
         self.ext = None  # that mode's (reg_cb, reg_cb_cls, reregister_all) (options.py), else None
         self.lsock = None
@@ -75,37 +77,6 @@ class Daemon:
         self.date_valid = False
         self.date_now = b""
         self.scratch = None
-
-    # -- stop --------------------------------------------------------------------------
-    def close_listener(self):
-        if self.lsock is not None and self.own_lsock:
-            close(self.lsock)
-        self.lsock = None
-
-    def quiesce(self):
-        """Stop accepting; returns the listening socket (the application closes it), or None."""
-        if self.quiesced or self.lsock is None:
-            return None
-        self.quiesced = True
-        self.holding = False
-        if self.started:
-            self.poller.unregister(self.lsock)
-        s = self.lsock
-        self.lsock = None
-        return s
-
-    def destroy(self):
-        for c in self.slots:
-            if c.urh is not None and c.urh.open:
-                load("upgrade").report_open(self)  # MHD2 asks the application to close them first
-                break
-        for c in self.slots:
-            c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
-        if self.started and self.lsock is not None:
-            self.poller.unregister(self.lsock)  # an external event loop hears of it before the close
-        self.close_listener()
-        self.slots = ()
-        self.started = False
 
     # -- the loop ------------------------------------------------------------------------
     def process(self, microsec):
@@ -126,7 +97,7 @@ class Daemon:
             self._accept(ticks_ms())
         if self.holding and self._free_slot(ticks_ms()) is not None:
             self._hold(False)
-        if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
+        if (self.timeout_ms or self.head_ms) and ticks_diff(ticks_ms(), self.next_scan) >= 0:
             self._timeouts(ticks_ms())
         return _SC_OK
 
@@ -149,7 +120,7 @@ class Daemon:
         """Milliseconds until the daemon needs to run again; -1 for no limit."""
         if self.resume_requested:
             return 0
-        if self.timeout_ms and self.by_sock:
+        if (self.timeout_ms or self.head_ms) and self.by_sock:
             return max(0, ticks_diff(self.next_scan, ticks_ms()))
         if self.holding:
             return _TIMEOUT_SCAN_MS  # a silent new connection becomes reclaimable in time
@@ -187,9 +158,10 @@ class Daemon:
             close(sock)
             return
         if self.per_ip and self._count_peer(peer_key(a[1])) >= self.per_ip:
-            self._refuse(sock)
+            self.refuse(sock)
             return
-        c.close()  # a reclaimed connection (a free slot ignores it)
+        if c.stage != ST_FREE:
+            self._reclaim(c)
         c.open(sock, a[1], now)
         self.by_sock[sock] = c
         if self.notify is not None:
@@ -225,22 +197,29 @@ class Daemon:
                 idle = c
         return idle
 
-    def _refuse(self, sock):
-        """Over the per-IP limit: a prebuilt 503 (errors.py), then close. With no heap left to
-        load that module, the close alone."""
+    def _reclaim(self, c):
+        """Slot c goes to a new client: errors.reclaim closes it, with a 503 if it was not
+        answered yet. With no heap left to load that module, the close alone."""
+        try:
+            load("errors").reclaim(c)
+        except Exception:
+            c.close()
+
+    def refuse(self, sock):
+        """A client over the per-IP limit, or reclaimed before its answer: a 503, then a
+        lingering close (errors.py). With no heap left to load that module, the close alone."""
         self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
         try:
-            load("errors").reply_busy(self, sock)
+            load("errors").refuse(self, sock)
         except Exception:
-            pass
-        close(sock)
+            close(sock)
 
     def _timeouts(self, now):
-        t = self.timeout_ms
         for c in self.slots:
-            st = c.stage
-            if st != ST_FREE and st != ST_SUSPENDED and st != ST_UPGRADED and ticks_diff(now, c.last) >= t:
+            if c.overdue(now):
                 c.close(_REQUEST_ENDED_TIMEOUT_REACHED)
+        if self.refused:
+            load("errors").expire(self, now)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 
     # -- the buffer pool, lent to connections (pools.py made it) ----------------------------
@@ -284,14 +263,15 @@ class Daemon:
                 c.stop_waiting()
                 c.run(0)
 
-    def conn_closed(self, c):
+    def conn_closed(self, c, keep_sock):
         """Connection c is closing (it left the poll set already): forget its socket, close
-        it, tell the application."""
+        it (unless keep_sock), tell the application."""
         if c.mask == OUT_WAITING:
             self.waiting -= 1  # it was waiting for a buffer
         sock = c.sock
         del self.by_sock[sock]
-        close(sock)
+        if not keep_sock:
+            close(sock)
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_CLOSED)
 

@@ -4,9 +4,9 @@
 #
 # The entry points are write_error(d, r, b, at, status), with reply_offset (where it goes)
 # and too_long_status (which status a head that fills the buffer gets), called by
-# Connection.fail and Connection._head; and reply_busy(d, sock), the 503 to a client for
-# which no slot is free. The engine loads this module the first time it needs it.
-from .platform import send
+# Connection.fail and Connection._head; and refuse(d, sock), the 503 to a client over the
+# per-IP limit. The engine loads this module the first time it needs it.
+from .platform import const, send, recv_into, close, ticks_ms, ticks_diff
 from .framing import status_line, put, put_uint
 
 _HTML = b"Content-Type: text/html\r\n"
@@ -82,13 +82,75 @@ def _location(b, p, r):
     return put(b, p, b"\r\n")
 
 
-def reply_busy(d, sock):
-    """Every slot is busy: 503, sent once without waiting (the caller closes)."""
+_REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
+_LINGER_MS = const(2000)  # how long a refused client's request is read and dropped
+_LINGER_MAX = const(4)  # refused clients lingering at once; more are closed at once
+
+
+def reclaim(c):
+    """Connection c gives its slot to a new client (Daemon._free_slot chose it). Idle after
+    a reply, it just closes: clients retry a kept-alive connection closed between requests.
+    Not answered yet (silent, or trickling its head), it is told 503, not closed bare."""
+    sock = c.sock
+    answered = c.served and not c.rlen
+    c.close(_REQUEST_ENDED_CONNECTION_ERROR, not answered)
+    if not answered:
+        c.daemon.refuse(sock)
+
+
+def refuse(d, sock):
+    """503 with Retry-After, sent once without waiting; then the client lingers (Refused)
+    so that it reads the 503, or is closed at once when too many do."""
     b = d.scratch
     p = put(b, 0, status_line(503))
     p = put(b, p, d.date_line())
     p = put(b, p, _BUSY)
     try:
         send(sock, b, 0, p)
-    except OSError:
+        sock.shutdown(1)  # FIN after the 503 (CPython; MicroPython's sockets have no shutdown)
+    except (OSError, AttributeError):
         pass
+    expire(d, ticks_ms())
+    if d.refused is None:
+        d.refused = []
+    if len(d.refused) < _LINGER_MAX:
+        d.refused.append(Refused(d, sock))
+    else:
+        close(sock)
+
+
+def expire(d, now):
+    """Close the refused clients that lingered long enough (the daemon's timeout scan)."""
+    rs = d.refused or ()
+    for i in range(len(rs) - 1, -1, -1):  # backwards: close() takes it out of the list
+        if ticks_diff(now, rs[i].since) >= _LINGER_MS:
+            rs[i].close()
+
+
+class Refused:
+    """A refused client, polled for a moment before the close: its request is read and
+    dropped, because closing a socket with unread bytes sends a reset, and a reset can
+    destroy the 503 before the client reads it (RFC 9112 section 9.6). It takes a socket
+    of the poll set, not a slot; the daemon runs it as it runs a connection."""
+
+    def __init__(self, d, sock):
+        self.d = d
+        self.sock = sock
+        self.since = ticks_ms()
+        d.poller.register(sock, 1)  # POLLIN
+        d.by_sock[sock] = self
+
+    def run(self, events):
+        try:
+            n = recv_into(self.sock, self.d.scratch)
+        except OSError:
+            n = 0
+        if n == 0:  # the client closed (or reset): nothing left to protect
+            self.close()
+
+    def close(self, ended=0):
+        d = self.d
+        if d.by_sock.pop(self.sock, None) is not None:
+            d.poller.unregister(self.sock)
+            close(self.sock)
+            d.refused.remove(self)

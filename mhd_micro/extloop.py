@@ -20,6 +20,7 @@
 # handed to the daemon's own loop as they are, and a round allocates nothing.
 from .platform import const, POLLIN, POLLOUT, POLLERR
 from .daemon import WAIT_INDEFINITELY
+from .lazy import load
 
 FD_STATE_NONE = const(0)
 FD_STATE_RECV = const(1)
@@ -126,7 +127,7 @@ def attach(d):
         x.register(d.lsock, POLLIN)
     rc = x.update()
     if rc:
-        d.destroy()
+        load("stop").destroy(d)
     return rc
 
 

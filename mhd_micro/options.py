@@ -28,7 +28,7 @@ _OPTIONS = (
     b"\nFD_NUMBER_LIMIT 283\nTURBO 320\nDISABLE_THREAD_SAFETY 321\nDISALLOW_UPGRADE 322"
     b"\nDISALLOW_SUSPEND_RESUME 323\nDISABLE_COOKIES 324\nDAEMON_READY_CALLBACK 360"
     b"\nNOTIFY_CONNECTION 361\nNOTIFY_STREAM 362\nRANDOM_ENTROPY 400\nAUTH_DIGEST_MAP_SIZE 401"
-    b"\nAUTH_DIGEST_NONCE_TIMEOUT 403\nAUTH_DIGEST_DEF_MAX_NC 404\nRESPONSE_POOL_SIZE 10001\nLOG_MEMORY 10002\nCONN_BUFFER_POOL_SIZE 10003\n"
+    b"\nAUTH_DIGEST_NONCE_TIMEOUT 403\nAUTH_DIGEST_DEF_MAX_NC 404\nRESPONSE_POOL_SIZE 10001\nLOG_MEMORY 10002\nCONN_BUFFER_POOL_SIZE 10003\nHEAD_TIMEOUT 10004\n"
 )
 # other constants of this family
 _CONSTANTS = (
@@ -65,6 +65,7 @@ _D_O_DISABLE_COOKIES = const(324)  # = mhd.D_O_DISABLE_COOKIES
 _D_O_NOTIFY_CONNECTION = const(361)  # = mhd.D_O_NOTIFY_CONNECTION
 _D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE; mhd_micro's own: responses are not tied to a daemon in MHD
 _D_O_LOG_MEMORY = const(10002)  # = mhd.D_O_LOG_MEMORY; mhd_micro's own: log what start took and the heap left (SC_DAEMON_STARTED)
+_D_O_HEAD_TIMEOUT = const(10004)  # = mhd.D_O_HEAD_TIMEOUT; mhd_micro's own: the deadline for a whole request head
 _D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE; mhd_micro's own: buffers lent to the connections
 _AF_NONE = const(0)  # = mhd.AF_NONE
 _AF_INET6 = const(3)  # = mhd.AF_INET6
@@ -156,6 +157,8 @@ def apply(d, opt):
         setattr(d, _CALLBACKS[code], None if v is None else (v, opt[2] if len(opt) > 2 else None))
     elif code == _D_O_DEFAULT_TIMEOUT:
         d.timeout_ms = v * 1000
+    elif code == _D_O_HEAD_TIMEOUT:
+        d.head_ms = v * 1000
     elif code == _D_O_PROTOCOL_STRICT_LEVEL:
         d.strict = max(-3, min(3, v))  # the nearest existing level
     elif code == _D_O_WORK_MODE:

@@ -9,6 +9,7 @@ from .platform import const, collect, mem_free, Poller, POLLIN
 from .connection import Connection, new_lease
 from . import response as _resp
 from .framing import keep_status_line
+from .lazy import load
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
@@ -98,7 +99,7 @@ def warn_if_tight(d, left):
 
 
 def _no_room(d, limit, size, pool, need):
-    d.close_listener()
+    load("stop").close_listener(d)
     d.log(_SC_DAEMON_MEM_ALLOC_FAILURE, "cannot start: %d connections x %d bytes, %d responses "
           "(%s bytes) do not fit in %d bytes of free heap: lower D_OPTION_GLOBAL_CONNECTION_LIMIT or "
           "D_OPTION_CONN_MEMORY_LIMIT" % (limit, size, pool, need or "?", mem_free()))

@@ -44,8 +44,10 @@ def test_request_attributes_exist_from_init():
 
 def test_daemon_attributes_exist_from_init():
     dm = read("daemon.py")
-    init = between(dm, "    def __init__(self, cb, cls):", "    # -- stop")
-    used = assigned(dm, "self") | assigned(read("options.py"), "d") | assigned(read("pools.py"), "d")
+    init = between(dm, "    def __init__(self, cb, cls):", "    # -- the loop")
+    used = assigned(dm, "self")
+    for name in ("options.py", "pools.py", "stop.py", "errors.py"):
+        used |= assigned(read(name), "d")
     assert used - assigned(init, "self") == set()
 
 

@@ -1,6 +1,6 @@
 # The configurable server the server-level tests run, on CPython and on MicroPython alike.
 #
-#   <python> tests/apps/app.py [--port N] [--strict L] [--timeout S] [--connections N]
+#   <python> tests/apps/app.py [--port N] [--strict L] [--timeout S] [--head-timeout S] [--connections N]
 #       [--conn-memory B] [--per-ip N] [--no-date] [--no-cookies] [--no-plus] [--pool N]
 #       [--buffers N] [--log-memory 1]   (the last two: what boards/common/main.py passes)
 #
@@ -18,6 +18,7 @@
 #   /suspend/long     the same, resumed 1 s later (wide enough for timing on a loaded machine)
 #   /close            a response with R_O_CONN_CLOSE   /chunked  a response with R_O_CHUNKED_ENC
 #   /big?n=N          N bytes of "x"               /notfound  404
+#   /stream?n=N       N bytes of "x", made as they are sent (dynamic content: any size, no heap)
 #   /slow             sleeps 1.5 s in the callback (blocks the daemon: for timeout tests)
 import sys
 import time
@@ -49,6 +50,13 @@ def reply(request, text, sc=200, *options):
     if act is None:
         mhd.response_destroy(r)  # refused (the request has an action already): back to the pool
     return act
+
+
+def stream_x(n, ctx, pos, buf, maximum):
+    """dyn_cont of /stream: the next bytes of n "x", from the 1 KiB of /big."""
+    k = min(maximum, n - pos, 1024)
+    buf[:k] = memoryview(BIG)[:k]
+    return mhd.dcc_action_continue(ctx, k)
 
 
 def grow_big(n):
@@ -117,6 +125,11 @@ def on_request(hello, request, path, method, upload_size):
         if len(BIG) < n:
             grow_big(n)
         return mhd.action_from_response(request, mhd.response_from_buffer(200, memoryview(BIG)[:n]))
+    if path == "/stream":
+        n = int(mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "n") or "1000")
+        if len(BIG) < 1024:
+            grow_big(1024)
+        return mhd.action_from_response(request, mhd.response_from_callback(200, n, stream_x, n, None))
     if path == "/slow":
         time.sleep(1.5)
         return reply(request, "slow")
@@ -136,6 +149,8 @@ def main():
         opts.append(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(int(opt("--strict"))))
     if opt("--timeout") is not None:
         opts.append(mhd.D_OPTION_DEFAULT_TIMEOUT(int(opt("--timeout"))))
+    if opt("--head-timeout") is not None:
+        opts.append(mhd.D_OPTION_HEAD_TIMEOUT(int(opt("--head-timeout"))))
     if opt("--connections") is not None:
         opts.append(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(int(opt("--connections"))))
     if opt("--conn-memory") is not None:

@@ -1,0 +1,42 @@
+# Stopping a daemon: daemon_quiesce and daemon_destroy, and closing the listening socket
+# (also when daemon_start fails). Loaded only when a daemon stops: a running server carries
+# none of this code (on a board, every resident byte of bytecode is heap).
+from .platform import const, close
+from .lazy import load
+
+_REQUEST_ENDED_DAEMON_SHUTDOWN = const(60)  # = mhd.REQUEST_ENDED_DAEMON_SHUTDOWN
+
+
+def close_listener(d):
+    if d.lsock is not None and d.own_lsock:
+        close(d.lsock)
+    d.lsock = None
+
+
+def quiesce(d):
+    """Stop accepting; returns the listening socket (the application closes it), or None."""
+    if d.quiesced or d.lsock is None:
+        return None
+    d.quiesced = True
+    d.holding = False
+    if d.started:
+        d.poller.unregister(d.lsock)
+    s = d.lsock
+    d.lsock = None
+    return s
+
+
+def destroy(d):
+    for c in d.slots:
+        if c.urh is not None and c.urh.open:
+            load("upgrade").report_open(d)  # MHD2 asks the application to close them first
+            break
+    for c in d.slots:
+        c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
+    while d.refused:
+        d.refused[0].close()  # clients refused with a 503 (errors.py), still lingering
+    if d.started and d.lsock is not None:
+        d.poller.unregister(d.lsock)  # an external event loop hears of it before the close
+    close_listener(d)
+    d.slots = ()
+    d.started = False
