@@ -58,6 +58,7 @@ _REQUEST_ENDED_COMPLETED_OK = const(0)  # = mhd.REQUEST_ENDED_COMPLETED_OK
 _REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
 _REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
 _REQUEST_ENDED_NO_RESOURCES = const(50)  # = mhd.REQUEST_ENDED_NO_RESOURCES
+_MIN_BODY_RATE = const(500)  # bytes/s: a body slower than this may be reclaimed, as a trickled head
 _GRACE_MS = const(2000)  # a new connection silent, or a head arriving, for this long may be reclaimed
 
 
@@ -96,7 +97,8 @@ class Connection:
         self.stage = ST_FREE
         self.mask = _WANT_NOTHING  # WANT_* in the poll set, or OUT_*
         self.last = 0  # ticks of the last I/O, for the timeout
-        self.head_at = 0  # ticks of the first byte of the head being received, for its deadline
+        self.began = 0  # ticks when the head being received, or the body, began: for the head
+        # deadline, and for telling slow clients from others when the table is full
         self.rready = False  # the socket may have bytes to read
         self.served = False  # a reply was sent and the connection kept: idle now means between requests
         self.resuming = False  # request_resume was called: the daemon resumes it next round
@@ -189,11 +191,17 @@ class Connection:
         """May be closed to make room for a new client: idle between requests, new and silent
         for a while (a browser's preconnect), or trickling a head for a while (slowloris). A
         client that connected a moment ago has its request on the way: closing it would
-        answer a legitimate client with a bare close."""
-        if self.stage != _ST_HEAD:
+        answer a legitimate client with a bare close. A body arriving slower than
+        _MIN_BODY_RATE gives way too (Apache's mod_reqtimeout MinRate): a firmware upload on
+        a poor link is far faster than a body trickled to hold the slot."""
+        st = self.stage
+        t = ticks_diff(now, self.began)
+        if st == _ST_BODY:  # slower than _MIN_BODY_RATE since it began (RUDY)
+            return t >= _GRACE_MS and self.req.received * 1000 < t * _MIN_BODY_RATE
+        if st != _ST_HEAD:
             return False
         if self.rlen:
-            return ticks_diff(now, self.head_at) >= _GRACE_MS
+            return t >= _GRACE_MS
         return self.served or ticks_diff(now, self.last) >= _GRACE_MS
 
     def overdue(self, now):
@@ -207,7 +215,7 @@ class Connection:
         if t and ticks_diff(now, self.last) >= t:
             return True
         t = self.daemon.head_ms
-        return st == _ST_HEAD and self.rlen > 0 and t > 0 and ticks_diff(now, self.head_at) >= t
+        return st == _ST_HEAD and self.rlen > 0 and t > 0 and ticks_diff(now, self.began) >= t
 
     def want(self):
         """The poll events this stage waits for."""
@@ -344,8 +352,8 @@ class Connection:
             self.rready = False  # short read: the socket is drained, poll before reading again
         self.rlen = at + n
         self.last = ticks_ms()
-        if not at:
-            self.head_at = self.last  # a head starts (in the body stage, read past)
+        if not at and self.stage == _ST_HEAD:
+            self.began = self.last  # a head starts
         return n
 
     def _head(self):
@@ -457,6 +465,7 @@ class Connection:
         """The body is wanted (by the application, or to be read past): read it, after a
         "100 Continue" if the client waits for one (RFC 9110 section 10.1.1)."""
         self.pos = self.req.body_start
+        self.began = ticks_ms()  # for the body's rate (reclaimable)
         if self.req.flags & F_EXPECT_100 and self.req.upload_size:
             self.queue(_CONTINUE, 0, len(_CONTINUE), True)
             self.after_send = _ST_BODY
@@ -582,7 +591,7 @@ class Connection:
             return
         r.reset()
         self.stage = _ST_HEAD
-        self.head_at = self.last  # for a pipelined head already held
+        self.began = self.last  # for a pipelined head already held
         self.served = True
         if self.daemon.waiting and self.rlen == 0:  # idle now, and another connection waits for a buffer
             self.daemon.return_buffer(self.release_buffer())

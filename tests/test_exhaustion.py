@@ -111,6 +111,30 @@ def test_slowloris_does_not_starve_other_clients(serve, runtime):
     print("slowloris: %d clients served, slowest %.2f s" % (len(latencies), max(latencies)))
 
 
+def test_slow_body_does_not_starve_other_clients(serve, runtime):
+    # R-U-Dead-Yet: 12 uploads whose body comes a byte every 0.3 s, against 8 slots. A body
+    # slower than 500 bytes/s gives way to a new client after 2 s (told 503, drained)
+    srv = serve(*eight_slots(runtime), script="tests/apps/upload_app.py")
+    head = b"POST /inc HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"
+
+    def rudy(stop):
+        def step(s, sent=[0]):
+            if not sent[0]:
+                s.sendall(head)
+            s.send(b"x")
+            sent[0] += 1
+            if quiet_recv(s, 0.3):
+                return True
+            sent[0] = 0  # dropped: the next connection starts with its head
+            return False
+        attacker(srv.port, stop, step)
+
+    with Attack(12, rudy):
+        time.sleep(1.0)
+        latencies = probe(srv.port, 8, path="/inc")
+    print("slow bodies: %d clients served, slowest %.2f s" % (len(latencies), max(latencies)))
+
+
 def test_head_deadline_closes_a_trickling_head(serve, runtime):
     # apart from the idle timeout: a head must arrive whole within D_OPTION_HEAD_TIMEOUT,
     # even with slots to spare
