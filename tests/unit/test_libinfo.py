@@ -113,9 +113,19 @@ class TestThisBuild(unittest.TestCase):
             self.assertTrue(large)
         self.assertEqual(fixed("HAS_LARGE_FILE"), (SC_OK, large))
 
+    def test_auth_basic_is_there(self):
+        self.assertEqual(fixed("SUPPORT_AUTH_BASIC"), (SC_OK, True))
+
+    def test_auth_basic_left_out(self):
+        r = _request()
+        with _Flag("AUTH_BASIC", False):
+            self.assertEqual(fixed("SUPPORT_AUTH_BASIC"), (SC_OK, False))
+            self.assertEqual(mhd.request_get_info_dynamic(r, mhd.REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS),
+                             (SC_FEATURE_DISABLED, None))
+        self.assertEqual(mhd.request_get_info_dynamic(r, mhd.REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS), (20060, None))
+
     def test_later_features_read_false(self):
-        for name in ("SUPPORT_AUTH_BASIC",
-                     "SUPPORT_AUTH_DIGEST", "SUPPORT_DIGEST_AUTH_RFC2069", "SUPPORT_DIGEST_AUTH_USERHASH",
+        for name in ("SUPPORT_AUTH_DIGEST", "SUPPORT_DIGEST_AUTH_RFC2069", "SUPPORT_DIGEST_AUTH_USERHASH",
                      "SUPPORT_DIGEST_AUTH_AUTH_INT", "SUPPORT_DIGEST_AUTH_ALGO_SESSION", "SUPPORT_THREADS",
                      "SUPPORT_AGGREGATE_FD", "SUPPORT_TCP_FASTOPEN", "HAS_THREAD_NAMES"):
             self.assertEqual(fixed(name), (SC_OK, False), name)
@@ -125,8 +135,8 @@ class TestThisBuild(unittest.TestCase):
         self.assertEqual(fixed("TLS_KEY_PASSWORD_BACKENDS"), (SC_OK, (False, False, False)))
 
     def test_a_flag_without_its_module_is_not_a_feature(self):
-        with _Flag("AUTH_BASIC", True):  # no auth_basic.py yet
-            self.assertEqual(fixed("SUPPORT_AUTH_BASIC"), (SC_OK, False))
+        with _Flag("AUTH_DIGEST", True):  # no auth_digest.py yet
+            self.assertEqual(fixed("SUPPORT_AUTH_DIGEST"), (SC_OK, False))
         with _Flag("TLS", True):
             self.assertEqual(fixed("TLS_BACKENDS"), (SC_OK, (False, False, False)))
 
@@ -153,7 +163,7 @@ class TestThisBuild(unittest.TestCase):
                 continue  # another test loaded it: nothing to see
             self.assertTrue(_module("libinfo").present(mod))
             self.assertFalse("mhd_micro." + mod in sys.modules)
-        self.assertFalse(_module("libinfo").present("auth_basic"))
+        self.assertFalse(_module("libinfo").present("auth_digest"))
 
 
 _RAW = b"GET /?q=1 HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=two\r\n\r\n"
