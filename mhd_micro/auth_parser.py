@@ -8,7 +8,7 @@
 # unclosed quote, garbage after a value) makes the header broken.
 #
 # The entry points: credentials(request, scheme), b64decode, digest_params, unquote, ext_value,
-# from_hex; challenge_refused and challenge_action for the challenge functions of both modules;
+# from_hex, hash_of; challenge_refused and challenge_action for the challenge functions of both modules;
 # same (constant-time compare).
 from .platform import const
 from .parser import ieq
@@ -229,6 +229,23 @@ def to_text(b):
 def quote(s):
     """A str as the content of a quoted-string: '"' and '\\' escaped."""
     return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def hash_of(name):
+    """hashlib's constructor for "md5", "sha256" or "sha512_256", None where this runtime has
+    none (MicroPython's hashlib has md5 on some ports only, and never SHA-512/256; CPython
+    has SHA-512/256 through OpenSSL's hashlib.new)."""
+    import hashlib
+    new = getattr(hashlib, name, None)
+    if new is None and hasattr(hashlib, "new"):
+        try:
+            hashlib.new(name)
+        except ValueError:
+            return None
+
+        def new(data=b""):
+            return hashlib.new(name, data)
+    return new
 
 
 def same(a, b):

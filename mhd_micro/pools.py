@@ -9,6 +9,7 @@ from .platform import const, collect, mem_free, Poller, POLLIN
 from .connection import Connection, new_lease
 from . import response as _resp
 from .framing import keep_status_line
+from .lazy import load
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
@@ -19,6 +20,7 @@ _D_O_CONN_MEMORY_LIMIT = const(280)  # = mhd.D_O_CONN_MEMORY_LIMIT
 _D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE
 _D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE
 _D_O_LARGE_POOL_SIZE = const(281)  # = mhd.D_O_LARGE_POOL_SIZE
+_D_O_RANDOM_ENTROPY = const(400)  # = mhd.D_O_RANDOM_ENTROPY
 # the usual status lines, kept at start (framing.keep_status_line)
 _USUAL_STATUS = ((200, b"HTTP/1.1 200 OK\r\n"), (400, b"HTTP/1.1 400 Bad Request\r\n"),
                  (404, b"HTTP/1.1 404 Not Found\r\n"), (503, b"HTTP/1.1 503 Service Unavailable\r\n"))
@@ -67,6 +69,8 @@ def alloc(d):
             d.large_used = [0] * (2 * nbuf)
         d.scratch = bytearray(160)
         d.poller = Poller()
+        if _D_O_RANDOM_ENTROPY in s:  # Digest authentication's nonces, only for a daemon that has it
+            d.dauth = load("auth_digest").table(s, _SMALL)
     except MemoryError:
         d.slots = d.leases = ()  # let go of what was taken, so the report says what is free
         d.nfree = 0
