@@ -228,6 +228,18 @@ def test_digest_malformed_headers_get_a_clean_401(serve):
     assert request(srv.port, "/digest", headers=(("Authorization", good),)).status == 200
 
 
+def test_digest_reusable_challenge_gets_new_nonces(serve):
+    srv = serve(script=APP)
+    nonces = set()
+    for _ in range(3):
+        r = request(srv.port, "/digest/shared")
+        assert r.status == 401
+        nonces.add(challenges(r)[0]["nonce"])
+    assert len(nonces) == 3
+    chal = dict(challenges(r)[0], realm=REALM)
+    assert request(srv.port, "/digest", headers=(("Authorization", authorization(chal, "/digest")),)).status == 200
+
+
 def test_digest_without_entropy_refuses_every_client(serve):
     srv = serve("--no-entropy", script=APP)
     _, chal = challenge(srv, "/digest")

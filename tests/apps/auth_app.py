@@ -11,6 +11,7 @@
 #                       hashed=1: check with a userdigest (digest_auth_check_digest) instead of the password
 #                       userhash=1: offer userhash in the challenge
 #   /digest/info      REQUEST_INFO_DYNAMIC_AUTH_DIGEST_INFO, as "<SC> <fields...>"
+#   /digest/shared    the same reusable 401 with a Digest challenge, made once (new nonces each time)
 import sys
 
 sys.path.insert(0, ".")
@@ -75,6 +76,8 @@ def on_request(cls, request, path, method, upload_size):
         return reply(request, 200, "%d %s" % (sc, "-" if creds is None else "%s|%s" % creds))
     if path == "/digest":
         return on_digest(request)
+    if path == "/digest/shared":
+        return mhd.action_from_response(request, cls)
     if path == "/digest/info":
         sc, info = mhd.request_get_info_dynamic(request, mhd.REQUEST_INFO_DYNAMIC_AUTH_DIGEST_INFO)
         return reply(request, 200, "%d %s" % (sc, "-" if info is None else " ".join(show(v) for v in info)))
@@ -88,7 +91,10 @@ def option_value(name, default):
 
 
 def main():
-    d = mhd.daemon_create(on_request, None)
+    shared = mhd.response_from_buffer_static(401, b"denied")
+    mhd.response_set_option(shared, mhd.R_OPTION_REUSABLE(True))
+    mhd.response_add_auth_digest_challenge(shared, REALM, None, None, False, QOPS["auth"], ALGOS["md5"], False, False)
+    d = mhd.daemon_create(on_request, shared)
     opts = [mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_DEFAULT_TIMEOUT(5)]
     if "--no-entropy" not in sys.argv:
         opts.append(mhd.D_OPTION_RANDOM_ENTROPY(b"0123456789abcdef0123456789abcdef"))
