@@ -55,6 +55,12 @@ def alloc(d):
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:
+        if _D_O_RANDOM_ENTROPY in s:
+            # Digest authentication's nonce table, only for a daemon that has it; its module
+            # (11 KB of heap on the unix port) is loaded now, before the buffers cut the heap
+            # into pieces, rather than at the first request
+            d.dauth = load("auth_digest").table(s, _SMALL)
+            collect()
         # the buffers first, while the free heap is in its largest pieces; a collection
         # after each one frees the garbage of its instance dicts' growth before the next
         d.leases = [None] * nbuf
@@ -69,8 +75,6 @@ def alloc(d):
             d.large_used = [0] * (2 * nbuf)
         d.scratch = bytearray(160)
         d.poller = Poller()
-        if _D_O_RANDOM_ENTROPY in s:  # Digest authentication's nonces, only for a daemon that has it
-            d.dauth = load("auth_digest").table(s, _SMALL)
     except MemoryError:
         d.slots = d.leases = ()  # let go of what was taken, so the report says what is free
         d.nfree = 0
