@@ -116,6 +116,24 @@ class TestCheck(unittest.TestCase):
         self.assertEqual(check(header(n, nc="00000002"), t), mhd.DAUTH_OK)
         self.assertEqual(check(header(n, nc="00000003", algo="SHA-256", new=hashlib.sha256), t, malgo=66), mhd.DAUTH_OK)
 
+    def test_sha512_256_where_the_runtime_has_it(self):
+        t = table()
+        n = t.new("a").decode()
+        if mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_TYPE_DIGEST_AUTH_SHA512_256)[1]:  # CPython: OpenSSL's
+
+            def new(data):
+                return hashlib.new("sha512_256", data)
+            self.assertEqual(check(header(n, algo="SHA-512-256", new=new), t, malgo=68), mhd.DAUTH_OK)
+            self.assertEqual(check(header(n, nc="2", algo="SHA-512-256", new=new, password="x"), t, malgo=68),
+                             mhd.DAUTH_RESPONSE_WRONG)
+        else:  # MicroPython: no SHA-512/256 in hashlib
+            auth = header(n).replace(b"algorithm=MD5", b"algorithm=SHA-512-256")
+            self.assertEqual(check(auth, t, malgo=68), mhd.DAUTH_UNSUPPORTED_ALGO)
+            r = mhd.response_from_empty(401)
+            self.assertEqual(mhd.response_add_auth_digest_challenge(r, "r", None, None, False, AUTH, 68, False, False),
+                             mhd.SC_AUTH_DIGEST_ALGO_NOT_SUPPORTED)
+            mhd.response_destroy(r)
+
     def test_wrong_password_username_realm_uri(self):
         t = table()
         n = t.new("a").decode()
