@@ -122,6 +122,7 @@ class TestHelpers(unittest.TestCase):
         self.assertEqual(ap.from_hex(b"00fFa5"), b"\x00\xff\xa5")
         self.assertIsNone(ap.from_hex(b"abc"))
         self.assertIsNone(ap.from_hex(b"zz"))
+        self.assertIsNone(ap.from_hex(b"\x13\x10"))  # control bytes are no digits (request._hex once took them)
 
     def test_same(self):
         self.assertTrue(ap.same(b"abc", b"abc"))
