@@ -13,6 +13,17 @@
 #
 # On a board, boards/common/main.py runs this page when the board could not join a network
 # and opened its own access point; the board joins the saved network at its next reset.
+#
+# Every request needs a password: HTTP Digest authentication by default (SHA-256 and MD5
+# challenges: the password never crosses the network, and a captured request cannot be
+# replayed), or Basic with "settings_auth": "basic" in the config or in a bundle without
+# Digest (the password then crosses the network base64-encoded). The user is
+# "settings_user" (default "admin"); the password, the first of:
+#   1. "settings_password" in the config;
+#   2. the board's access point password ("ap_password" in "wifi"): whoever joined the
+#      board's network to reach this page has typed it already;
+#   3. on first boot without either: a random one, saved as "settings_password" and printed
+#      on the console (the USB serial line), so only someone at the board can read it.
 import json
 import os
 import sys
@@ -22,6 +33,8 @@ import mhd_micro as mhd
 
 GET, HEAD, POST = mhd.HTTP_METHOD_GET, mhd.HTTP_METHOD_HEAD, mhd.HTTP_METHOD_POST
 URLENCODED, FORM_OK = mhd.HTTP_POST_ENCODING_FORM_URLENCODED, mhd.POST_PARSE_RES_OK
+REALM = "Board settings"
+ALGOS = mhd.DIGEST_AUTH_MULT_ALGO_SHA256 | mhd.DIGEST_AUTH_MULT_ALGO_MD5  # those the runtime's hashlib has
 
 HEAD_HTML = ('<!doctype html><html><head><meta charset="utf-8">'
              '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -59,6 +72,10 @@ def save(ssid, password):
         wifi = cfg["wifi"] = {}
     wifi["ssid"] = ssid
     wifi["password"] = password
+    write(cfg)
+
+
+def write(cfg):
     tmp = CONFIG + ".tmp"
     with open(tmp, "w") as f:
         json.dump(cfg, f)
@@ -84,6 +101,41 @@ def page(sc, message, cls, ssid):
     return r
 
 
+def credentials(cfg):
+    """(method, user, password) from the config, making and saving a password on first boot."""
+    wifi = cfg.get("wifi") if isinstance(cfg.get("wifi"), dict) else {}
+    password = cfg.get("settings_password") or wifi.get("ap_password")
+    if not password:
+        password = "".join("%02x" % b for b in os.urandom(6))
+        cfg["settings_password"] = password
+        write(cfg)
+        print("settings password (user %s): %s" % (cfg.get("settings_user", "admin"), password))
+    method = cfg.get("settings_auth", "digest")
+    if not mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_SUPPORT_AUTH_DIGEST)[1]:
+        method = "basic"  # a bundle built without Digest (tools/build.py --without auth_digest)
+    return method, cfg.get("settings_user", "admin"), password
+
+
+def authorized(request):
+    """None if the request has the user's password, else the action that asks for it."""
+    method, user, password = AUTH
+    if method == "basic":
+        sc, creds = mhd.request_get_info_dynamic(request, mhd.REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS)
+        if sc == mhd.SC_OK and creds == (user, password):
+            return None
+        return mhd.action_basic_auth_challenge_a(request, REALM, True, denied())
+    rc = mhd.digest_auth_check(request, REALM, user, password, 0, mhd.DIGEST_AUTH_MULT_QOP_AUTH, ALGOS)
+    if rc == mhd.DAUTH_OK:
+        return None
+    # a stale nonce: the browser retries with a new one without asking the user again
+    return mhd.action_digest_auth_challenge_a(request, REALM, None, None, rc == mhd.DAUTH_NONCE_STALE,
+                                              mhd.DIGEST_AUTH_MULT_QOP_AUTH, ALGOS, False, True, denied())
+
+
+def denied():
+    return mhd.response_from_buffer_static(401, b"The password is needed to change the settings.")
+
+
 def current_ssid():
     wifi = load().get("wifi")
     return wifi.get("ssid", "") if isinstance(wifi, dict) else ""
@@ -92,6 +144,9 @@ def current_ssid():
 def on_request(cls, request, path, method, upload_size):
     if path != "/":
         return mhd.action_from_response(request, mhd.response_from_buffer_copy(404, b"Not found: the settings are at /"))
+    ask = authorized(request)
+    if ask is not None:
+        return ask
     if method == GET or method == HEAD:
         return mhd.action_from_response(request, page(200, None, None, current_ssid()))
     if method == POST:
@@ -129,6 +184,7 @@ def arg(name, default):
 
 
 CONFIG = arg("--config", "config.json")
+AUTH = credentials(load())
 
 
 def main():
@@ -140,6 +196,9 @@ def main():
         # a phone's browser sends a long head (user agent, languages, cookies...): the form's
         # 256-byte store and 256 bytes to read must fit behind it in the connection's buffer
         mhd.D_OPTION_CONN_MEMORY_LIMIT(int(arg("--conn-memory", "2048"))),
+        # Digest's nonces: a table of 16 (320 bytes), enough for the few clients of a board
+        mhd.D_OPTION_RANDOM_ENTROPY(os.urandom(32)),
+        mhd.D_OPTION_AUTH_DIGEST_MAP_SIZE(16),
     )
     for option, name in ((mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT, "--connections"),
                          (mhd.D_OPTION_CONN_BUFFER_POOL_SIZE, "--buffers")):  # as boards/common/main.py passes them

@@ -78,7 +78,7 @@ def _forget_setup():
     """daemon_start: let go of every name __getattr__ cached and of its module."""
     for name in _cached:
         globals().pop(name, None)
-        where = _route(name)
+        where = _route(name) or "*enums"
         drop(where[1:] if where[0] in "*+" else where)
     del _cached[:]
     _started[0] = True
@@ -86,16 +86,18 @@ def _forget_setup():
 
 # prefix=module, tried in order. Modules marked * are let go after the lookup (name tables),
 # those marked + after it once a daemon has started (setup code): their constants are kept
-# here, their functions looked up again on each use.
+# here, their functions looked up again on each use. An upper-case name no prefix matches is
+# looked up in enums.py (*): VK_*, REQUEST_INFO_*, HTTP_METHOD_*, DAUTH_*, DIGEST_*...
 _ROUTES = (
     b"D_OPTION_=+options\nD_O_=+options\nAF_=+options\nWM_=+options\nSPS_=+options\nPSL_=+options\n"
     b"USL_=+options\ndaemon_set_option=+options\nDAEMON_SET_OPTIONS=+options\nOPTIONS_ARRAY_MAX_SIZE=+options\n"
     b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\n"
     b"request_get_post_data_cb=post\naction_parse_post=post\nHTTP_POST_ENCODING_=*post_parser\n"
     b"POST_PARSE_RES_=*post_parser\nPOST_ENCODING_=*post_parser\n"
-    b"request_get_=values\nVK_=*enums\nREQUEST_INFO_=*enums\nHTTP_METHOD_STR_=*names\nHTTP_METHOD_=*enums\n"
-    b"HTTP_VERSION_=*enums\nhttp_method_to_string=values\n"
+    b"request_get_=values\nHTTP_METHOD_STR_=*names\nhttp_method_to_string=values\n"
     b"protocol_version_to_string=values\n"
+    b"response_add_auth_b=auth_basic\nresponse_add_auth_d=auth_digest\naction_b=auth_basic\naction_d=auth_digest\n"
+    b"digest_=auth_digest\n"
     b"response_add_=response_headers\npredef_header_to_string=response_headers\nPREDEF_=response_headers\n"
     b"response_set_option=response_options\nRESPONSE_SET_OPTIONS=response_options\n"
     b"R_OPTION_=response_options\nR_O_=response_options\n"
@@ -106,8 +108,7 @@ _ROUTES = (
     b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
     b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"
-    b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*enums\n"
-    b"CONNECTION_NOTIFY_=*enums\n"
+    b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\n"
 )
 
 
@@ -126,11 +127,14 @@ def _route(name):
 def __getattr__(name):
     where = _route(name)
     if where is None:
-        # a submodule: MicroPython resolves `from . import x` through this function
-        try:
-            return load(name)
-        except ImportError:
-            raise AttributeError(name)
+        if name.isupper():
+            where = "*enums"
+        else:
+            # a submodule: MicroPython resolves `from . import x` through this function
+            try:
+                return load(name)
+            except ImportError:
+                raise AttributeError(name)
     # a module marked * is let go after each lookup; one marked + (options.py: the set-up
     # looks up many of its names, and loading it again for each one scatters the heap) only
     # once the daemon has started. Measured with hello.py on the unix port: letting options.py

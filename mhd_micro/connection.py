@@ -50,6 +50,7 @@ _OUT_UPGRADED = const(-3)  # upgraded, and the application waits for nothing
 _READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a read will not block
 
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
+_RF_NONCES = const(1024)  # = response.RF_NONCES
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SC_REPLY_POOL_ALLOCATION_FAILURE = const(50231)  # = mhd.SC_REPLY_POOL_ALLOCATION_FAILURE
 
@@ -512,6 +513,8 @@ class Connection:
             p = self._head_without_pipelined()
             if p < 0:
                 return
+        if self.resp.flags & _RF_NONCES:
+            load("auth_digest").fill_nonces(self, p)
         end = body_inline(self.buf, p, self.resp, self.framing)
         if end < 0:  # the body follows the header in segments: body.py
             if self.body is None:

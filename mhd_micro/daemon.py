@@ -77,6 +77,7 @@ class Daemon:
         self.date_valid = False
         self.date_now = b""
         self.scratch = None
+        self.dauth = None  # auth_digest.Nonces, with D_OPTION_RANDOM_ENTROPY
 
     # -- the loop ------------------------------------------------------------------------
     def process(self, microsec):

@@ -15,8 +15,8 @@ UPGRADE = True  # upgrade.py: action_upgrade, upgraded_recv/send/close
 POST_PARSER = True  # post.py (and post_parser.py): action_parse_post, VK_POSTDATA
 AUTO_REPLY_BODIES = True  # the daemon's automatic error replies carry a short HTML body
 LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBACK)
+AUTH_BASIC = True  # auth_basic.py (and auth_parser.py): REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS, Basic challenges
+AUTH_DIGEST = True  # auth_digest.py (and auth_parser.py): digest_auth_*, Digest challenges, the nonce table
 
 # later issues: no module yet
-AUTH_BASIC = False  # auth_basic.py
-AUTH_DIGEST = False  # auth_digest.py
 TLS = False  # tls.py

@@ -76,6 +76,11 @@ _SPS_AUTO = const(0)  # = mhd.SPS_AUTO
 _WM_EXTERNAL_EVENT_LOOP_CB_LEVEL = const(8)  # = mhd.WM_EXTERNAL_EVENT_LOOP_CB_LEVEL
 _SPS_POLL = const(2)  # = mhd.SPS_POLL
 
+_D_O_RANDOM_ENTROPY = const(400)  # = mhd.D_O_RANDOM_ENTROPY
+_D_O_AUTH_DIGEST_MAP_SIZE = const(401)  # = mhd.D_O_AUTH_DIGEST_MAP_SIZE
+_D_O_AUTH_DIGEST_NONCE_TIMEOUT = const(403)  # = mhd.D_O_AUTH_DIGEST_NONCE_TIMEOUT
+_D_O_AUTH_DIGEST_DEF_MAX_NC = const(404)  # = mhd.D_O_AUTH_DIGEST_DEF_MAX_NC
+
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_EXTERNAL_EVENT_ONLY = const(60012)  # = mhd.SC_EXTERNAL_EVENT_ONLY
 _SC_TOO_LATE = const(60001)  # = mhd.SC_TOO_LATE
@@ -92,7 +97,8 @@ _SC_LISTEN_SOCKET_BIND_FAILED = const(50055)  # = mhd.SC_LISTEN_SOCKET_BIND_FAIL
 # codes stored as they are, in d.setup (used once, by start) or as daemon attributes
 _SETUP = (_D_O_BIND_PORT, _D_O_BIND_SA, _D_O_LISTEN_SOCKET, _D_O_LISTEN_BACKLOG,
           _D_O_GLOBAL_CONNECTION_LIMIT, _D_O_CONN_MEMORY_LIMIT, _D_O_RESPONSE_POOL_SIZE, _D_O_LOG_MEMORY,
-          _D_O_CONN_BUFFER_POOL_SIZE, _D_O_LARGE_POOL_SIZE)
+          _D_O_CONN_BUFFER_POOL_SIZE, _D_O_LARGE_POOL_SIZE, _D_O_RANDOM_ENTROPY, _D_O_AUTH_DIGEST_MAP_SIZE,
+          _D_O_AUTH_DIGEST_NONCE_TIMEOUT, _D_O_AUTH_DIGEST_DEF_MAX_NC)
 _FLAGS = {
     _D_O_SUPPRESS_DATE_HEADER: "no_date",
     _D_O_DISABLE_COOKIES: "no_cookies",
@@ -146,6 +152,16 @@ def apply(d, opt):
     if code in _SETUP:
         if code == _D_O_GLOBAL_CONNECTION_LIMIT and v < 0:
             return _SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL
+        if code == _D_O_RANDOM_ENTROPY:
+            # (buf) or MHD's (buf_size, buf): Digest authentication's nonces (auth_digest.py),
+            # whose table daemon_start takes; an empty buffer leaves Digest off, as in MHD2
+            from . import features
+            from .lazy import present
+            if not (features.AUTH_DIGEST and present("auth_digest")):
+                return _SC_FEATURE_DISABLED
+            if not opt[-1]:
+                d.setup.pop(code, None)
+                return _SC_OK
         d.setup[code] = opt[1:]
     elif code in _FLAGS:
         if code == _D_O_DISABLE_COOKIES and v:

@@ -56,9 +56,9 @@ class Request:
 
 
 def _hex(c):
-    c |= 0x20
-    if 48 <= c <= 57:
+    if 48 <= c <= 57:  # before the case fold: it would make digits of bytes 16-25
         return c - 48
+    c |= 0x20
     if 97 <= c <= 102:
         return c - 87
     return -1

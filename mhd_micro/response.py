@@ -21,6 +21,7 @@ RF_INSANITY_CL = const(64)
 RF_HAS_DATE = const(128)
 RF_HAS_CL = const(256)
 RF_FROZEN = const(512)  # became an action: headers and options are final
+RF_NONCES = const(1024)  # has Digest challenges: new nonces each time it is sent (auth_digest.fill_nonces)
 
 # body kinds
 K_BUFFER = const(1)  # data: a bytes-like object sent as it is

@@ -234,6 +234,8 @@ _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED = const(13)  # = mhd.REQUEST_INFO_DYN
 _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE = const(14)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE
 _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED = const(15)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED
 _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS = const(16)  # = mhd.REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS
+_REQUEST_INFO_DYNAMIC_AUTH_DIGEST_INFO = const(42)  # = mhd.REQUEST_INFO_DYNAMIC_AUTH_DIGEST_INFO
+_REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS = const(51)  # = mhd.REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS
 _BODY_MODE_FULL = const(2)  # = upload._FULL; bytes collected, not given yet
 
 
@@ -272,6 +274,10 @@ def request_get_info_dynamic(request, info):
         if request.post is None:
             return _SC_INFO_GET_TYPE_NOT_APPLICABLE, None
         return _SC_OK, _each_post(request, None, None)
+    if info == _REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS:
+        return _auth("AUTH_BASIC", "auth_basic", request)
+    if info == _REQUEST_INFO_DYNAMIC_AUTH_DIGEST_INFO:
+        return _auth("AUTH_DIGEST", "auth_digest", request)
     chunked = bool(request.flags & F_CHUNKED)
     present = chunked or request.cl > 0
     if info == _REQUEST_INFO_DYNAMIC_UPLOAD_PRESENT:
@@ -292,6 +298,18 @@ def request_get_info_dynamic(request, info):
     if info == _REQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS:
         return _SC_OK, SIZE_UNKNOWN if chunked else request.upload_size - done
     return _SC_INFO_GET_TYPE_UNKNOWN, None
+
+
+def _auth(flag, module, request):
+    # the credentials, parsed by the module of their scheme; SC_FEATURE_DISABLED if the
+    # build left it out (tools/build.py --without auth_basic / auth_digest)
+    from . import features
+    try:
+        if getattr(features, flag):
+            return load(module).request_info(request)
+    except ImportError:
+        pass
+    return _SC_FEATURE_DISABLED, None
 
 
 _HTTP_METHOD_ASTERISK = const(9)  # = mhd.HTTP_METHOD_ASTERISK

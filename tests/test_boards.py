@@ -22,14 +22,14 @@ sys.path.insert(0, TOOLS)
 import build  # noqa: E402
 import budget  # noqa: E402
 
-LATER = ("SUPPORT_AUTH_BASIC", "SUPPORT_AUTH_DIGEST")
+AUTH = ("SUPPORT_AUTH_BASIC", "SUPPORT_AUTH_DIGEST")
 # run on the board: prints one "NAME value" line per item
 LIB_INFO_SCRIPT = (
     "import mhd_micro as m\n"
     "for n in ('SUPPORT_COOKIE_PARSER', 'SUPPORT_POST_PARSER', 'SUPPORT_LARGE_FILE', 'HAS_LARGE_FILE', 'HAS_UPGRADE', %s):\n"
     "    print('LI', n, m.lib_get_info_fixed(getattr(m, 'LIB_INFO_FIXED_' + n))[1])\n"
     "print('LI TLS_BACKENDS', m.lib_get_info_fixed(m.LIB_INFO_FIXED_TLS_BACKENDS)[1][0])\n"
-) % ", ".join(repr(n) for n in LATER)
+) % ", ".join(repr(n) for n in AUTH)
 
 
 def tool(*args, timeout=60):
@@ -83,8 +83,11 @@ def test_board_bundles_build(tmp_path, board, arch):
 def test_trimmed_bundles_leave_the_modules_out(tmp_path):
     for arch in ("xtensawin", "armv6m"):
         out, info, _ = make_bundle(tmp_path, "min-" + arch, "--arch", arch, "--without", "cookie_parser",
-                                   "--without", "large_file", "--without", "post_parser", "--without", "upgrade")
+                                   "--without", "large_file", "--without", "post_parser", "--without", "upgrade",
+                                   "--without", "auth_basic", "--without", "auth_digest")
         assert info["arch"] == arch
+        for mod in ("auth_basic", "auth_digest", "auth_parser"):
+            assert mod not in info["modules"], mod
         assert "cookie" not in info["modules"] and "fd" not in info["modules"]
         assert "post" not in info["modules"] and "post_parser" not in info["modules"]
         assert not os.path.exists(os.path.join(out, "mhd_micro", "cookie.mpy"))
@@ -92,11 +95,20 @@ def test_trimmed_bundles_leave_the_modules_out(tmp_path):
             src = f.read()
         assert "COOKIE_PARSER = False" in src and "LARGE_FILE = False" in src and "UPGRADE = False" in src
         assert "POST_PARSER = False" in src and "upgrade" not in info["modules"] and "websocket" not in info["modules"]
-        assert "AUTO_REPLY_BODIES = True" in src
+        assert "AUTO_REPLY_BODIES = True" in src and "AUTH_BASIC = False" in src
+
+
+def test_shared_auth_module_stays_while_one_auth_feature_is_on(tmp_path):
+    _, info, _ = make_bundle(tmp_path, "basic-only", "--arch", "host", "--without", "auth_digest")
+    assert "auth_basic" in info["modules"] and "auth_parser" in info["modules"]
+    assert "auth_digest" not in info["modules"]
+    _, info, _ = make_bundle(tmp_path, "digest-only", "--arch", "host", "--without", "auth_basic")
+    assert "auth_digest" in info["modules"] and "auth_parser" in info["modules"]
+    assert "auth_basic" not in info["modules"]
 
 
 def test_features_without_a_module_are_refused(tmp_path):
-    for feature in ("auth_basic", "auth_digest", "tls"):
+    for feature in ("tls",):
         rc, text = tool(os.path.join(TOOLS, "build.py"), "--name", "x", "--out", str(tmp_path / "x"),
                         "--with", feature)
         assert rc == 2, text
@@ -279,7 +291,7 @@ def get(port, path="/"):
 def test_trimmed_bundle_on_a_virtual_board(board, tmp_path):
     bundle, info, _ = make_bundle(tmp_path, "vb-min", "--board", "rp2040", "--arch", "x64",
                                   "--without", "cookie_parser", "--without", "large_file", "--without", "post_parser",
-                                  "--without", "upgrade")
+                                  "--without", "upgrade", "--without", "auth_basic", "--without", "auth_digest")
     port = free_port()
     since = len(board.output())
     board.deploy(bundle, port)
@@ -293,7 +305,7 @@ def test_trimmed_bundle_on_a_virtual_board(board, tmp_path):
     info = board.lib_info()  # interrupts the server (Ctrl-C), as mpremote does on a board
     assert info["SUPPORT_COOKIE_PARSER"] == info["SUPPORT_POST_PARSER"] == "False"
     assert info["SUPPORT_LARGE_FILE"] == info["HAS_LARGE_FILE"] == "False"
-    for name in LATER + ("HAS_UPGRADE", "TLS_BACKENDS"):
+    for name in AUTH + ("HAS_UPGRADE", "TLS_BACKENDS"):
         assert info[name] == "False", name
 
 
@@ -322,8 +334,8 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
                         "m.LIB_INFO_FIXED_SUPPORT_LARGE_FILE)[1])"], cwd=ROOT, capture_output=True, text=True,
                        timeout=30)
     assert info["SUPPORT_LARGE_FILE"] == p.stdout.strip(), p.stdout + p.stderr
-    for name in LATER + ("TLS_BACKENDS",):
-        assert info[name] == "False", name
+    assert info["SUPPORT_AUTH_BASIC"] == info["SUPPORT_AUTH_DIGEST"] == "True"
+    assert info["TLS_BACKENDS"] == "False"
 
 
 def test_cpython_reads_large_files_as_supported():

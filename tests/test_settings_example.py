@@ -1,7 +1,9 @@
 """examples/settings.py on both runtimes: the form page, good POSTs from requests and curl -d
 saved into the config's "wifi" object with its other keys kept, bad names and passwords
-refused (400) with the config untouched, and the name shown back HTML-escaped; on MicroPython
-also as .mpy (as a board runs it) in a small heap."""
+refused (400) with the config untouched, and the name shown back HTML-escaped; every request
+behind a password (Digest by default, Basic on request; the password from the config, the
+access point's, or made on first boot); on MicroPython also as .mpy (as a board runs it) in a
+small heap."""
 import json
 import os
 import shutil
@@ -9,14 +11,16 @@ import subprocess
 
 import pytest
 import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from conftest import ROOT, mpy_cross_cmd, require
 from wire import request
 
 SCRIPT = "examples/settings.py"
 CURL = shutil.which("curl")
-BOARD = {"board": "esp32", "port": 80, "connections": 8,
+BOARD = {"board": "esp32", "port": 80, "connections": 8, "settings_password": "letmein123",
          "wifi": {"ssid": "", "password": "", "hostname": "mhd-esp32", "ap_ssid": "mhd-esp32"}}
+AUTH = HTTPDigestAuth("admin", "letmein123")
 
 
 @pytest.fixture
@@ -30,8 +34,13 @@ def start(serve, config, *extra):
     return serve("--config", str(config), "--port", 0, *extra, script=SCRIPT)
 
 
-def post(srv, **fields):
-    return requests.post("http://127.0.0.1:%d/" % srv.port, data=fields, timeout=10)
+def post(srv, auth=AUTH, **fields):
+    return requests.post("http://127.0.0.1:%d/" % srv.port, data=fields, auth=auth, timeout=10)
+
+
+def get(srv, path="/", auth=AUTH, method="GET"):
+    return requests.request(method, "http://127.0.0.1:%d%s" % (srv.port, path), auth=auth, data=b"x" if method == "PUT"
+                            else None, timeout=10)
 
 
 def saved(config, ssid, password):
@@ -43,16 +52,16 @@ def saved(config, ssid, password):
 
 def test_form_page(serve, config):
     srv = start(serve, config)
-    r = request(srv.port, "/")
-    page = r.body.decode()
-    assert (r.status, r.header("content-type")) == (200, "text/html; charset=utf-8")
+    r = get(srv)
+    page = r.text
+    assert (r.status_code, r.headers["content-type"]) == (200, "text/html; charset=utf-8")
     assert '<form method="post" action="/">' in page and 'name="ssid"' in page
     assert 'name="password" type="password"' in page and 'name="viewport"' in page
     assert "http" not in page and "src=" not in page  # no external assets
-    assert len(r.body) < 2000
+    assert len(r.content) < 2000
     assert request(srv.port, "/other").status == 404
-    r = request(srv.port, "/", method="PUT", body=b"x")
-    assert (r.status, r.header("allow")) == (405, "GET, HEAD, POST")
+    r = get(srv, method="PUT")
+    assert (r.status_code, r.headers["allow"]) == (405, "GET, HEAD, POST")
 
 
 def test_good_post_from_requests(serve, config):
@@ -60,7 +69,7 @@ def test_good_post_from_requests(serve, config):
     r = post(srv, ssid="Home net é", password="secret123")
     assert r.status_code == 200 and "Saved" in r.text and "Home net é" in r.text, r.text
     saved(config, "Home net é", "secret123")
-    assert 'value="Home net é"' in request(srv.port, "/").body.decode()  # the form shows it now
+    assert 'value="Home net é"' in get(srv).text  # the form shows it now
     r = post(srv, ssid="cafe")  # no password: an open network
     assert r.status_code == 200 and "an open network" in r.text
     saved(config, "cafe", "")
@@ -69,8 +78,8 @@ def test_good_post_from_requests(serve, config):
 @pytest.mark.skipif(CURL is None, reason="curl is not installed")
 def test_good_post_from_curl(serve, config):
     srv = start(serve, config)
-    out = subprocess.run([CURL, "-sS", "-w", "\n%{http_code}", "-d", "ssid=office+2", "-d", "password=12345678",
-                          "http://127.0.0.1:%d/" % srv.port], capture_output=True, timeout=10)
+    out = subprocess.run([CURL, "-sS", "-w", "\n%{http_code}", "--digest", "-u", "admin:letmein123", "-d", "ssid=office+2",
+                          "-d", "password=12345678", "http://127.0.0.1:%d/" % srv.port], capture_output=True, timeout=10)
     body, code = out.stdout.decode().rsplit("\n", 1)
     assert code == "200" and "office 2" in body, out
     saved(config, "office 2", "12345678")
@@ -99,7 +108,7 @@ def test_ssid_shown_escaped(serve, config):
     escaped = "&lt;b&gt;&quot;x&quot;&lt;/b&gt; &amp; &#39;q&#39;"
     assert r.status_code == 200 and escaped in r.text and "<b>" not in r.text
     saved(config, nasty, "secret123")
-    page = request(srv.port, "/").body.decode()
+    page = get(srv).text
     assert 'value="%s"' % escaped in page and "<b>" not in page
     r = post(srv, ssid=nasty, password="short")  # shown back escaped with the error too
     assert r.status_code == 400 and escaped in r.text and "<b>" not in r.text
@@ -108,19 +117,55 @@ def test_ssid_shown_escaped(serve, config):
 def test_no_config_yet_and_a_broken_one(serve, tmp_path):
     config = tmp_path / "config.json"
     srv = start(serve, config)
-    assert request(srv.port, "/").status == 200
-    assert post(srv, ssid="first", password="").status_code == 200
-    assert json.loads(config.read_text()) == {"wifi": {"ssid": "first", "password": ""}}
+    made = json.loads(config.read_text())["settings_password"]  # first boot: a password made and saved
+    assert len(made) == 12
+    auth = HTTPDigestAuth("admin", made)
+    assert get(srv, auth=auth).status_code == 200
+    assert post(srv, auth=auth, ssid="first", password="").status_code == 200
+    assert json.loads(config.read_text()) == {"settings_password": made, "wifi": {"ssid": "first", "password": ""}}
     config.write_text("{not json")
-    assert post(srv, ssid="again", password="").status_code == 200
+    assert post(srv, auth=auth, ssid="again", password="").status_code == 200
     assert json.loads(config.read_text()) == {"wifi": {"ssid": "again", "password": ""}}
 
 
+def test_password_needed(serve, config):
+    srv = start(serve, config)
+    r = request(srv.port, "/")
+    assert r.status == 401 and "password" in r.body.decode()
+    offered = [v for n, v in r.headers if n == "www-authenticate"]
+    assert [v.split("algorithm=")[1].split(",")[0] for v in offered] == ["MD5", "SHA-256"]
+    assert all(v.startswith('Digest realm="Board settings", qop="auth"') for v in offered)
+    for auth in (None, HTTPDigestAuth("admin", "wrong"), HTTPDigestAuth("root", "letmein123"),
+                 HTTPBasicAuth("admin", "letmein123")):  # Basic is not what this board asks for
+        assert get(srv, auth=auth).status_code == 401
+        assert post(srv, auth=auth, ssid="evil", password="").status_code == 401
+    assert json.loads(config.read_text()) == BOARD
+    if CURL:
+        out = subprocess.run([CURL, "-s", "-o", "/dev/null", "-w", "%{http_code}", "--digest", "-u", "admin:letmein123",
+                              "http://127.0.0.1:%d/" % srv.port], capture_output=True, timeout=10)
+        assert out.stdout == b"200"
+
+
+def test_basic_on_request_and_the_access_point_password(serve, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"settings_auth": "basic", "settings_user": "me",
+                                  "wifi": {"ssid": "", "ap_password": "apsecret1"}}))
+    srv = start(serve, config)
+    r = request(srv.port, "/")
+    assert r.status == 401 and r.header("www-authenticate") == 'Basic realm="Board settings", charset="UTF-8"'
+    assert get(srv, auth=HTTPBasicAuth("me", "wrong")).status_code == 401
+    assert get(srv, auth=HTTPBasicAuth("me", "apsecret1")).status_code == 200
+    assert post(srv, auth=HTTPBasicAuth("me", "apsecret1"), ssid="home", password="").status_code == 200
+    assert "settings_password" not in json.loads(config.read_text())  # nothing made: the AP's is used
+
+
 # As a board runs it: the app as .mpy next to the core as .mpy, 4 connections of 2 KiB. The
-# form loads post.py and post_parser.py (and json): 136K is the smallest heap (in steps of 8K)
-# that served the page and saved a form with 4 connections of 2 KiB on this 64-bit unix port
-# (128K: MemoryError loading values.py at the first form); the test runs at 160K, as a first-use
-# load near the edge may fail on a fragmented heap (see tests/test_upload_example.py).
+# form loads post.py and post_parser.py (and json), the password check auth_parser.py and
+# auth_digest.py: 184K is the smallest heap (in steps of 8K) that asked for the password,
+# served the page and saved a form with 4 connections of 2 KiB on this 64-bit unix port (176K:
+# MemoryError loading a module at the first form; without the password check 136K was
+# enough); the test runs at 208K, as a first-use load near the edge may fail on a fragmented
+# heap (see tests/test_upload_example.py).
 @pytest.mark.parametrize("runtime", ["micropython"], indirect=True)
 def test_as_mpy_in_a_small_heap(serve, runtime, mpy_tree, config, tmp_path):
     mpyc = mpy_cross_cmd()
@@ -129,8 +174,9 @@ def test_as_mpy_in_a_small_heap(serve, runtime, mpy_tree, config, tmp_path):
     tree.mkdir()
     os.symlink(os.path.join(mpy_tree, "mhd_micro"), str(tree / "mhd_micro"))
     subprocess.check_call([mpyc, "-o", str(tree / "settings.mpy"), os.path.join(ROOT, SCRIPT)])
-    srv = serve("--config", str(config), "--port", 0, "--connections", 4, script="-m settings", cwd=str(tree), heap="160K")
-    assert request(srv.port, "/").status == 200
+    srv = serve("--config", str(config), "--port", 0, "--connections", 4, script="-m settings", cwd=str(tree), heap="208K")
+    assert request(srv.port, "/").status == 401
+    assert get(srv).status_code == 200
     assert post(srv, ssid="board", password="secret123").status_code == 200
     assert post(srv, ssid="board", password="short").status_code == 400
     assert json.loads(config.read_text())["wifi"]["ssid"] == "board"
@@ -149,7 +195,7 @@ def board_dir(tmp_path, **cfg):
     for name in ("mhd_micro", "port_cpython"):
         os.symlink(os.path.join(ROOT, name), str(board / name))
     base = {"board": "vb", "app": "app", "port": 0, "connections": 4, "conn_memory": 2048,
-            "wifi": {"ssid": "", "password": "", "ap_fallback": True, "ap_ssid": "mhd-vb"}}
+            "wifi": {"ssid": "", "password": "", "ap_fallback": True, "ap_ssid": "mhd-vb", "ap_password": "mhd-micro"}}
     base.update(cfg)
     (board / "config.json").write_text(json.dumps(base))
     return board, base
@@ -159,8 +205,9 @@ def board_dir(tmp_path, **cfg):
 def test_board_on_its_access_point_serves_the_settings_page(serve, runtime, tmp_path):
     board, cfg = board_dir(tmp_path)
     srv = serve(script="main.py", cwd=str(board))
-    assert 'name="ssid"' in request(srv.port, "/").body.decode()
-    assert post(srv, ssid="home", password="secret123").status_code == 200
+    auth = HTTPDigestAuth("admin", "mhd-micro")  # the password of the board's access point
+    assert 'name="ssid"' in get(srv, auth=auth).text
+    assert post(srv, auth=auth, ssid="home", password="secret123").status_code == 200
     cfg["wifi"].update(ssid="home", password="secret123")
     assert json.loads((board / "config.json").read_text()) == cfg  # the board's other settings kept
 

@@ -25,8 +25,9 @@ The code has no @micropython.native functions yet, so today the .mpy files are t
 every arch (their header records none); the arch matters once native code is added.
 
 Features (a config's "features" object or --with/--without): the ones with a module are on
-when their module exists; those that later issues bring (upgrade, auth_basic, auth_digest,
-tls) have no module yet and the build refuses to turn them on.
+when their module exists; those that later issues bring (tls) have no module yet and the
+build refuses to turn them on. auth_parser.py goes with auth_basic and auth_digest: it is
+left out only when both are.
 """
 import argparse
 import json
@@ -53,6 +54,8 @@ FEATURES = {
 }
 # the modules a feature brings besides its own, left out with it
 FEATURE_EXTRAS = {"post_parser": ("post_parser",), "upgrade": ("websocket", "ws")}
+# modules several features share: left out only when all of them are
+SHARED_EXTRAS = {"auth_parser": ("auth_basic", "auth_digest")}
 ARCHS = {"xtensawin": ["-march=xtensawin"], "armv6m": ["-march=armv6m"], "x64": ["-march=x64"], "host": []}
 
 
@@ -131,6 +134,8 @@ def modules_for(flags):
             continue
         mod = fn[:-3]
         if mod in feature_modules and not flags[feature_modules[mod]]:
+            continue
+        if mod in SHARED_EXTRAS and not any(flags[f] for f in SHARED_EXTRAS[mod]):
             continue
         out.append(mod)
     return out

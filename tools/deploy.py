@@ -18,7 +18,7 @@ What lands on the board (its filesystem root):
     wifi.mpy          boards/common/wifi.py: joining a network, else an access point
     radio.mpy         boards/<board>/radio.py: that board's radio details, for wifi.mpy
     app.mpy           the app (--app, default examples/hello.py)
-    settings.mpy      examples/settings.py, when the bundle has the POST parser: main.py runs it
+    settings.mpy      examples/settings.py, when the bundle has the POST parser and an authentication: main.py runs it
                       instead of the app when the board opened its own access point
     config.json       the board's config, with --http-port, --set and the Wi-Fi settings applied
 The .mpy files are compiled here for the bundle's arch (compiling on the board costs heap).
@@ -215,14 +215,16 @@ print(repr(dict((p, digest(p)) for p in %r)))
 
 def files_to_copy(args, info, bundle, stage):
     """[(path on the board, bytes)]: the bundle (unless mip or frozen), main.py, wifi.mpy,
-    radio.mpy, app.mpy, settings.mpy (with the POST parser) and config.json. Also the
+    radio.mpy, app.mpy, settings.mpy (with the POST parser and Basic or Digest) and config.json. Also the
     directory the bundle goes to and what to keep."""
     bdir = board_dir(args.board_name)
     cfg = make_config(bdir, args)
     compiled = {"wifi.mpy": os.path.join(ROOT, "boards", "common", "wifi.py"),
                 "radio.mpy": os.path.join(bdir, "radio.py"),
                 "app.mpy": os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py"))}
-    if info["features"].get("post_parser"):  # the page main.py serves on the board's own access point
+    feats = info["features"]
+    if feats.get("post_parser") and (feats.get("auth_digest") or feats.get("auth_basic")):
+        # the page main.py serves on the board's own access point: a form behind a password
         compiled["settings.mpy"] = os.path.join(ROOT, "examples", "settings.py")
     files = []
     for name, src in sorted(compiled.items()):

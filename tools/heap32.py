@@ -1,6 +1,7 @@
 """What the core costs in heap on a 32-bit MicroPython, next to the 64-bit unix port.
 
     python3 tools/heap32.py [--connections 8] [--conn-memory 1024] [--pool 8]
+    python3 tools/heap32.py --auth      # authentication: its modules and the nonce table
 
 Boards (ESP32, RP2040) run a 32-bit MicroPython; the unix port here is 64-bit, where objects
 and pointers take twice the room and bytecode does not. This tool measures both on the same
@@ -74,6 +75,33 @@ print("RESULT", core, slot, resp, sys.maxsize > 0x7FFFFFFF, conn, buf)
 """
 
 
+# --auth: what authentication adds, once the core is imported: each module as .mpy (the
+# shared parser first, as either scheme loads it), and the Digest nonce table by its size
+AUTH_MEASURE = """
+import gc, sys
+sys.path.insert(0, ROOT)
+import socket, select
+import mhd_micro as mhd
+import struct, binascii, hashlib  # the runtime's modules, not counted (some ports load them as .py)
+out = []
+for name in ("auth_parser", "auth_basic", "auth_digest"):
+    gc.collect()
+    a = gc.mem_alloc()
+    __import__("mhd_micro." + name)
+    gc.collect()
+    out.append("%s=%d" % (name, gc.mem_alloc() - a))
+from mhd_micro.auth_digest import Nonces
+for size in (1000, 128, 16):
+    gc.collect()
+    a = gc.mem_alloc()
+    t = Nonces(b"0123456789abcdef0123456789abcdef", size, 90, 1000)
+    gc.collect()
+    out.append("table%d=%d" % (size, gc.mem_alloc() - a))
+    del t
+print("RESULT", " ".join(out))
+"""
+
+
 def mpy_tree(out):
     mpyc = build.mpy_cross_cmd()
     pkg = os.path.join(out, "mhd_micro")
@@ -100,13 +128,20 @@ def parse(out):
     raise RuntimeError("no result:\n" + out[-2000:])
 
 
-def run_unix(tree, n, size, pool):
+def parse_auth(out):
+    for line in out.splitlines():
+        if line.startswith("RESULT"):
+            return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+    raise RuntimeError("no result:\n" + out[-2000:])
+
+
+def run_unix(tree, n, size, pool, text=None, read=parse):
     mp = shutil.which("micropython") or os.path.join(os.path.dirname(sys.executable), "micropython")
     # the stand-ins come first on sys.path here too (and are imported before the measurement
     # starts): both runtimes run the very same script
-    p = subprocess.run([mp, "-X", "heapsize=1M", "-c", script(tree, n, size, pool)],
+    p = subprocess.run([mp, "-X", "heapsize=1M", "-c", text or script(tree, n, size, pool)],
                        capture_output=True, text=True, timeout=60)
-    return parse(p.stdout + p.stderr)
+    return read(p.stdout + p.stderr)
 
 
 def ensure_wasm():
@@ -119,7 +154,7 @@ def ensure_wasm():
     return mod
 
 
-def run_wasm(tree, n, size, pool):
+def run_wasm(tree, n, size, pool, text=None, read=parse):
     mod = ensure_wasm()
     runner = os.path.join(tree, "run.mjs")
     with open(runner, "w") as f:
@@ -142,9 +177,9 @@ try { mp.runPython(fs.readFileSync(path.join(tree, "measure.py"), "utf8")); } ca
 process.stdout.write(out);
 """ % (json.dumps(os.path.join(mod, "micropython.mjs")), json.dumps(tree)))
     with open(os.path.join(tree, "measure.py"), "w") as f:
-        f.write(script(tree, n, size, pool))
+        f.write(text or script(tree, n, size, pool))
     p = subprocess.run(["node", runner], capture_output=True, text=True, timeout=120)
-    return parse(p.stdout + p.stderr)
+    return read(p.stdout + p.stderr)
 
 
 def main():
@@ -153,14 +188,26 @@ def main():
     ap.add_argument("--conn-memory", type=int, default=1024)
     ap.add_argument("--pool", type=int, default=8)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--auth", action="store_true", help="measure authentication instead: its modules, the nonce table")
     a = ap.parse_args()
     tree = tempfile.mkdtemp(prefix="mhd-heap32-")
+    text, read = (("ROOT = %r\n" % tree) + AUTH_MEASURE, parse_auth) if a.auth else (None, parse)
     try:
         mpy_tree(tree)
-        rows = [("64-bit (unix port)", run_unix(tree, a.connections, a.conn_memory, a.pool)),
-                ("32-bit (WebAssembly port)", run_wasm(tree, a.connections, a.conn_memory, a.pool))]
+        rows = [("64-bit (unix port)", run_unix(tree, a.connections, a.conn_memory, a.pool, text, read)),
+                ("32-bit (WebAssembly port)", run_wasm(tree, a.connections, a.conn_memory, a.pool, text, read))]
     finally:
         shutil.rmtree(tree, ignore_errors=True)
+    if a.auth:
+        if a.json:
+            print(json.dumps({name: r for name, r in rows}))
+            return
+        print("| MicroPython | auth_parser.mpy | auth_basic.mpy | auth_digest.mpy | nonce table: 1000 slots | 128 | 16 |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, r in rows:
+            print("| %s | %d | %d | %d | %d | %d | %d |" % (name, r["auth_parser"], r["auth_basic"], r["auth_digest"],
+                                                         r["table1000"], r["table128"], r["table16"]))
+        return
     if a.json:
         print(json.dumps({name: r for name, r in rows}))
         return

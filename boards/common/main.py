@@ -5,7 +5,9 @@
 # heap left. When no network was joined and the board opened its own access point, it runs
 # the settings page instead (settings.mpy: examples/settings.py), so that a phone on that
 # access point can give it the network to join ("settings_page": false in config.json keeps
-# the app). A board directory may hold its own main.py to replace this one.
+# the app); the page asks for a password (user "admin", the access point's password unless
+# config.json has "settings_password": examples/settings.py says more). A board directory may
+# hold its own main.py to replace this one.
 # tools/deploy.py copies it with config.json, wifi.mpy, app.mpy and settings.mpy. Ctrl-C stops
 # the app and leaves the REPL.
 import gc
