@@ -90,7 +90,7 @@ def _forget_setup():
 _ROUTES = (
     b"D_OPTION_=+options\nD_O_=+options\nAF_=+options\nWM_=+options\nSPS_=+options\nPSL_=+options\n"
     b"USL_=+options\ndaemon_set_option=+options\nDAEMON_SET_OPTIONS=+options\nOPTIONS_ARRAY_MAX_SIZE=+options\n"
-    b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\n"
+    b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\nconnection_get_info=daemon_info\n"
     b"request_get_post_data_cb=post\naction_parse_post=post\nHTTP_POST_ENCODING_=*post_parser\n"
     b"POST_PARSE_RES_=*post_parser\nPOST_ENCODING_=*post_parser\n"
     b"request_get_=values\nVK_=*enums\nREQUEST_INFO_=*enums\nHTTP_METHOD_STR_=*names\nHTTP_METHOD_=*enums\n"
@@ -107,7 +107,7 @@ _ROUTES = (
     b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
     b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"
     b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\nREQUEST_ENDED_=*enums\n"
-    b"CONNECTION_NOTIFY_=*enums\n"
+    b"CONNECTION_=*enums\nTLS_=*enums\n"
 )
 
 

@@ -75,6 +75,7 @@ class Daemon:
         self.date_valid = False
         self.date_now = b""
         self.scratch = None
+        self.tls = None  # a TLS daemon's tls.Tls (options.start)
 
     # -- stop --------------------------------------------------------------------------
     def close_listener(self):
@@ -128,6 +129,8 @@ class Daemon:
             self._hold(False)
         if self.timeout_ms and ticks_diff(ticks_ms(), self.next_scan) >= 0:
             self._timeouts(ticks_ms())
+        if self.tls is not None:
+            self.tls.tick(self)  # the handshake deadline
         return _SC_OK
 
     def _event(self, event):
@@ -151,6 +154,8 @@ class Daemon:
             return 0
         if self.timeout_ms and self.by_sock:
             return max(0, ticks_diff(self.next_scan, ticks_ms()))
+        if self.tls is not None and self.tls.pending:
+            return _TIMEOUT_SCAN_MS  # a handshake may run past its deadline
         if self.holding:
             return _TIMEOUT_SCAN_MS  # a silent new connection becomes reclaimable in time
         return -1
@@ -189,6 +194,10 @@ class Daemon:
         if self.per_ip and self._count_peer(peer_key(a[1])) >= self.per_ip:
             self._refuse(sock)
             return
+        if self.tls is not None:
+            sock = self.tls.wrap(sock)  # None: it could not be wrapped, and is closed
+            if sock is None:
+                return
         c.close()  # a reclaimed connection (a free slot ignores it)
         c.open(sock, a[1], now)
         self.by_sock[sock] = c

@@ -1,5 +1,6 @@
 # The numbered names of MHD's small enums that the application uses by name: request ended
-# codes, connection notifications, HTTP methods and versions, value kinds and request infos.
+# codes, connection notifications, HTTP methods and versions, value kinds, request and
+# connection infos, TLS backends and versions.
 # A table of bytes rather than module globals: the package's __getattr__ resolves a name here
 # once, caches its value and lets this module go again, so the names cost heap (and interned
 # strings) only for the ones an application uses. The engine keeps its own private copies
@@ -25,13 +26,17 @@ _NUMBERS = (
     b'BER_POST_PARAMS 6\nREQUEST_INFO_DYNAMIC_UPLOAD_PRESENT 10\nREQUEST_INFO_DYNAMIC_UPLOAD_CHUNKED 1'
     b'1\nREQUEST_INFO_DYNAMIC_UPLOAD_SIZE_TOTAL 12\nREQUEST_INFO_DYNAMIC_UPLOAD_SIZE_RECIEVED 13\nREQU'
     b'EST_INFO_DYNAMIC_UPLOAD_SIZE_TO_RECIEVE 14\nREQUEST_INFO_DYNAMIC_UPLOAD_SIZE_PROCESSED 15\nREQUE'
-    b'ST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS 16\n'
+    b'ST_INFO_DYNAMIC_UPLOAD_SIZE_TO_PROCESS 16\nCONNECTION_INFO_FIXED_CLIENT_ADDRESS 1\nCONNECTION_INFO_FIXED_CONNEC'
+    b'TION_SOCKET 2\nCONNECTION_INFO_FIXED_DAEMON 20\nCONNECTION_INFO_DYNAMIC_CONNECTION_TIMEOUT 10\nCONNECTIO'
+    b'N_INFO_DYNAMIC_CONNECTION_SUSPENDED 11\nCONNECTION_INFO_DYNAMIC_TLS_VER 105\nTLS_BACKEND_NONE 0\nTLS_BACKE'
+    b'ND_ANY 1\nTLS_BACKEND_GNUTLS 2\nTLS_BACKEND_OPENSSL 3\nTLS_VERSION_NO_TLS 0\nTLS_VERSION_BROKEN 1\nTLS_VE'
+    b'RSION_1_0 2\nTLS_VERSION_1_1 3\nTLS_VERSION_1_2 4\nTLS_VERSION_1_3 5\nTLS_VERSION_UNKNOWN 1999\n'
 )
 
 
 def resolve(name):
-    """The value of REQUEST_ENDED_*, CONNECTION_NOTIFY_*, HTTP_METHOD_*, HTTP_VERSION_*, VK_*
-    or REQUEST_INFO_*; None if unknown."""
+    """The value of REQUEST_ENDED_*, CONNECTION_NOTIFY_*, HTTP_METHOD_*, HTTP_VERSION_*, VK_*,
+    REQUEST_INFO_*, CONNECTION_INFO_* or TLS_*; None if unknown."""
     key = b"\n" + name.encode() + b" "
     i = _NUMBERS.find(key)
     if i < 0:

@@ -19,4 +19,4 @@ LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBAC
 # later issues: no module yet
 AUTH_BASIC = False  # auth_basic.py
 AUTH_DIGEST = False  # auth_digest.py
-TLS = False  # tls.py
+TLS = True  # tls.py: D_OPTION_TLS (HTTPS), where the runtime has ssl
