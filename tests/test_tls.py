@@ -141,6 +141,21 @@ def test_file_response_not_sent_with_sendfile(serve, certs):
     assert r.status_code == 200 and r.content == want
 
 
+def test_uploads(serve, certs):
+    """Request bodies through TLS: many records, read in pieces through 2 KiB buffers, with
+    Content-Length and chunked (tests/apps/upload_app.py)."""
+    import hashlib
+    cert, key = certs["ec"]
+    srv = serve("--port", 0, "--cert", cert, "--key", key, "--conn-memory", 2048, script="tests/apps/upload_app.py")
+    body = bytes(range(256)) * 1200  # 300 KiB
+    want = "size=%d sha256=%s" % (len(body), hashlib.sha256(body).hexdigest())
+    url = "https://127.0.0.1:%d/inc" % srv.port
+    r = requests.post(url, data=body, verify=cert, timeout=60)
+    assert r.status_code == 200 and want in r.text, r.text
+    r = requests.post(url, data=iter([body[i:i + 50000] for i in range(0, len(body), 50000)]), verify=cert, timeout=60)
+    assert r.status_code == 200 and want in r.text, r.text  # chunked
+
+
 # -- the handshake never stalls the daemon -------------------------------------------------------
 def half_client_hello():
     """The first half of a real ClientHello (made by CPython's ssl in memory)."""
@@ -281,3 +296,23 @@ def test_options_and_infos(runtime, certs, tmp_path):
     assert got["lib_backends"] == [0, [True, False, runtime == "cpython"]]
     assert got["lib_password_backends"] == [0, [runtime == "cpython", False, runtime == "cpython"]]
     assert got["features_tls"] is True
+
+
+def test_a_build_without_tls(tmp_path):
+    """tools/build.py --without tls leaves tls.py out; on MicroPython that build answers
+    D_OPTION_TLS with SC_TLS_DISABLED at start, and lib info says no TLS (MHD2 built without
+    HTTPS does the same)."""
+    from conftest import micropython_cmd
+    out = str(tmp_path / "notls")
+    p = subprocess.run([sys.executable, "tools/build.py", "--name", "notls", "--out", out, "--arch", "x64",
+                        "--without", "tls"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not os.path.exists(os.path.join(out, "mhd_micro", "tls.mpy"))
+    assert os.path.exists(os.path.join(out, "mhd_micro", "connection.mpy"))
+    script = ("import mhd_micro as mhd\n"
+              "d = mhd.daemon_create(lambda *a: None)\n"
+              "rc = mhd.DAEMON_SET_OPTIONS(d, mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY),"
+              " mhd.D_OPTION_TLS_CERT_KEY(b'c', b'k', None))\n"
+              "print(rc, mhd.daemon_start(d), mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_TLS_BACKENDS))\n")
+    p = subprocess.run([micropython_cmd(), "-c", script], cwd=out, capture_output=True, text=True, timeout=60)
+    assert p.stdout.split("\n")[-2] == "0 50000 (0, (False, False, False))", p.stdout + p.stderr  # SC_TLS_DISABLED
