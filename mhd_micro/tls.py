@@ -33,12 +33,14 @@ _D_O_TLS_CONNECTION_LIMIT = const(10005)  # = mhd.D_O_TLS_CONNECTION_LIMIT
 _TLS_BACKEND_ANY = const(1)  # = mhd.TLS_BACKEND_ANY
 _TLS_BACKEND_OPENSSL = const(3)  # = mhd.TLS_BACKEND_OPENSSL
 _TLS_VERSION_1_2 = const(4)  # = mhd.TLS_VERSION_1_2
+_TLS_VERSION_1_3 = const(5)  # = mhd.TLS_VERSION_1_3
 _TLS_VERSION_UNKNOWN = const(1999)  # = mhd.TLS_VERSION_UNKNOWN
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_TLS_BACKEND_UNSUPPORTED = const(60030)  # = mhd.SC_TLS_BACKEND_UNSUPPORTED
 _SC_TLS_CONF_BAD_CERT = const(60033)  # = mhd.SC_TLS_CONF_BAD_CERT
 _SC_TLS_BACKEND_DAEMON_INCOMPATIBLE_SETTINGS = const(60034)  # = mhd.SC_TLS_BACKEND_DAEMON_INCOMPATIBLE_SETTINGS
 _SC_TLS_DAEMON_INIT_FAILED = const(51200)  # = mhd.SC_TLS_DAEMON_INIT_FAILED
+_SC_TLS_CONNECTION_INIT_FAILED = const(51201)  # = mhd.SC_TLS_CONNECTION_INIT_FAILED
 _SC_TLS_CONNECTION_HANDSHAKED_FAILED = const(51220)  # = mhd.SC_TLS_CONNECTION_HANDSHAKED_FAILED
 _REQUEST_ENDED_TIMEOUT_REACHED = const(10)  # = mhd.REQUEST_ENDED_TIMEOUT_REACHED
 
@@ -46,9 +48,10 @@ _REQUEST_ENDED_TIMEOUT_REACHED = const(10)  # = mhd.REQUEST_ENDED_TIMEOUT_REACHE
 class Tls:
     """A TLS daemon's context and handshake deadline (Daemon.tls)."""
 
-    def __init__(self, ctx, timeout_ms):
+    def __init__(self, d, ctx, timeout_ms):
+        self.d = d
         self.ctx = ctx
-        self.timeout_ms = timeout_ms
+        self.timeout_ms = timeout_ms  # 0: no deadline
         self.pending = 0  # connections that may be in their handshake: the daemon wakes for them
         self.next = 0
 
@@ -57,8 +60,9 @@ class Tls:
         reads); None, with the socket closed, when the TLS library could not take it."""
         try:
             s = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        except Exception:  # no heap for mbedTLS's state, or the client went already
+        except Exception as e:  # no heap for mbedTLS's state, or the client went already
             close(sock)
+            self.d.log(_SC_TLS_CONNECTION_INIT_FAILED, "TLS connection not set up: %r" % e)
             return None
         self.pending += 1
         return s
@@ -73,7 +77,7 @@ class Tls:
         for c in d.slots:
             if not handshaking(c):
                 continue
-            if ticks_diff(now, c.last) >= self.timeout_ms:
+            if self.timeout_ms and ticks_diff(now, c.last) >= self.timeout_ms:
                 d.log(_SC_TLS_CONNECTION_HANDSHAKED_FAILED, "TLS handshake not done in time: closed")
                 c.close(_REQUEST_ENDED_TIMEOUT_REACHED)
             else:
@@ -109,7 +113,7 @@ def version(c):
         v = c.sock.cipher()[1]  # (suite, "TLSv1.2")
     else:
         v = c.sock.version()
-    return _SC_OK, {"TLSv1.2": _TLS_VERSION_1_2, "TLSv1.3": _TLS_VERSION_1_2 + 1}.get(v, _TLS_VERSION_UNKNOWN)
+    return _SC_OK, {"TLSv1.2": _TLS_VERSION_1_2, "TLSv1.3": _TLS_VERSION_1_3}.get(v, _TLS_VERSION_UNKNOWN)
 
 
 # -- I/O ----------------------------------------------------------------------------------
@@ -212,8 +216,8 @@ def setup(d, s):
     if ctx is None:
         d.log(_SC_TLS_BACKEND_DAEMON_INCOMPATIBLE_SETTINGS, "this TLS library reads no encrypted keys")
         return _SC_TLS_BACKEND_DAEMON_INCOMPATIBLE_SETTINGS
-    tls_limit = s.get(_D_O_TLS_CONNECTION_LIMIT, (DEFAULT_CONNECTION_LIMIT,))[0]
+    tls_limit = max(1, s.get(_D_O_TLS_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONNECTION_LIMIT)
     limit = s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0]
     s[_D_O_GLOBAL_CONNECTION_LIMIT] = (min(limit, tls_limit) if limit else tls_limit,)
-    d.tls = Tls(ctx, s.get(_D_O_TLS_HANDSHAKE_TIMEOUT, (DEFAULT_HANDSHAKE_TIMEOUT,))[0] * 1000)
+    d.tls = Tls(d, ctx, max(0, s.get(_D_O_TLS_HANDSHAKE_TIMEOUT, (DEFAULT_HANDSHAKE_TIMEOUT,))[0]) * 1000)
     return _SC_OK
