@@ -1,6 +1,6 @@
 """What one TLS connection costs in heap under MicroPython (docs/tls.md has the figures).
 
-    python3 tools/tls_heap.py [--kind ec|rsa] [--tree DIR]
+    python3 tools/tls_heap.py [--kind ec|rsa] [--tree DIR] [--plain]
 
 Runs tools/tls_heap_app.py on the MicroPython unix port with a certificate made now, and with
 tools/malloc_counter.c (compiled here with gcc) preloaded: on the unix port mbedTLS takes its
@@ -10,7 +10,8 @@ first is open, and after both have closed a third. Prints the set-up costs (tls.
 with its certificate and key) and per connection: the C heap (mbedTLS) and the GC heap
 (MicroPython objects) an open connection holds after its handshake, and the C-heap peak of the
 handshake. --tree runs a built bundle (a directory with mhd_micro/*.mpy: tools/build.py's
-output) instead of the checkout's sources.
+output) instead of the checkout's sources. --plain serves plain HTTP instead: the control, for
+what a connection and a first request cost without TLS.
 """
 import argparse
 import json
@@ -42,8 +43,10 @@ def make_cert(d, kind):
 
 
 def heap(port, ctx):
-    """A new TLS connection that asks /heap (kept alive): (socket, the numbers)."""
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30), server_hostname="localhost")
+    """A new TLS connection (ctx None: plain) that asks /heap (kept alive): (socket, the numbers)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    if ctx is not None:
+        s = ctx.wrap_socket(s, server_hostname="localhost")
     s.sendall(b"GET /heap HTTP/1.1\r\nHost: x\r\n\r\n")
     data = b""
     while True:
@@ -57,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kind", choices=("ec", "rsa"), default="ec", help="the certificate's key (default: EC P-256)")
     ap.add_argument("--tree", default=ROOT, help="the directory holding the mhd_micro package to run (default: the checkout)")
+    ap.add_argument("--plain", action="store_true", help="the control: plain HTTP, no TLS")
     args = ap.parse_args()
     d = tempfile.mkdtemp(prefix="tls_heap.")
     cert, key = make_cert(d, args.kind)
@@ -70,15 +74,18 @@ def main():
     else:
         open(counter, "wb").close()
         print("no gcc: the C heap (mbedTLS on the unix port) is not counted")
-    p = subprocess.Popen([micropython(), os.path.join(ROOT, "tools", "tls_heap_app.py"), cert, key, counter],
+    p = subprocess.Popen([micropython(), os.path.join(ROOT, "tools", "tls_heap_app.py"), cert, key, counter]
+                         + (["plain"] if args.plain else []),
                          cwd=os.path.abspath(args.tree), env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         setup = json.loads(p.stdout.readline())
         port = int(p.stdout.readline().split()[-1])
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx = None
+        if not args.plain:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
         a, one = heap(port, ctx)
         b, two = heap(port, ctx)
         a.close()
@@ -89,7 +96,8 @@ def main():
     finally:
         p.kill()
         p.communicate()
-    print("MicroPython unix port, %s certificate; bytes" % ("RSA 2048" if args.kind == "rsa" else "EC P-256"))
+    print("MicroPython unix port, %s; bytes" % ("plain HTTP (the control): the TLS lines read 'connection'" if args.plain
+                                                else "RSA 2048 certificate" if args.kind == "rsa" else "EC P-256 certificate"))
     print("tls.py loaded (GC heap)                          %6d" % setup["module_gc"])
     print("context with certificate and key: GC heap         %6d, C heap %6d" % (setup["context_gc"], setup["context_c"]))
     print("one open TLS connection after its handshake: GC %6d, C heap %6d" % (one["gc"] - setup["base_gc"],
