@@ -151,14 +151,21 @@ else:
 
 
 # -- set-up (daemon_start) -----------------------------------------------------------------
-def _der(pem):
-    """MicroPython's mbedTLS takes DER (PEM parsing is not in every firmware): the first
-    PEM block's base64, decoded. DER passes through."""
-    if pem[:5] != b"-----":
+def _der(pem, label):
+    """MicroPython's mbedTLS takes DER (PEM parsing is not in every firmware): the base64 of
+    the first PEM block whose BEGIN line names `label` (b"CERTIFICATE", b"PRIVATE KEY"),
+    decoded; other blocks (openssl ecparam's EC PARAMETERS) and text around them are passed
+    over. DER passes through."""
+    i = pem.find(b"-----BEGIN")
+    if i < 0:
         return pem
     import binascii
-    i = pem.find(b"\n") + 1
-    return binascii.a2b_base64(pem[i:pem.find(b"-----END", i)])
+    while i >= 0:
+        eol = pem.find(b"\n", i)
+        if pem.find(label, i, eol) >= 0:
+            return binascii.a2b_base64(pem[eol + 1:pem.find(b"-----END", eol)])
+        i = pem.find(b"-----BEGIN", eol)
+    raise ValueError("no %s in the PEM data" % label.decode())
 
 
 def _bytes(v):
@@ -170,7 +177,7 @@ def _context(cert, key, password):
         if password:
             return None  # mbedTLS here reads no encrypted keys (LIB_INFO_FIXED_TLS_KEY_PASSWORD_BACKENDS)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(_der(cert), _der(key))
+        ctx.load_cert_chain(_der(cert, b"CERTIFICATE"), _der(key, b"PRIVATE KEY"))
         _stream_io()
         return ctx
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -38,6 +38,13 @@ def certs(tmp_path_factory):
         _openssl("req", "-x509", *newkey, "-nodes", "-keyout", key, "-out", cert, "-days", "2",
                  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
         made[kind] = (cert, key)
+    # a key as `openssl ecparam -genkey` writes it (an EC PARAMETERS block first), its certificate
+    # with text before its PEM block, as openssl x509 -text writes it
+    ecp_key, ecp_cert = str(d / "ecparam.key"), str(d / "ecparam.crt")
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-out", ecp_key)
+    _openssl("req", "-x509", "-key", ecp_key, "-out", ecp_cert + ".pem", "-days", "2", "-subj", "/CN=localhost")
+    _openssl("x509", "-in", ecp_cert + ".pem", "-text", "-out", ecp_cert)
+    made["ecparam"] = (ecp_cert, ecp_key)
     # the EC key again, encrypted with the password "secret"
     _openssl("pkey", "-in", made["ec"][1], "-aes256", "-passout", "pass:secret", "-out", str(d / "ec_enc.key"))
     made["ec_enc"] = (made["ec"][0], str(d / "ec_enc.key"))
@@ -275,7 +282,8 @@ def test_options_and_infos(runtime, certs, tmp_path):
     bad = tmp_path / "bad.pem"
     bad.write_bytes(b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
     cmd = [sys.executable] if runtime == "cpython" else [micropython_cmd()]
-    out = subprocess.run(cmd + ["tests/apps/tls_options.py", cert, key, str(bad), certs["ec_enc"][1]], cwd=ROOT,
+    out = subprocess.run(cmd + ["tests/apps/tls_options.py", cert, key, str(bad), certs["ec_enc"][1]]
+                         + list(certs["ecparam"]), cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
@@ -293,6 +301,8 @@ def test_options_and_infos(runtime, certs, tmp_path):
     else:
         assert got["password"] == got["wrong_password"] == sc["TLS_BACKEND_DAEMON_INCOMPATIBLE_SETTINGS"]
     assert got["any"] == sc["OK"]
+    assert got["ecparam_and_text"] == sc["OK"]  # PEM blocks found among others and text
+    assert got["crlf"] == sc["OK"]
     assert got["daemon_backend"] == [0, 3 if runtime == "cpython" else 1]  # TLS_BACKEND_OPENSSL / _ANY (mbedTLS)
     assert got["plain_backend"] == [0, 0]  # TLS_BACKEND_NONE
     assert got["lib_backends"] == [0, [True, False, runtime == "cpython"]]

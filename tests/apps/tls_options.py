@@ -1,6 +1,6 @@
 # What the TLS options and infos answer, on the runtime that runs this (tests/test_tls.py).
 #
-#   <python> tests/apps/tls_options.py CERT KEY BAD_CERT ENCRYPTED_KEY
+#   <python> tests/apps/tls_options.py CERT KEY BAD_CERT ENCRYPTED_KEY ECPARAM_CERT ECPARAM_KEY
 #
 # Prints one JSON object: each case's status code or (status, value).
 import json
@@ -15,7 +15,7 @@ def read(path):
         return f.read()
 
 
-cert, key, bad, enc = [read(p) for p in sys.argv[1:5]]
+cert, key, bad, enc, ecp_cert, ecp_key = [read(p) for p in sys.argv[1:7]]
 out = {}
 
 
@@ -45,6 +45,8 @@ start("bad_cert", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(bad, key, Non
 start("password", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(cert, enc, "secret"))
 start("wrong_password", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(cert, enc, "wrong"))
 start("any", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(cert.decode(), key.decode(), None))  # str works too
+start("ecparam_and_text", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(ecp_cert, ecp_key, None))
+start("crlf", mhd.D_OPTION_TLS(ANY), mhd.D_OPTION_TLS_CERT_KEY(cert.replace(b"\n", b"\r\n"), key.replace(b"\n", b"\r\n"), None))
 start("plain")
 out["daemon_backend"] = out.pop("any_backend")
 out["plain_backend"] = out.pop("plain_backend")
