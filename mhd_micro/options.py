@@ -91,7 +91,6 @@ _SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = const(60026)  # = mhd.SC_CONFIGURATION_
 _SC_TLS_BACKEND_UNSUPPORTED = const(60030)  # = mhd.SC_TLS_BACKEND_UNSUPPORTED
 _SC_TLS_CONF_BAD_CERT = const(60033)  # = mhd.SC_TLS_CONF_BAD_CERT
 _SC_TLS_DISABLED = const(50000)  # = mhd.SC_TLS_DISABLED
-_SC_TLS_BACKEND_UNAVAILABLE = const(60032)  # = mhd.SC_TLS_BACKEND_UNAVAILABLE
 _SC_FEATURE_DISABLED = const(50300)  # = mhd.SC_FEATURE_DISABLED
 _SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)  # = mhd.SC_IPV6_NOT_SUPPORTED_BY_BUILD
 _SC_LISTEN_SOCKET_BIND_FAILED = const(50055)  # = mhd.SC_LISTEN_SOCKET_BIND_FAILED
@@ -220,12 +219,8 @@ def DAEMON_SET_OPTIONS(daemon, *options):
 def _tls(d, s):
     from .libinfo import feature
     if not feature("TLS"):
-        return _SC_TLS_DISABLED  # built without tls.py
-    try:
-        tls = load("tls")
-    except ImportError:  # no ssl module in this firmware
-        return _SC_TLS_BACKEND_UNAVAILABLE
-    return tls.setup(d, s)
+        return _SC_TLS_DISABLED  # built without tls.py, or a firmware without ssl (tls.py cannot import)
+    return load("tls").setup(d, s)
 
 
 def start(d):
