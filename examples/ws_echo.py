@@ -5,6 +5,7 @@
 # CPython and MicroPython:
 #
 #   python3 examples/ws_echo.py --port 9001 [--connections N] [--buffer BYTES] [--pool N]
+#       [--cert PEM --key PEM]   (wss://: TLS with that certificate and key)
 #
 # Prints "listening on port N". ws://host:port/ echoes; GET /heap answers the heap in use
 # (gc.mem_alloc() after gc.collect(), "-1" where the runtime has no mem_alloc), any other path
@@ -61,6 +62,10 @@ def main():
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(int(arg("--connections", None))))
     if arg("--pool", None):
         rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_CONN_BUFFER_POOL_SIZE(int(arg("--pool", None))))
+    if arg("--cert", None):  # wss://: PEM files of the certificate and its key (docs/tls.md)
+        with open(arg("--cert", None), "rb") as f, open(arg("--key", None), "rb") as g:
+            rc = rc or mhd.DAEMON_SET_OPTIONS(d, mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY),
+                                              mhd.D_OPTION_TLS_CERT_KEY(f.read(), g.read(), None))
     rc = rc or mhd.daemon_start(d)
     if rc != mhd.SC_OK:
         print("cannot start: status code", rc)

@@ -78,6 +78,7 @@ _NONCE_LEN = const(40)  # hex digits
 _PLACE = b'nonce="########################################"'  # filled when the reply is sent
 _SLOT = "<8sIII"  # nonce bytes 4..12, expiry, highest nc, the window of nc below it
 _SLOT_SIZE = const(20)
+_TRIES = const(4)  # slots tried for a new nonce before one waiting for its client is taken
 
 # (base algorithm, name in the headers, hashlib name)
 _ALGOS = ((_BASE_MD5, b"MD5", "md5"), (_BASE_SHA256, b"SHA-256", "sha256"), (_BASE_SHA512_256, b"SHA-512-256", "sha512_256"))
@@ -379,6 +380,7 @@ class Nonces:
         self.max_nc = max_nc
         self.slots = bytearray(size * _SLOT_SIZE)
         self.made = 0
+        self.last = -1  # the slot of the last nonce made
         self.sha256 = hash_of("sha256")
         self.tick = ticks_ms()
         self.secs = 1  # a monotonic clock in seconds, from the platform's wrapping ticks
@@ -395,11 +397,24 @@ class Nonces:
 
     def new(self, addr):
         """A new nonce (hex bytes) for a client at `addr`, recorded in its slot."""
-        self.made += 1
-        exp = (self.now() + self.timeout) & 0xFFFFFFFF
-        h = self.sha256(b"%s:%d:%d:%s" % (self.entropy, self.made, exp, str(addr).encode())).digest()
-        nonce_bin = h[:16] + struct.pack("<I", exp)
-        struct.pack_into(_SLOT, self.slots, self._slot(nonce_bin), nonce_bin[4:12], exp, 0, 0)
+        now = self.now()
+        exp = (now + self.timeout) & 0xFFFFFFFF
+        k = 0
+        while True:
+            # a slot is taken from a nonce still waiting for its client only when a few tries
+            # find no other (as MHD's retry), and never from the nonce made just before: the
+            # challenges of one reply would else overwrite each other now and then, and the
+            # client's answer to the first would be stale
+            self.made += 1
+            h = self.sha256(b"%s:%d:%d:%s" % (self.entropy, self.made, exp, str(addr).encode())).digest()
+            nonce_bin = h[:16] + struct.pack("<I", exp)
+            at = self._slot(nonce_bin)
+            slot_exp, top = struct.unpack_from("<II", self.slots, at + 8)
+            if (at != self.last or self.size == 1) and (k >= _TRIES or not slot_exp or slot_exp < now or top):
+                break  # empty, expired, used by its client, or tried enough
+            k += 1
+        self.last = at
+        struct.pack_into(_SLOT, self.slots, at, nonce_bin[4:12], exp, 0, 0)
         return hexlify(nonce_bin)
 
     def check(self, nonce, nc):

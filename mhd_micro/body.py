@@ -128,7 +128,8 @@ class BodyWriter:
                 c.queue(c.buf, c.reply_at, end, False)
                 return _QUEUED
             return _GO_ON
-        if k == _resp.K_READER and resp.data.sendfile is not None and not chunked and self.left > 0:
+        # sendfile writes to the socket underneath: never on TLS, whose bytes are encrypted
+        if k == _resp.K_READER and resp.data.sendfile is not None and not chunked and self.left > 0 and c.daemon.tls is None:
             self.sendfile = True
             return _GO_ON
         # the data is written behind room for its chunk-size line; dyn_cont may add buffers

@@ -78,6 +78,7 @@ class Daemon:
         self.date_now = b""
         self.scratch = None
         self.dauth = None  # auth_digest.Nonces, with D_OPTION_RANDOM_ENTROPY
+        self.tls = None  # a TLS daemon's tls.Tls (options.start)
 
     # -- the loop ------------------------------------------------------------------------
     def process(self, microsec):
@@ -100,6 +101,8 @@ class Daemon:
             self._hold(False)
         if (self.timeout_ms or self.head_ms) and ticks_diff(ticks_ms(), self.next_scan) >= 0:
             self._timeouts(ticks_ms())
+        if self.tls is not None:
+            self.tls.tick(self)  # the handshake deadline
         return _SC_OK
 
     def _event(self, event):
@@ -123,6 +126,8 @@ class Daemon:
             return 0
         if (self.timeout_ms or self.head_ms) and self.by_sock:
             return max(0, ticks_diff(self.next_scan, ticks_ms()))
+        if self.tls is not None and self.tls.pending:
+            return _TIMEOUT_SCAN_MS  # a handshake may run past its deadline
         if self.holding:
             return _TIMEOUT_SCAN_MS  # a silent new connection becomes reclaimable in time
         return -1
@@ -161,6 +166,10 @@ class Daemon:
         if self.per_ip and self._count_peer(peer_key(a[1])) >= self.per_ip:
             self.refuse(sock)
             return
+        if self.tls is not None:
+            sock = self.tls.wrap(sock)  # None: it could not be wrapped, and is closed
+            if sock is None:
+                return
         if c.stage != ST_FREE:
             self._reclaim(c)
         c.open(sock, a[1], now)

@@ -6,8 +6,8 @@
 #
 # A flag alone does not make a feature: lib_get_info_fixed (libinfo.py) reports a feature
 # only if its flag is on, its module is present (importable, from the filesystem or frozen)
-# and the platform can do it. Flags of features that later issues bring stay False in
-# every build until their modules exist; tools/build.py refuses to turn them on.
+# and the platform can do it (TLS: the runtime's ssl). tools/build.py refuses to turn on a
+# flag whose module does not exist.
 
 COOKIE_PARSER = True  # cookie.py: VK_COOKIE values, REQUEST_INFO_DYNAMIC_NUMBER_COOKIES
 LARGE_FILE = True  # fd.py: file and pipe responses; past 2 GiB where the platform can seek there
@@ -18,5 +18,4 @@ LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBAC
 AUTH_BASIC = True  # auth_basic.py (and auth_parser.py): REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS, Basic challenges
 AUTH_DIGEST = True  # auth_digest.py (and auth_parser.py): digest_auth_*, Digest challenges, the nonce table
 
-# later issues: no module yet
-TLS = False  # tls.py
+TLS = True  # tls.py: D_OPTION_TLS (HTTPS), where the runtime has ssl

@@ -8,10 +8,11 @@
 #
 # Options that MHD2 stores and ignores (NI in the survey) are implemented: DEFAULT_TIMEOUT,
 # PER_IP_LIMIT, ACCEPT_POLICY, EARLY_URI_LOGGER, NOTIFY_CONNECTION,
-# DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads, the edge-triggered external
-# event loop and TLS are refused.
+# DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and the edge-triggered external
+# event loop are refused. TLS is tls.py's, loaded by start for a daemon that asks for it.
 from .platform import const, listen, HAS_IPV6
 from .pools import DEFAULT_CONN_LIMIT
+from .lazy import load
 
 # D_OPTION_<NAME> -> D_O_<NAME> code: D_OPTION_<NAME>(*values) makes (code, *values).
 # A third field gives fixed values (D_OPTION_WM_EXTERNAL_PERIODIC()).
@@ -28,7 +29,8 @@ _OPTIONS = (
     b"\nFD_NUMBER_LIMIT 283\nTURBO 320\nDISABLE_THREAD_SAFETY 321\nDISALLOW_UPGRADE 322"
     b"\nDISALLOW_SUSPEND_RESUME 323\nDISABLE_COOKIES 324\nDAEMON_READY_CALLBACK 360"
     b"\nNOTIFY_CONNECTION 361\nNOTIFY_STREAM 362\nRANDOM_ENTROPY 400\nAUTH_DIGEST_MAP_SIZE 401"
-    b"\nAUTH_DIGEST_NONCE_TIMEOUT 403\nAUTH_DIGEST_DEF_MAX_NC 404\nRESPONSE_POOL_SIZE 10001\nLOG_MEMORY 10002\nCONN_BUFFER_POOL_SIZE 10003\nHEAD_TIMEOUT 10004\n"
+    b"\nAUTH_DIGEST_NONCE_TIMEOUT 403\nAUTH_DIGEST_DEF_MAX_NC 404\nRESPONSE_POOL_SIZE 10001\nLOG_MEMORY 10002\nCONN_BUFFER_POOL_SIZE 10003"
+    b"\nHEAD_TIMEOUT 10004\nTLS_HANDSHAKE_TIMEOUT 10005\nTLS_CONNECTION_LIMIT 10006\n"
 )
 # other constants of this family
 _CONSTANTS = (
@@ -49,6 +51,7 @@ _D_O_BIND_SA = const(81)  # = mhd.D_O_BIND_SA
 _D_O_LISTEN_SOCKET = const(82)  # = mhd.D_O_LISTEN_SOCKET
 _D_O_LISTEN_BACKLOG = const(102)  # = mhd.D_O_LISTEN_BACKLOG
 _D_O_TLS = const(120)  # = mhd.D_O_TLS
+_D_O_TLS_CERT_KEY = const(121)  # = mhd.D_O_TLS_CERT_KEY
 _D_O_DEFAULT_TIMEOUT = const(160)  # = mhd.D_O_DEFAULT_TIMEOUT
 _D_O_GLOBAL_CONNECTION_LIMIT = const(161)  # = mhd.D_O_GLOBAL_CONNECTION_LIMIT
 _D_O_PER_IP_LIMIT = const(162)  # = mhd.D_O_PER_IP_LIMIT
@@ -67,6 +70,8 @@ _D_O_RESPONSE_POOL_SIZE = const(10001)  # = mhd.D_O_RESPONSE_POOL_SIZE; mhd_micr
 _D_O_LOG_MEMORY = const(10002)  # = mhd.D_O_LOG_MEMORY; mhd_micro's own: log what start took and the heap left (SC_DAEMON_STARTED)
 _D_O_HEAD_TIMEOUT = const(10004)  # = mhd.D_O_HEAD_TIMEOUT; mhd_micro's own: the deadline for a whole request head
 _D_O_CONN_BUFFER_POOL_SIZE = const(10003)  # = mhd.D_O_CONN_BUFFER_POOL_SIZE; mhd_micro's own: buffers lent to the connections
+_D_O_TLS_HANDSHAKE_TIMEOUT = const(10005)  # = mhd.D_O_TLS_HANDSHAKE_TIMEOUT; mhd_micro's own: seconds (tls.py)
+_D_O_TLS_CONNECTION_LIMIT = const(10006)  # = mhd.D_O_TLS_CONNECTION_LIMIT; mhd_micro's own: caps the slots of a TLS daemon
 _AF_NONE = const(0)  # = mhd.AF_NONE
 _AF_INET6 = const(3)  # = mhd.AF_INET6
 _AF_DUAL = const(4)  # = mhd.AF_DUAL
@@ -90,6 +95,8 @@ _SC_CONFIGURATION_UNEXPECTED_WM = const(60022)  # = mhd.SC_CONFIGURATION_UNEXPEC
 _SC_CONFIGURATION_UNEXPECTED_SPS = const(60023)  # = mhd.SC_CONFIGURATION_UNEXPECTED_SPS
 _SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = const(60026)  # = mhd.SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL
 _SC_TLS_BACKEND_UNSUPPORTED = const(60030)  # = mhd.SC_TLS_BACKEND_UNSUPPORTED
+_SC_TLS_CONF_BAD_CERT = const(60033)  # = mhd.SC_TLS_CONF_BAD_CERT
+_SC_TLS_DISABLED = const(50000)  # = mhd.SC_TLS_DISABLED
 _SC_FEATURE_DISABLED = const(50300)  # = mhd.SC_FEATURE_DISABLED
 _SC_IPV6_NOT_SUPPORTED_BY_BUILD = const(50020)  # = mhd.SC_IPV6_NOT_SUPPORTED_BY_BUILD
 _SC_LISTEN_SOCKET_BIND_FAILED = const(50055)  # = mhd.SC_LISTEN_SOCKET_BIND_FAILED
@@ -98,7 +105,8 @@ _SC_LISTEN_SOCKET_BIND_FAILED = const(50055)  # = mhd.SC_LISTEN_SOCKET_BIND_FAIL
 _SETUP = (_D_O_BIND_PORT, _D_O_BIND_SA, _D_O_LISTEN_SOCKET, _D_O_LISTEN_BACKLOG,
           _D_O_GLOBAL_CONNECTION_LIMIT, _D_O_CONN_MEMORY_LIMIT, _D_O_RESPONSE_POOL_SIZE, _D_O_LOG_MEMORY,
           _D_O_CONN_BUFFER_POOL_SIZE, _D_O_LARGE_POOL_SIZE, _D_O_RANDOM_ENTROPY, _D_O_AUTH_DIGEST_MAP_SIZE,
-          _D_O_AUTH_DIGEST_NONCE_TIMEOUT, _D_O_AUTH_DIGEST_DEF_MAX_NC)
+          _D_O_AUTH_DIGEST_NONCE_TIMEOUT, _D_O_AUTH_DIGEST_DEF_MAX_NC, _D_O_TLS_HANDSHAKE_TIMEOUT,
+          _D_O_TLS_CONNECTION_LIMIT)
 _FLAGS = {
     _D_O_SUPPRESS_DATE_HEADER: "no_date",
     _D_O_DISABLE_COOKIES: "no_cookies",
@@ -194,7 +202,13 @@ def apply(d, opt):
             return _SC_CONFIGURATION_UNEXPECTED_SPS
     elif code == _D_O_TLS:
         if v:
-            return _SC_TLS_BACKEND_UNSUPPORTED  # TLS is a later module
+            d.setup[code] = (v,)  # start checks the backend (tls.py)
+        else:
+            d.setup.pop(code, None)
+    elif code == _D_O_TLS_CERT_KEY:
+        if not v or len(opt) < 3 or not opt[2]:
+            return _SC_TLS_CONF_BAD_CERT  # as MHD2: both are needed, and not empty
+        d.setup[code] = opt[1:]
     elif code == 0 or _OPTIONS.find(b" %d\n" % code) < 0:
         return _SC_OPTION_UNKNOWN
     # any other known option is accepted with no effect here, as in MHD2 (SIGPIPE, TFO...)
@@ -222,6 +236,13 @@ def DAEMON_SET_OPTIONS(daemon, *options):
     return daemon_set_options(daemon, options)
 
 
+def _tls(d, s):
+    from .libinfo import feature
+    if not feature("TLS"):
+        return _SC_TLS_DISABLED  # built without tls.py, or a firmware without ssl (tls.py cannot import)
+    return load("tls").setup(d, s)
+
+
 def start(d):
     """The first half of daemon_start: check the options, open the listening socket and
     leave in d.setup what the pools need. pools.alloc then takes the memory, once this
@@ -229,6 +250,10 @@ def start(d):
     if d.started:
         return _SC_TOO_LATE
     s = d.setup
+    if _D_O_TLS in s:
+        rc = _tls(d, s)
+        if rc:
+            return rc
     wm = s.get(_D_O_WORK_MODE)
     if wm is not None:
         d.ext = wm + (bool(s.get(_D_O_REREGISTER_ALL)),)  # daemon_start hands it to extloop.attach

@@ -3,6 +3,7 @@
 #   <python> tests/apps/app.py [--port N] [--strict L] [--timeout S] [--head-timeout S] [--connections N]
 #       [--conn-memory B] [--per-ip N] [--no-date] [--no-cookies] [--no-plus] [--pool N]
 #       [--buffers N] [--log-memory 1]   (the last two: what boards/common/main.py passes)
+#       [--cert PEM --key PEM [--tls-handshake S] [--tls-limit N]]   (HTTPS: tests/test_tls.py)
 #
 # Prints "listening on port N", then serves until killed. Routes:
 #   /                 "Hello, world!" (a reusable response)
@@ -20,6 +21,8 @@
 #   /big?n=N          N bytes of "x"               /notfound  404
 #   /stream?n=N       N bytes of "x", made as they are sent (dynamic content: any size, no heap)
 #   /slow             sleeps 1.5 s in the callback (blocks the daemon: for timeout tests)
+#   /file             this file (tests/apps/app.py), a response_from_fd
+#   /tls              "<status> <TLS version>" of connection_get_info_dynamic(TLS_VER)
 import sys
 import time
 
@@ -130,10 +133,20 @@ def on_request(hello, request, path, method, upload_size):
         if len(BIG) < 1024:
             grow_big(1024)
         return mhd.action_from_response(request, mhd.response_from_callback(200, n, stream_x, n, None))
+    if path == "/file":  # this file, from response_from_fd (sendfile on CPython, but not over TLS)
+        return mhd.action_from_response(request, mhd.response_from_fd(200, open("tests/apps/app.py", "rb")))
+    if path == "/tls":
+        conn = mhd.request_get_info_fixed(request, mhd.REQUEST_INFO_FIXED_CONNECTION)[1]
+        return reply(request, "%d %s" % mhd.connection_get_info_dynamic(conn, mhd.CONNECTION_INFO_DYNAMIC_TLS_VER))
     if path == "/slow":
         time.sleep(1.5)
         return reply(request, "slow")
     return reply(request, "not found", 404)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def on_notify(cls, conn, code):
@@ -170,6 +183,13 @@ def main():
     if opt("--no-plus"):
         opts.append(mhd.D_OPTION_DISABLE_URI_QUERY_PLUS_AS_SPACE(True))
     opts.append(mhd.D_OPTION_NOTIFY_CONNECTION(on_notify))
+    if opt("--cert") is not None:
+        opts.append(mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY))
+        opts.append(mhd.D_OPTION_TLS_CERT_KEY(read(opt("--cert")), read(opt("--key")), None))
+    if opt("--tls-handshake") is not None:
+        opts.append(mhd.D_OPTION_TLS_HANDSHAKE_TIMEOUT(int(opt("--tls-handshake"))))
+    if opt("--tls-limit") is not None:
+        opts.append(mhd.D_OPTION_TLS_CONNECTION_LIMIT(int(opt("--tls-limit"))))
     rc = mhd.daemon_set_options(d, opts)
     if rc == mhd.SC_OK:
         rc = mhd.daemon_start(d)

@@ -1,7 +1,7 @@
 # The server the upload tests run, on CPython and on MicroPython alike.
 #
 #   <python> tests/apps/upload_app.py [--port N] [--conn-memory B] [--large B] [--connections N]
-#       [--timeout S]
+#       [--timeout S] [--cert PEM --key PEM]
 #
 # Prints "listening on port N". Every reply that took a body says what it got:
 # "<how> size=N sha256=HEX pieces=K". Routes:
@@ -145,6 +145,9 @@ def main():
                          ("--timeout", mhd.D_OPTION_DEFAULT_TIMEOUT)):
         if opt(name) is not None:
             opts.append(option(int(opt(name))))
+    if opt("--cert") is not None:  # HTTPS (tests/test_tls.py): PEM files
+        with open(opt("--cert"), "rb") as f, open(opt("--key"), "rb") as g:
+            opts += [mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY), mhd.D_OPTION_TLS_CERT_KEY(f.read(), g.read(), None)]
     rc = mhd.daemon_set_options(d, opts) or mhd.daemon_start(d)
     if rc != mhd.SC_OK:
         print("cannot start:", rc)

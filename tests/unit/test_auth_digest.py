@@ -99,6 +99,19 @@ class TestNonces(unittest.TestCase):
         self.assertEqual(t.check(n1, 1), mhd.DAUTH_NONCE_STALE)
         self.assertEqual(t.check(n2, 1), mhd.DAUTH_OK)
 
+    def test_a_new_nonce_never_takes_the_slot_of_the_one_before(self):
+        # the challenges of one 401 (MD5 and SHA-256) are made one after the other: with the
+        # table full of nonces still waiting for their clients, the second must not overwrite
+        # the first (it did one time in 16, and curl's answer to the first was stale)
+        t = table(size=4)
+        for _ in range(8):
+            t.new("flood")  # wrong passwords: every slot holds a fresh, unused nonce
+        for _ in range(100):
+            first = t.new("a")
+            second = t.new("a")
+            self.assertEqual(t.check(first, 1), mhd.DAUTH_OK)
+            self.assertEqual(t.check(second, 1), mhd.DAUTH_OK)
+
     def test_nonces_differ(self):
         t = table()
         seen = set()

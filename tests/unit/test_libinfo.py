@@ -92,7 +92,7 @@ class TestNumbers(unittest.TestCase):
     def test_dynamic(self):
         self.assertEqual(mhd.lib_get_info_dynamic(mhd.LIB_INFO_DYNAMIC_INITED_FULLY_ONCE), (SC_OK, True))
         self.assertEqual(mhd.lib_get_info_dynamic(mhd.LIB_INFO_DYNAMIC_INITED_FULLY_NOW), (SC_OK, True))
-        self.assertEqual(mhd.lib_get_info_dynamic(mhd.LIB_INFO_DYNAMIC_TYPE_TLS), (SC_OK, (False, False, False)))
+        self.assertEqual(mhd.lib_get_info_dynamic(mhd.LIB_INFO_DYNAMIC_TYPE_TLS), fixed("TLS_BACKENDS"))
 
 
 class TestThisBuild(unittest.TestCase):
@@ -141,11 +141,16 @@ class TestThisBuild(unittest.TestCase):
                      "SUPPORT_AGGREGATE_FD", "SUPPORT_TCP_FASTOPEN", "HAS_THREAD_NAMES"):
             self.assertEqual(fixed(name), (SC_OK, False), name)
         self.assertEqual(fixed("TYPE_ITC"), (SC_OK, 0))
-        self.assertEqual(fixed("TLS_BACKENDS"), (SC_OK, (False, False, False)))
-        self.assertEqual(fixed("TLS_KEY_PASSWORD_BACKENDS"), (SC_OK, (False, False, False)))
 
-    def test_a_flag_without_its_module_is_not_a_feature(self):
-        with _Flag("TLS", True):
+    def test_tls_backends(self):
+        # tls.py is here and both runtimes have ssl: OpenSSL on CPython (which reads encrypted
+        # keys), mbedTLS on MicroPython (neither of MHD's backends; no key passwords)
+        cpython = sys.implementation.name == "cpython"
+        self.assertEqual(fixed("TLS_BACKENDS"), (SC_OK, (True, False, cpython)))
+        self.assertEqual(fixed("TLS_KEY_PASSWORD_BACKENDS"), (SC_OK, (cpython, False, cpython)))
+
+    def test_a_build_without_tls_reads_false(self):
+        with _Flag("TLS", False):  # the module's presence alone is no feature
             self.assertEqual(fixed("TLS_BACKENDS"), (SC_OK, (False, False, False)))
 
     def test_platform_answers(self):
@@ -166,12 +171,11 @@ class TestThisBuild(unittest.TestCase):
                         self.assertFalse(line.strip().startswith("assert "), name + ": " + line)
 
     def test_asking_leaves_no_module_loaded(self):
-        for mod in ("cookie", "fd"):
+        for mod in ("cookie", "fd", "tls"):
             if "mhd_micro." + mod in sys.modules:
                 continue  # another test loaded it: nothing to see
             self.assertTrue(_module("libinfo").present(mod))
             self.assertFalse("mhd_micro." + mod in sys.modules)
-        self.assertFalse(_module("libinfo").present("tls"))
 
 
 _RAW = b"GET /?q=1 HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=two\r\n\r\n"

@@ -11,7 +11,7 @@ SC_OPTION_UNKNOWN = 60021
 SC_CONFIGURATION_UNEXPECTED_WM = 60022
 SC_CONFIGURATION_UNEXPECTED_SPS = 60023
 SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL = 60026
-SC_TLS_BACKEND_UNSUPPORTED = 60030
+SC_TLS_CONF_BAD_CERT = 60033
 
 
 def daemon(*options):
@@ -49,7 +49,9 @@ class TestOptions(unittest.TestCase):
 
     def test_refusals(self):
         self.assertEqual(daemon(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(-1))[1], SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL)
-        self.assertEqual(daemon(mhd.D_OPTION_TLS(1))[1], SC_TLS_BACKEND_UNSUPPORTED)
+        # TLS: the backend is checked at start (tests/test_tls.py); a missing certificate at once
+        self.assertEqual(daemon(mhd.D_OPTION_TLS(1))[1], SC_OK)
+        self.assertEqual(daemon(mhd.D_OPTION_TLS_CERT_KEY(None, b"key", None))[1], SC_TLS_CONF_BAD_CERT)
 
     def test_options_mhd2_ignores_are_accepted(self):
         for opt in (mhd.D_OPTION_SIGPIPE_SUPPRESSED(True), mhd.D_OPTION_TURBO(True), mhd.D_OPTION_STACK_SIZE(0)):
