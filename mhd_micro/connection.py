@@ -270,10 +270,24 @@ class Connection:
                 self.urh.ready(events)
             else:
                 self.process()
+        except MemoryError:
+            self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self.daemon.fault(self)
         if self.stage != ST_FREE:
             self.repoll()
+
+    def _no_memory(self):
+        """A MemoryError ends the request, not the daemon: logged, then a 500 if the reply has
+        not started (and the connection is in the poll set), else the close."""
+        self.daemon.fault(None)
+        if self.req is not None and _ST_HEAD <= self.stage <= _ST_REPLY and self.mask >= 0:
+            try:
+                self.fail(500)
+                return
+            except Exception:  # no heap for the error reply either
+                pass
+        self.close()
 
     def process(self):
         """Run the stages until one waits."""

@@ -236,10 +236,9 @@ class Daemon:
         close(sock)
 
     def _timeouts(self, now):
-        t = self.timeout_ms
-        for c in self.slots:
+        for c in self.slots:  # few locals: a frame from the heap could fail when memory is short
             st = c.stage
-            if st != ST_FREE and st != ST_SUSPENDED and st != ST_UPGRADED and ticks_diff(now, c.last) >= t:
+            if st != ST_FREE and st != ST_SUSPENDED and st != ST_UPGRADED and ticks_diff(now, c.last) >= self.timeout_ms:
                 c.close(_REQUEST_ENDED_TIMEOUT_REACHED)
         self.next_scan = ticks_add(now, _TIMEOUT_SCAN_MS)
 
@@ -300,7 +299,10 @@ class Daemon:
         """The Date header line (b"" where it is suppressed), formatted at most once a second
         (RFC 9110 section 6.6.1); also left in date_now for the replies of this round."""
         if not self.no_date and (not self.date_valid or ticks_diff(ticks_ms(), self.date_tick) >= 1000):
-            self._format_date()
+            try:
+                self._format_date()
+            except MemoryError:  # no heap for its frame or the time tuple: the last line stays a while
+                pass
         return self.date_now
 
     def _format_date(self):

@@ -6,8 +6,10 @@
 # and too_long_status (which status a head that fills the buffer gets), called by
 # Connection.fail and Connection._head; and reply_busy(d, sock), the 503 to a client for
 # which no slot is free. The engine loads this module the first time it needs it.
-from .platform import send
+from .platform import const, send
 from .framing import status_line, put, put_uint
+
+_HTTP_METHOD_HEAD = const(2)  # = mhd.HTTP_METHOD_HEAD
 
 _HTML = b"Content-Type: text/html\r\n"
 _CLOSE = b"Connection: close\r\n"
@@ -66,6 +68,8 @@ def write_error(d, r, b, at, status):
     p = put(b, p, _CL)
     p = put_uint(b, p, len(body), 10)
     p = put(b, p, b"\r\n\r\n")
+    if r.method == _HTTP_METHOD_HEAD:  # the page's length, not the page (RFC 9110 section 9.3.2)
+        return p
     return put(b, p, body)
 
 
