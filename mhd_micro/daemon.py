@@ -190,8 +190,8 @@ class Daemon:
             self._refuse(sock)
             return
         c.close()  # a reclaimed connection (a free slot ignores it)
-        c.open(sock, a[1], now)
-        self.by_sock[sock] = c
+        c.open(sock, a[1], now)  # a MemoryError: the slot stays free (daemon_process_blocking)
+        self.by_sock[sock] = c  # never grows: pools.alloc sized it
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
         c.run(0)
@@ -279,8 +279,8 @@ class Daemon:
             if not self.nfree:
                 return
             if c.mask == OUT_WAITING and c.stage != ST_FREE:
+                c.stop_waiting()  # first: if the poll set has no heap for it, it still waits
                 self.waiting -= 1
-                c.stop_waiting()
                 c.run(0)
 
     def conn_closed(self, c):
@@ -299,10 +299,7 @@ class Daemon:
         """The Date header line (b"" where it is suppressed), formatted at most once a second
         (RFC 9110 section 6.6.1); also left in date_now for the replies of this round."""
         if not self.no_date and (not self.date_valid or ticks_diff(ticks_ms(), self.date_tick) >= 1000):
-            try:
-                self._format_date()
-            except MemoryError:  # no heap for its frame or the time tuple: the last line stays a while
-                pass
+            self._format_date()
         return self.date_now
 
     def _format_date(self):

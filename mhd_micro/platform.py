@@ -67,8 +67,6 @@ else:
             s, addr = ls.accept()
         except OSError:  # EAGAIN, or the client went away before we accepted it
             return None
-        except MemoryError:  # no heap for the socket object: the next round tries again
-            return None
         s.setblocking(False)
         return s, addr
 

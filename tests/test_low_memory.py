@@ -170,10 +170,17 @@ def test_memory_error_at_every_core_point(serve, victim):
     check_normal(*talk(srv.port, v[0]), v)
 
 
-def test_memory_error_in_the_date_and_the_log(serve):
-    """Two points off the request path: the Date line, formatted once a second in the daemon's
-    loop (the last one is kept), and loading the log to report a fault (the 500 still goes)."""
+def test_memory_error_in_the_date_the_log_and_a_first_body(serve):
+    """Points the sweep does not reach: making a connection's body writer (once per slot:
+    the sweep's warm-up made it), the Date line, formatted once a second in the daemon's loop
+    (daemon_process_blocking ends that round; the next one formats it), and loading the log to
+    report a fault (the 500 still goes)."""
     srv = serve(script=APP)
+    big = (close_req("GET", "/big?n=100000"), False, 200, b"x" * 100000)  # past the buffer on both runtimes
+    arm(srv.port, "load:body")
+    check_fault(*talk(srv.port, big[0]), False, 0, "the body writer")
+    assert stats(srv.port)["fired"] == "load:body"
+    check_normal(*talk(srv.port, big[0]), big)
     arm(srv.port, "date")
     time.sleep(1.1)  # the Date line is due again
     check_normal(*talk(srv.port, VICTIMS["get"][0]), VICTIMS["get"])
@@ -184,6 +191,29 @@ def test_memory_error_in_the_date_and_the_log(serve):
     st = stats(srv.port)
     assert (st["fired"], st["escapes"]) == ("daemon.load:log", "0")
     still_serving(srv.port)
+
+
+def test_memory_error_taking_a_new_client(serve):
+    """Off the request path too: accepting a new client (its socket object) and putting it in
+    the poll set. daemon_process_blocking ends that round (SC_DAEMON_MEM_ALLOC_FAILURE); the
+    slot stays free; the next round goes on."""
+    srv = serve(script=APP)
+    pool = int(stats(srv.port)["pool"])
+    arm(srv.port, "accept")
+    check_normal(*talk(srv.port, VICTIMS["get"][0]), VICTIMS["get"])  # accepted at the next round
+    st = stats(srv.port)
+    assert (st["fired"], st["escapes"]) == ("accept", "0")
+    arm(srv.port, "poll.register")
+    s = connect(srv.port)
+    s.sendall(VICTIMS["get"][0])
+    # not polled, so not served: CPython's collector closes the socket object the daemon
+    # dropped; MicroPython's unix port has no finaliser for it (a board's sockets have one)
+    time.sleep(0.3)
+    s.close()
+    st = stats(srv.port)
+    assert (st["fired"], st["escapes"]) == ("poll.register", "0")
+    still_serving(srv.port)
+    settled(srv.port, pool)
 
 
 # -- MemoryError in the application's callbacks -------------------------------------------
@@ -313,3 +343,81 @@ def test_soak_short(serve, runtime):
     assert res["errors"] == [], res["errors"][:5]
     assert soak.heap_ok(res), res  # within soak.TOLERANCE (the conservative stack scan's noise)
     assert res["escapes"] == 0
+
+
+# -- real MemoryErrors: MicroPython with a small heap ----------------------------------------
+HEAP = "216K"  # the app warmed up (every route, every slot and buffer) holds about 180 KB of it
+
+
+def test_real_memory_errors_under_a_small_heap(mpy_tree):
+    """MicroPython, the core as .mpy (as on a board), the ESP32 config's pools (8 connections,
+    7 buffers of 2048 bytes, 8 responses) and -X heapsize=192K: warmed up, the heap has about
+    25 KB left. Sixteen clients at once then ask for replies that need a temporary of up to
+    30 KB (/alloc), chunked dyn_cont bodies, forms, uploads and heads with 100 fields, so that
+    allocations fail for real in the callbacks, the parser, module loads and the replies. Every
+    request gets its reply, a 500, or a close; nothing escapes daemon_process_blocking; and
+    afterwards every route works again and the heap is back where it was."""
+    import os  # (MicroPython only: -X heapsize is its own)
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from conftest import start_server
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+    import soak
+    srv = start_server("micropython", "-m fault_app", ("--no-inject", "--port", 0, "--connections", 8, "--buffers", 7,
+                                                      "--conn-memory", 2048, "--pool", 8, "--timeout", 5),
+                       cwd=mpy_tree, heap=HEAP)
+    try:
+        port = srv.port
+        form = b"a=" + b"b" * 2998
+        routes = [(close_req("GET", "/"), 200), (close_req("GET", "/echo"), 200),
+                  (close_req("GET", "/dyn?n=3000&unknown=1"), 200),
+                  (close_req("POST", "/inc", (("Content-Length", "5000"),), b"c" * 5000), 200),
+                  (close_req("POST", "/form", (("Content-Type", "application/x-www-form-urlencoded"),
+                                               ("Content-Length", str(len(form)))), form), 200),
+                  (close_req("GET", "/echo", tuple(("X-H%d" % j, "v" * 10) for j in range(100))), 431),
+                  (close_req("GET", "/alloc?n=2000"), 200), (close_req("GET", "/oom/callback"), 500)]
+
+        def once(raw, rcvbuf=0, pause=0):
+            s = connect(port, 10, rcvbuf)
+            try:
+                s.sendall(raw)
+                time.sleep(pause)
+                data, closed = read_until_close(s, 10)
+            except OSError:
+                data, closed = b"", True
+            finally:
+                s.close()
+            r = complete(data, False)
+            return [x.status for x in r] if r else ("cut" if data else "closed")
+
+        mix = soak.Mix(port, __import__("random").Random(1))
+        soak.warm(port, mix)
+        mix.close_all()
+        for raw, status in routes:
+            assert once(raw) == [status], raw[:40]
+        before = soak.settled(port)
+
+        def job(i):
+            if i % 2 == 0:  # a reply of 1 to 5 KB made for it, held while the client reads slowly
+                return 0, once(close_req("GET", "/alloc?n=%d" % (1000 + 250 * (i % 17))), rcvbuf=4096, pause=0.5)
+            k = 1 + i // 2 % 5
+            return k, once(routes[k][0])
+
+        seen = {}
+        t0 = time.time()
+        with ThreadPoolExecutor(16) as ex:
+            for k, got in ex.map(job, range(400)):
+                seen.setdefault(k, []).append(str(got))
+                assert got in ([routes[k][1]] if k else [200], [500], "closed", "cut"), (k, got)
+        print({k: {x: v.count(x) for x in set(v)} for k, v in seen.items()}, time.time() - t0)
+        mid = stats(port)
+        assert int(mid["oom"]) > 0 and int(mid["log"]) > int(before["log"]) + 20, (mid, before)  # real ones
+        assert mid["escapes"] == "0"
+        for raw, status in routes:  # all served again
+            assert once(raw) == [status], (raw[:40], before, soak.settled(port), seen)
+        after = soak.settled(port)
+        assert after["heap"] - before["heap"] <= soak.TOLERANCE, (before, after)
+        assert srv.alive()
+    finally:
+        out = srv.stop()
+    assert "ESCAPED" not in out and "Traceback" not in out, out

@@ -21,8 +21,9 @@
 # Other routes: /  "Hello, world!" (reusable)     /echo  path, method, upload size
 #   /big?n=N  N bytes of "x"    /dyn?n=N  N bytes from a dyn_cont callback (chunked if unknown=1)
 #   /inc  an incremental upload: "size=N"    /form  a POST form: "fields=N"
-#   /stats  what the app saw: "fired=P sent=N escapes=N calls=a,b,c pool=N buffers=N/M log=N heap=N"
-#           (sent: the writes of the reply before the injected MemoryError; log: messages logged)
+#   /stats  what the app saw: "fired=P sent=N escapes=N oom=N calls=a,b,c pool=N buffers=N/M log=N heap=N"
+#           (sent: the writes of the reply before the injected MemoryError; oom: real MemoryErrors
+#           in /alloc; log: messages logged)
 #           (heap: gc.mem_alloc() after gc.collect() on MicroPython; on CPython the number of
 #           objects the collector tracks, len(gc.get_objects()), after gc.collect())
 #   /alloc?n=N  a reply of N zero bytes, made for it (memory pressure)
@@ -59,7 +60,7 @@ def opt(name, default=None):
 # countdown; pending: what /arm asked, armed when its connection has closed
 armed = [None, 0]
 pending = [None, 0]
-seen = {"fired": "-", "escapes": 0, "calls": [], "log": 0, "writes": 0, "sent": 0}
+seen = {"fired": "-", "escapes": 0, "calls": [], "log": 0, "writes": 0, "sent": 0, "oom": 0}
 DAEMON = []
 X = b"x" * 1024
 BIG = bytearray(0)
@@ -108,6 +109,9 @@ def install():
     daemon = lazy.load("daemon")
     daemon.load = wrap_load("daemon.load:", daemon.load, False)  # the log (a fault's own path)
     daemon.Daemon._format_date = wrap("date", daemon.Daemon._format_date, False)  # once a second
+    daemon.accept = wrap("accept", daemon.accept, False)  # a new client's socket
+    poller = DAEMON[0].poller  # its poll set (MicroPython's takes heap for each socket)
+    poller.register = wrap("poll.register", poller.register, False)
     resp = lazy.load("response")
     resp._new = wrap("response", resp._new)
     req = lazy.load("request")
@@ -193,8 +197,8 @@ def stats():
     d = DAEMON[0]
     gc.collect()
     heap = gc.mem_alloc() if hasattr(gc, "mem_alloc") else len(gc.get_objects())
-    return ("fired=%s sent=%d escapes=%d calls=%s pool=%d buffers=%d/%d log=%d heap=%d" % (
-        seen["fired"], seen["sent"], seen["escapes"], ",".join(seen["calls"]), lazy.load("response").pool_available(),
+    return ("fired=%s sent=%d escapes=%d oom=%d calls=%s pool=%d buffers=%d/%d log=%d heap=%d" % (
+        seen["fired"], seen["sent"], seen["escapes"], seen["oom"], ",".join(seen["calls"]), lazy.load("response").pool_available(),
         d.nfree, len(d.leases), seen["log"], heap)).encode()
 
 
@@ -212,7 +216,13 @@ def on_request(hello, request, path, method, upload_size):
         forget_paths()
         return respond(request, stats())
     if path == "/alloc":  # a temporary of n bytes for this reply: the heap tests' pressure
-        return mhd.action_from_response(request, mhd.response_from_buffer(200, bytes(int(arg(request, "n", "1000")))))
+        n = int(arg(request, "n", "1000"))
+        try:
+            body = bytes(n)
+        except MemoryError:
+            seen["oom"] += 1  # a real one: /stats counts them
+            raise
+        return mhd.action_from_response(request, mhd.response_from_buffer(200, body))
     if path == "/echo":
         return respond(request, b"%s %d %d" % (path.encode(), method, upload_size))
     if path == "/big":
