@@ -7,8 +7,9 @@
 # Prints "listening on port N", then serves until killed. MemoryError is injected two ways:
 #
 # - Core points: at start the app replaces functions of the core's modules (the names the
-#   engine calls them by: connection._read, connection.parse_head, connection.load, ...,
-#   Daemon._format_date) with wrappers. GET /arm?point=P&n=N arms them: once /arm's own
+#   engine calls them by: connection._read, connection.parse_head, connection.load, ...;
+#   off the sweep: Daemon._format_date, daemon.accept, the poll set's register, the daemon's
+#   load of the log) with wrappers (install() lists them). GET /arm?point=P&n=N arms them: once /arm's own
 #   connection has closed, the N-th call of point P (or of any sweep point, for P = "*")
 #   raises MemoryError, once. /arm?point=trace records the names of the wrapped calls instead.
 #   Arming stops at the first connection closed after it (the victim's).
