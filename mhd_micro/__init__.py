@@ -54,7 +54,10 @@ def daemon_process_blocking(daemon, microsec):
     external event loop mode: daemon_process_reg_events.)"""
     if daemon.ext is not None:
         return 60022  # SC_CONFIGURATION_UNEXPECTED_WM
-    return daemon.process(microsec)
+    try:
+        return daemon.process(microsec)
+    except MemoryError:  # outside a request (the Date line, a new client's socket): the next round goes on
+        return 30081  # SC_DAEMON_MEM_ALLOC_FAILURE
 
 
 def daemon_process_nonblocking(daemon):

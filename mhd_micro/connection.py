@@ -124,7 +124,9 @@ class Connection:
 
     # -- life cycle, driven by the daemon ------------------------------------------------
     def open(self, sock, addr, now):
-        """A new client in this free slot, polled for reading."""
+        """A new client in this free slot, polled for reading. Polled first: MicroPython's poll
+        set takes heap for each socket, and if that raises MemoryError the slot is still free."""
+        self.daemon.poller.register(sock, _WANT_READ)
         self.sock = sock
         self.addr = addr
         self.stage = _ST_HEAD
@@ -135,7 +137,6 @@ class Connection:
         self.resuming = False
         self.force_close = False
         self.served = False
-        self.daemon.poller.register(sock, _WANT_READ)
         self.mask = _WANT_READ
 
     def close(self, ended=_REQUEST_ENDED_CONNECTION_ERROR, keep_sock=False):
@@ -299,10 +300,25 @@ class Connection:
                 self.urh.ready(events)
             else:
                 self.process()
+        except MemoryError:
+            self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self.daemon.fault(self)
         if self.stage != ST_FREE:
             self.repoll()
+
+    def _no_memory(self):
+        """A MemoryError ends the request, not the daemon: logged (if the log can load), then
+        a 500 if the reply has not started (and there is heap for it: errors.py may have to
+        load), else the close. (A free slot has no req; a suspended one runs nothing here.)"""
+        self.daemon.fault(None)
+        if self.req is not None and self.stage < _ST_SEND:
+            try:
+                self.fail(500)
+                return
+            except Exception:  # no heap for the error reply either
+                pass
+        self.close()
 
     def process(self):
         """Run the stages until one waits."""

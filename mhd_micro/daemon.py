@@ -172,8 +172,8 @@ class Daemon:
                 return
         if c.stage != ST_FREE:
             self._reclaim(c)
-        c.open(sock, a[1], now)
-        self.by_sock[sock] = c
+        c.open(sock, a[1], now)  # a MemoryError: the slot stays free (daemon_process_blocking)
+        self.by_sock[sock] = c  # never grows: pools.alloc sized it
         if self.notify is not None:
             self.call_safely(self.notify[0], self.notify[1], c, _CONNECTION_NOTIFY_STARTED)
         c.run(0)
@@ -269,8 +269,8 @@ class Daemon:
             if not self.nfree:
                 return
             if c.mask == OUT_WAITING and c.stage != ST_FREE:
+                c.stop_waiting()  # first: if the poll set has no heap for it, it still waits
                 self.waiting -= 1
-                c.stop_waiting()
                 c.run(0)
 
     def conn_closed(self, c, keep_sock):

@@ -9,6 +9,8 @@
 from .platform import const, send, recv_into, close, ticks_ms, ticks_diff
 from .framing import status_line, put, put_uint
 
+_HTTP_METHOD_HEAD = const(2)  # = mhd.HTTP_METHOD_HEAD
+
 _HTML = b"Content-Type: text/html\r\n"
 _CLOSE = b"Connection: close\r\n"
 _CL = b"Content-Length: "
@@ -66,6 +68,8 @@ def write_error(d, r, b, at, status):
     p = put(b, p, _CL)
     p = put_uint(b, p, len(body), 10)
     p = put(b, p, b"\r\n\r\n")
+    if r.method == _HTTP_METHOD_HEAD:  # the page's length, not the page (RFC 9110 section 9.3.2)
+        return p
     return put(b, p, body)
 
 

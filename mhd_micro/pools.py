@@ -75,6 +75,14 @@ def alloc(d):
             d.large_used = [0] * (2 * nbuf)
         d.scratch = bytearray(160)
         d.poller = Poller()
+        # the socket table at its full size now: a dict keeps its room when keys go, so adding
+        # a client never needs heap (a MemoryError there would leave a slot open but unknown)
+        # (keys hashed as sockets are: small ints would leave MicroPython's table smaller)
+        keys = [object() for _ in range(limit + 1)]
+        for k in keys:
+            d.by_sock[k] = None
+        for k in keys:
+            del d.by_sock[k]
     except MemoryError:
         d.slots = d.leases = ()  # let go of what was taken, so the report says what is free
         d.nfree = 0

@@ -126,7 +126,7 @@ def finish(c, r):
     st = r.post
     if not st.result and not _decode(c, r, st, True):
         return True  # the stream reader suspended, replied or aborted
-    act = c.daemon.call_safely(r.action.args[5], r, r.action.args[6], st.result)
+    act = _up.call_app(c, r.action.args[5], r, r.action.args[6], st.result)
     if act is not r.action or r.action.kind != _up.UA_SUSPEND:
         if r.large_at >= 0:  # the fields' store was in the large pool
             load("upload_full").free_large(c.daemon, r)
@@ -256,8 +256,8 @@ def _to_stream(c, r, st, names, kept):
 def _stream(c, r, st, size, data, final):
     args = r.action.args
     names = st.names
-    act = c.daemon.call_safely(args[3], r, args[4], names[0], names[1], names[2], names[3], size, data,
-                               st.streamed, final)
+    act = _up.call_app(c, args[3], r, args[4], names[0], names[1], names[2], names[3], size, data,
+                       st.streamed, final)
     st.streamed += size
     if final:
         st.streamed = -1

@@ -259,9 +259,20 @@ def call(c, r, size, data):
     """Call the upload callback of the body's mode; its upload action (None if it raised)."""
     args = r.action.args
     r.action.kind = 0
-    if r.body_mode == _FULL or r.body_mode == _FINAL_FULL:
-        return c.daemon.call_safely(args[1], args[2], r, size, data)
-    return c.daemon.call_safely(args[3], args[4], r, size, data)
+    i = 1 if r.body_mode == _FULL or r.body_mode == _FINAL_FULL else 3
+    return call_app(c, args[i], args[i + 1], r, size, data)
+
+
+def call_app(c, fn, *args):
+    """An upload or POST callback: what it raises is logged and aborts the request (None),
+    but a MemoryError goes on to Connection.run, which answers 500 (nothing was sent yet)."""
+    try:
+        return fn(*args)
+    except MemoryError:
+        raise
+    except Exception:  # no "as": see Connection.run
+        c.daemon.fault(None)
+        return None
 
 
 def answer(c, r, act, final):
