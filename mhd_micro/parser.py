@@ -55,6 +55,8 @@ def ieq(b, s, e, lower):
     """True if b[s:e] equals the lower-case ASCII literal `lower`, ignoring case."""
     if e - s != len(lower):
         return False
+    if b.find(lower, s, e) == s:  # already lower case (a value such as keep-alive): one C call
+        return True
     i = 0
     while s < e:
         if b[s] | 0x20 != lower[i]:
@@ -62,6 +64,11 @@ def ieq(b, s, e, lower):
         s += 1
         i += 1
     return True
+
+
+def _named(b, s, e, spelled, lower):
+    """b[s:e], as long as `lower`, is that field name: its usual spelling with one find, else ignoring case."""
+    return b.find(spelled, s, e) == s or ieq(b, s, e, lower)
 
 
 def _ieq_ows(b, s, e, lower):
@@ -113,17 +120,16 @@ def parse_head(r, b, end, strict):
         st = _start(r, b)
         if st:
             return st
-    while True:
-        st = _line(r, b)
-        if st != NEXT:
-            return st
+    return _lines(r, b)
 
 
 def _check_clean(r, b):
     """When the whole head is here and holds no NUL, no bare CR and no bare LF (the usual
     case), say so once in r.clean_end: lines before it skip those checks."""
     s = r.line
-    e = b.find(b"\r\n\r\n", s, r.end) + 4
+    e = r.end  # usually the head is all that came: it ends the bytes, no search needed
+    if e - s < 4 or b[e - 1] != 10 or b[e - 2] != 13 or b[e - 3] != 10 or b[e - 4] != 13:
+        e = b.find(b"\r\n\r\n", s, e) + 4
     if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r", s, e) == b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
         r.clean_end = e
     else:
@@ -134,7 +140,7 @@ def _start(r, b):
     """Empty lines, then the request line. Returns 0 once it is parsed, else a status."""
     while True:
         s = r.line
-        ce = line_end(r, b, s)
+        ce = b.find(b"\r\n", s) if s < r.clean_end else line_end(r, b, s)
         if ce < 0:
             return 400 if ce == _BAD else MORE
         r.line = ce + 2 if b[ce] == 13 else ce + 1
@@ -148,25 +154,29 @@ def _start(r, b):
     return _request_line(r, b, s, ce)
 
 
-def _line(r, b):
-    """One field line, or the empty line that ends the head. Returns NEXT or a status."""
-    s = r.line
-    if s < r.clean_end:  # a clean head: every line ends with CR LF
-        ce = b.find(b"\r\n", s)
-        r.line = ce + 2
-    else:
-        ce = line_end(r, b, s)
-        if ce < 0:
-            return 400 if ce == _BAD else MORE
-        r.line = ce + 2 if b[ce] == 13 else ce + 1
-    if ce == s:
-        r.body_start = r.line
-        return _head_done(r, b)
-    if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
-        return 400
-    if b[s] == 32 or b[s] == 9:
-        return load("strictness").fold(r, b, s, ce)
-    return _field(r, b, s, ce)
+def _lines(r, b):
+    """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
+    while True:
+        s = r.line
+        if s < r.clean_end:  # a clean head: every line ends with CR LF
+            ce = b.find(b"\r\n", s)
+            r.line = ce + 2
+        else:
+            ce = line_end(r, b, s)
+            if ce < 0:
+                return 400 if ce == _BAD else MORE
+            r.line = ce + 2 if b[ce] == 13 else ce + 1
+        if ce == s:
+            r.body_start = r.line
+            return _head_done(r, b)
+        if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+            return 400
+        if b[s] == 32 or b[s] == 9:
+            s = load("strictness").fold(r, b, s, ce)
+        else:
+            s = _field(r, b, s, ce)
+        if s != NEXT:  # s: the line's status
+            return s
 
 
 def _field(r, b, s, e):
@@ -202,7 +212,9 @@ def store(r, b, vs, ve):
     h[i + 3] = ve
     r.nhdr += 1
     r.flags &= ~F_SKIPPED
-    return _special(r, b, i)
+    if b[r.name_start] | 0x20 in b"hcte":  # the first letters of the fields _special acts on
+        return _special(r, b, i)
+    return NEXT
 
 
 def _bad_field(r, b, vs, ve):
@@ -349,8 +361,7 @@ def _special(r, b, i):
 
 
 def _host(r, b, i):
-    # the usual spelling first: one find instead of a loop over the letters
-    if b.find(b"Host", r.hdr[i], r.hdr[i + 1]) == r.hdr[i] or ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
+    if _named(b, r.hdr[i], r.hdr[i + 1], b"Host", b"host"):
         if r.flags & F_HOST and r.strict > -3:
             return 400  # a second Host
         r.flags |= F_HOST
@@ -359,7 +370,7 @@ def _host(r, b, i):
 
 def _content_length(r, b, i):
     """Content-Length = 1*DIGIT  https://www.rfc-editor.org/rfc/rfc9110#section-8.6"""
-    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"content-length"):
+    if not _named(b, r.hdr[i], r.hdr[i + 1], b"Content-Length", b"content-length"):
         return NEXT
     v = _digits(b, r.hdr[i + 2], r.hdr[i + 3])
     if v < 0:
@@ -386,7 +397,7 @@ def _digits(b, s, e):
 
 
 def _connection(r, b, i):
-    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"connection"):
+    if not _named(b, r.hdr[i], r.hdr[i + 1], b"Connection", b"connection"):
         return NEXT
     s = r.hdr[i + 2]
     e = r.hdr[i + 3]
