@@ -173,25 +173,16 @@ def _lines(r, b):
             return 400
         if b[s] == 32 or b[s] == 9:
             s = load("strictness").fold(r, b, s, ce)
-        else:
-            s = _field(r, b, s, ce)
+        else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
+            c = b.find(b":", s, ce)
+            r.name_start = s
+            r.name_end = c
+            if c <= s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
+                s = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
+            else:
+                s = store(r, b, c + 1, ce)
         if s != NEXT:  # s: the line's status
             return s
-
-
-def _field(r, b, s, e):
-    """field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)"""
-    c = b.find(b":", s, e)
-    if c < 0:  # no ':'
-        if r.strict > -2:
-            return 400
-        r.flags |= F_SKIPPED
-        return NEXT
-    r.name_start = s
-    r.name_end = c
-    if c == s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-        return load("strictness").odd_name(r, b, s, e)  # empty, or with whitespace: the level decides
-    return store(r, b, c + 1, e)
 
 
 def store(r, b, vs, ve):
