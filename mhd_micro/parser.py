@@ -71,27 +71,6 @@ def _named(b, s, e, spelled, lower):
     return b.find(spelled, s, e) == s or ieq(b, s, e, lower)
 
 
-def _ieq_ows(b, s, e, lower):
-    """ieq on b[s:e] without its leading and trailing spaces and tabs."""
-    while s < e and b[s] in (32, 9):
-        s += 1
-    while e > s and b[e - 1] in (32, 9):
-        e -= 1
-    return ieq(b, s, e, lower)
-
-
-def has_token(b, s, e, tok):
-    """True if the comma-separated list b[s:e] holds `tok` (lower case), ignoring case and OWS."""
-    while s < e:
-        c = b.find(b",", s, e)
-        if c < 0:
-            c = e
-        if _ieq_ows(b, s, c, tok):
-            return True
-        s = c + 1
-    return False
-
-
 def line_end(r, b, s):
     """Where the line starting at s ends: the index of its CR LF (or bare LF); MORE if no LF
     has come yet; _BAD for a bare LF the level forbids (https://www.rfc-editor.org/rfc/rfc9112#section-2.2)."""
@@ -137,7 +116,8 @@ def _check_clean(r, b):
 
 
 def _start(r, b):
-    """Empty lines, then the request line. Returns 0 once it is parsed, else a status."""
+    """Empty lines, then the request line. Returns 0 once it is parsed, else a status
+    (parts found by _split, read by _method, _version and _target)."""
     while True:
         s = r.line
         ce = b.find(b"\r\n", s) if s < r.clean_end else line_end(r, b, s)
@@ -151,7 +131,12 @@ def _start(r, b):
             return st
     r.head_start = s
     r.phase = 1
-    return _request_line(r, b, s, ce)
+    # request-line = method SP request-target SP HTTP-version  https://www.rfc-editor.org/rfc/rfc9112#section-3
+    if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+        return 400
+    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, ce) >= 0):
+        load("strictness").relax(b, s, ce, r.strict)  # TAB (and below 0, VT and FF) as delimiters
+    return _split(r, b, s, ce) or _method(r, b) or _version(r, b, ce) or _target(r, b)
 
 
 def _lines(r, b):
@@ -211,16 +196,6 @@ def store(r, b, vs, ve):
 def _bad_field(r, b, vs, ve):
     # a call of its own: the lookup's stack would take store()'s frame to the heap
     return load("strictness").bad_field(r, b, vs, ve)
-
-
-def _request_line(r, b, s, e):
-    """request-line = method SP request-target SP HTTP-version
-    https://www.rfc-editor.org/rfc/rfc9112#section-3 . Returns 0 or the error status."""
-    if e >= r.clean_end and has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict):
-        return 400
-    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, e) >= 0):
-        load("strictness").relax(b, s, e, r.strict)  # TAB (and below 0, VT and FF) as delimiters
-    return _split(r, b, s, e) or _method(r, b) or _version(r, b, e) or _target(r, b)
 
 
 def _split(r, b, s, e):
@@ -388,17 +363,34 @@ def _digits(b, s, e):
 
 
 def _connection(r, b, i):
+    """Connection = #connection-option (https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1):
+    close, keep-alive and upgrade set flags; the list is read once."""
     if not _named(b, r.hdr[i], r.hdr[i + 1], b"Connection", b"connection"):
         return NEXT
     s = r.hdr[i + 2]
-    e = r.hdr[i + 3]
-    if has_token(b, s, e, b"close"):
-        r.flags |= F_CLOSE
-    if has_token(b, s, e, b"keep-alive"):
-        r.flags |= F_KEEP_ALIVE
-    if has_token(b, s, e, b"upgrade"):
-        r.flags |= F_UPGRADE
+    i = r.hdr[i + 3]  # the value's end (one local less keeps the frame on the C stack)
+    while s < i:
+        c = b.find(b",", s, i)
+        if c < 0:
+            c = i
+        _option(r, b, s, c)
+        s = c + 1
     return NEXT
+
+
+def _option(r, b, s, e):
+    """The connection option b[s:e] (OWS around it): keep-alive, close and upgrade set their
+    flag, ignoring case; others do nothing."""
+    while s < e and b[s] in (32, 9):
+        s += 1
+    while e > s and b[e - 1] in (32, 9):
+        e -= 1
+    if e - s == 10 and ieq(b, s, e, b"keep-alive"):
+        r.flags |= F_KEEP_ALIVE
+    elif e - s == 5 and ieq(b, s, e, b"close"):
+        r.flags |= F_CLOSE
+    elif e - s == 7 and ieq(b, s, e, b"upgrade"):
+        r.flags |= F_UPGRADE
 
 
 def _expect(r, b, i):

@@ -88,6 +88,30 @@ def test_bench_alloc_counts_requests(mpy_tree, tmp_path):
     assert res["garbage_per_request"] >= 0 and res["live_first"] > 0
 
 
+def test_plain_gets_allocate_nothing(mpy_tree, tmp_path):
+    """A plain keep-alive GET, with the least head and with a browser's, allocates 0 bytes on
+    MicroPython: engine and callback together (micropython.mem_total() over 40 requests)."""
+    shutil.copytree(os.path.join(mpy_tree, "mhd_micro"), str(tmp_path / "mhd_micro"))
+    os.makedirs(str(tmp_path / "tools"))
+    shutil.copy(os.path.join(ROOT, "tools", "bench_alloc.py"), str(tmp_path / "tools"))
+    for case in ("plain", "browser"):
+        srv = start_server("micropython", "tools/bench_alloc.py",
+                           ("--case", case, "--warmup", "10", "--n", "40", "--every", "20"), cwd=str(tmp_path))
+        try:
+            drv = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--drive", str(srv.port),
+                                  "50", case], capture_output=True, text=True, timeout=60)
+            assert drv.returncode == 0, drv.stdout + drv.stderr
+            out, _ = srv.proc.communicate(timeout=20)
+        finally:
+            if srv.alive():
+                srv.stop()
+        lines = [x for x in out.splitlines() if x.startswith("RESULT ")]
+        assert lines, out
+        res = json.loads(lines[0][7:])
+        assert (res["seen"], res["n"]) == (50, 40)
+        assert (case, res["bytes_per_request"], res["garbage_per_request"]) == (case, 0, 0)
+
+
 def test_bench_help():
     r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--help"],
                        capture_output=True, text=True, timeout=30)
