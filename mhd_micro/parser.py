@@ -162,7 +162,7 @@ def _lines(r, b):
             c = b.find(b":", s, ce)
             r.name_start = s
             r.name_end = c
-            if c <= s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
+            if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
                 s = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
             else:
                 s = store(r, b, c + 1, ce)
@@ -172,9 +172,9 @@ def _lines(r, b):
 
 def store(r, b, vs, ve):
     """Keep the field's offsets (name from r.name_start, r.name_end; value without OWS)."""
-    while vs < ve and b[vs] in (32, 9):
+    while vs < ve and (b[vs] == 32 or b[vs] == 9):  # == is quicker than `in` on MicroPython
         vs += 1
-    while ve > vs and b[ve - 1] in (32, 9):
+    while ve > vs and (b[ve - 1] == 32 or b[ve - 1] == 9):
         ve -= 1
     if r.strict > 0 and _bad_field(r, b, vs, ve):
         return 400
@@ -188,7 +188,8 @@ def store(r, b, vs, ve):
     h[i + 3] = ve
     r.nhdr += 1
     r.flags &= ~F_SKIPPED
-    if b[r.name_start] | 0x20 in b"hcte":  # the first letters of the fields _special acts on
+    vs = b[r.name_start] | 0x20  # the first letter (a local reused: the frame stays on the C stack)
+    if vs == 104 or vs == 99 or vs == 116 or vs == 101:  # h c t e: the fields _special acts on
         return _special(r, b, i)
     return NEXT
 
@@ -327,7 +328,8 @@ def _special(r, b, i):
 
 
 def _host(r, b, i):
-    if _named(b, r.hdr[i], r.hdr[i + 1], b"Host", b"host"):
+    # _named's test without its call: every request has a Host
+    if b.find(b"Host", r.hdr[i], r.hdr[i + 1]) == r.hdr[i] or ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
         if r.flags & F_HOST and r.strict > -3:
             return 400  # a second Host
         r.flags |= F_HOST
