@@ -103,13 +103,16 @@ def parse_head(r, b, end, strict):
 
 
 def _check_clean(r, b):
-    """When the whole head is here and holds no NUL, no bare CR and no bare LF (the usual
-    case), say so once in r.clean_end: lines before it skip those checks."""
+    """When the whole head is here and holds no NUL and no bare LF (the usual case), say so
+    once in r.clean_end: a line before it ends at its first CR, and unless that CR is bare
+    the line skips the checks for bare CR and NUL. (A bare CR ends the clean part: _start
+    and _lines take that line and the rest the long way. Counting the CRs instead would cost
+    a pass over the whole head.)"""
     s = r.line
     e = r.end  # usually the head is all that came: it ends the bytes, no search needed
     if e - s < 4 or b[e - 1] != 10 or b[e - 2] != 13 or b[e - 3] != 10 or b[e - 4] != 13:
         e = b.find(b"\r\n\r\n", s, e) + 4
-    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r", s, e) == b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
+    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
         r.clean_end = e
     else:
         r.clean_end = 0
@@ -120,9 +123,12 @@ def _start(r, b):
     (parts found by _split, read by _method, _version and _target)."""
     while True:
         s = r.line
-        ce = b.find(b"\r\n", s) if s < r.clean_end else line_end(r, b, s)
-        if ce < 0:
-            return 400 if ce == _BAD else MORE
+        ce = b.find(b"\r", s) if s < r.clean_end else -1
+        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way (_check_clean)
+            r.clean_end = 0
+            ce = line_end(r, b, s)
+            if ce < 0:
+                return 400 if ce == _BAD else MORE
         r.line = ce + 2 if b[ce] == 13 else ce + 1
         if ce > s:
             break
@@ -143,10 +149,11 @@ def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
     while True:
         s = r.line
-        if s < r.clean_end:  # a clean head: every line ends with CR LF
-            ce = b.find(b"\r\n", s)
+        ce = b.find(b"\r", s) if s < r.clean_end else -1
+        if ce >= 0 and b[ce + 1] == 10:  # a clean line: it ends at its first CR
             r.line = ce + 2
-        else:
+        else:  # not clean, or a bare CR: the long way from here on (_check_clean)
+            r.clean_end = 0
             ce = line_end(r, b, s)
             if ce < 0:
                 return 400 if ce == _BAD else MORE
