@@ -307,11 +307,12 @@ def _target_chars(b, s, e, strict):
     up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2)."""
     sp = 0
     while s < e:
-        c = b[s]
-        if c <= 32 or c == 127 or (c > 127 and strict > 0):
-            if c != 32:
-                return 400
-            sp = 1
+        if (b[s] - 33) & 255 > 93:  # not 33..126, in one test for the usual byte
+            c = b[s]
+            if c <= 32 or c == 127 or strict > 0:
+                if c != 32:
+                    return 400
+                sp = 1
         s += 1
     return sp
 
