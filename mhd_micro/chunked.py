@@ -8,7 +8,7 @@
 # chunk_step(r, b, pos, end, strict), and chunk_header, chunk_header_size, trailer and
 # trailer_size.
 from .platform import const
-from .parser import MORE, NEXT, F_HAS_TE, F_CHUNKED, line_end, has_cr_nul, ieq, has_token
+from .parser import MORE, NEXT, F_HAS_TE, F_CHUNKED, line_end, has_cr_nul, ieq
 from .framing import put, put_uint
 from .lazy import load
 
@@ -25,6 +25,27 @@ def transfer_encoding(r, b, i):
     if has_token(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
         return 400  # "chunked" not the only coding: framing can't be trusted
     return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
+
+
+def _ieq_ows(b, s, e, lower):
+    """ieq on b[s:e] without its leading and trailing spaces and tabs."""
+    while s < e and b[s] in (32, 9):
+        s += 1
+    while e > s and b[e - 1] in (32, 9):
+        e -= 1
+    return ieq(b, s, e, lower)
+
+
+def has_token(b, s, e, tok):
+    """True if the comma-separated list b[s:e] holds `tok` (lower case), ignoring case and OWS."""
+    while s < e:
+        c = b.find(b",", s, e)
+        if c < 0:
+            c = e
+        if _ieq_ows(b, s, c, tok):
+            return True
+        s = c + 1
+    return False
 
 
 # Chunked transfer coding: https://www.rfc-editor.org/rfc/rfc9112#section-7.1

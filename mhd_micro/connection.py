@@ -325,8 +325,8 @@ class Connection:
         while True:
             st = self.stage
             if st == _ST_HEAD:
-                if not self._head():
-                    return
+                if not (self.rready or self.rlen) or not self._head():
+                    return  # nothing to read or parse (the usual case right after a reply)
             elif st == _ST_APP:
                 self._call_app()
             elif st == _ST_BODY:

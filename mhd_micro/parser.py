@@ -55,6 +55,8 @@ def ieq(b, s, e, lower):
     """True if b[s:e] equals the lower-case ASCII literal `lower`, ignoring case."""
     if e - s != len(lower):
         return False
+    if b.find(lower, s, e) == s:  # already lower case (a value such as keep-alive): one C call
+        return True
     i = 0
     while s < e:
         if b[s] | 0x20 != lower[i]:
@@ -64,25 +66,9 @@ def ieq(b, s, e, lower):
     return True
 
 
-def _ieq_ows(b, s, e, lower):
-    """ieq on b[s:e] without its leading and trailing spaces and tabs."""
-    while s < e and b[s] in (32, 9):
-        s += 1
-    while e > s and b[e - 1] in (32, 9):
-        e -= 1
-    return ieq(b, s, e, lower)
-
-
-def has_token(b, s, e, tok):
-    """True if the comma-separated list b[s:e] holds `tok` (lower case), ignoring case and OWS."""
-    while s < e:
-        c = b.find(b",", s, e)
-        if c < 0:
-            c = e
-        if _ieq_ows(b, s, c, tok):
-            return True
-        s = c + 1
-    return False
+def _named(b, s, e, spelled, lower):
+    """b[s:e], as long as `lower`, is that field name: its usual spelling with one find, else ignoring case."""
+    return b.find(spelled, s, e) == s or ieq(b, s, e, lower)
 
 
 def line_end(r, b, s):
@@ -113,30 +99,36 @@ def parse_head(r, b, end, strict):
         st = _start(r, b)
         if st:
             return st
-    while True:
-        st = _line(r, b)
-        if st != NEXT:
-            return st
+    return _lines(r, b)
 
 
 def _check_clean(r, b):
-    """When the whole head is here and holds no NUL, no bare CR and no bare LF (the usual
-    case), say so once in r.clean_end: lines before it skip those checks."""
+    """When the whole head is here and holds no NUL and no bare LF (the usual case), say so
+    once in r.clean_end: a line before it ends at its first CR, and unless that CR is bare
+    the line skips the checks for bare CR and NUL. (A bare CR ends the clean part: _start
+    and _lines take that line and the rest the long way. Counting the CRs instead would cost
+    a pass over the whole head.)"""
     s = r.line
-    e = b.find(b"\r\n\r\n", s, r.end) + 4
-    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r", s, e) == b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
+    e = r.end  # usually the head is all that came: it ends the bytes, no search needed
+    if e - s < 4 or b[e - 1] != 10 or b[e - 2] != 13 or b[e - 3] != 10 or b[e - 4] != 13:
+        e = b.find(b"\r\n\r\n", s, e) + 4
+    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
         r.clean_end = e
     else:
         r.clean_end = 0
 
 
 def _start(r, b):
-    """Empty lines, then the request line. Returns 0 once it is parsed, else a status."""
+    """Empty lines, then the request line. Returns 0 once it is parsed, else a status
+    (parts found by _split, read by _method, _version and _target)."""
     while True:
         s = r.line
-        ce = line_end(r, b, s)
-        if ce < 0:
-            return 400 if ce == _BAD else MORE
+        ce = b.find(b"\r", s) if s < r.clean_end else -1
+        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way (_check_clean)
+            r.clean_end = 0
+            ce = line_end(r, b, s)
+            if ce < 0:
+                return 400 if ce == _BAD else MORE
         r.line = ce + 2 if b[ce] == 13 else ce + 1
         if ce > s:
             break
@@ -145,50 +137,51 @@ def _start(r, b):
             return st
     r.head_start = s
     r.phase = 1
-    return _request_line(r, b, s, ce)
-
-
-def _line(r, b):
-    """One field line, or the empty line that ends the head. Returns NEXT or a status."""
-    s = r.line
-    if s < r.clean_end:  # a clean head: every line ends with CR LF
-        ce = b.find(b"\r\n", s)
-        r.line = ce + 2
-    else:
-        ce = line_end(r, b, s)
-        if ce < 0:
-            return 400 if ce == _BAD else MORE
-        r.line = ce + 2 if b[ce] == 13 else ce + 1
-    if ce == s:
-        r.body_start = r.line
-        return _head_done(r, b)
+    # request-line = method SP request-target SP HTTP-version  https://www.rfc-editor.org/rfc/rfc9112#section-3
     if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
         return 400
-    if b[s] == 32 or b[s] == 9:
-        return load("strictness").fold(r, b, s, ce)
-    return _field(r, b, s, ce)
+    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, ce) >= 0):
+        load("strictness").relax(b, s, ce, r.strict)  # TAB (and below 0, VT and FF) as delimiters
+    return _split(r, b, s, ce) or _method(r, b) or _version(r, b, ce) or _target(r, b)
 
 
-def _field(r, b, s, e):
-    """field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)"""
-    c = b.find(b":", s, e)
-    if c < 0:  # no ':'
-        if r.strict > -2:
+def _lines(r, b):
+    """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
+    while True:
+        s = r.line
+        ce = b.find(b"\r", s) if s < r.clean_end else -1
+        if ce >= 0 and b[ce + 1] == 10:  # a clean line: it ends at its first CR
+            r.line = ce + 2
+        else:  # not clean, or a bare CR: the long way from here on (_check_clean)
+            r.clean_end = 0
+            ce = line_end(r, b, s)
+            if ce < 0:
+                return 400 if ce == _BAD else MORE
+            r.line = ce + 2 if b[ce] == 13 else ce + 1
+        if ce == s:
+            r.body_start = r.line
+            return _head_done(r, b)
+        if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
             return 400
-        r.flags |= F_SKIPPED
-        return NEXT
-    r.name_start = s
-    r.name_end = c
-    if c == s or b[c - 1] in (32, 9) or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-        return load("strictness").odd_name(r, b, s, e)  # empty, or with whitespace: the level decides
-    return store(r, b, c + 1, e)
+        if b[s] == 32 or b[s] == 9:
+            s = load("strictness").fold(r, b, s, ce)
+        else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
+            c = b.find(b":", s, ce)
+            r.name_start = s
+            r.name_end = c
+            if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
+                s = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
+            else:
+                s = store(r, b, c + 1, ce)
+        if s != NEXT:  # s: the line's status
+            return s
 
 
 def store(r, b, vs, ve):
     """Keep the field's offsets (name from r.name_start, r.name_end; value without OWS)."""
-    while vs < ve and b[vs] in (32, 9):
+    while vs < ve and (b[vs] == 32 or b[vs] == 9):  # == is quicker than `in` on MicroPython
         vs += 1
-    while ve > vs and b[ve - 1] in (32, 9):
+    while ve > vs and (b[ve - 1] == 32 or b[ve - 1] == 9):
         ve -= 1
     if r.strict > 0 and _bad_field(r, b, vs, ve):
         return 400
@@ -202,22 +195,15 @@ def store(r, b, vs, ve):
     h[i + 3] = ve
     r.nhdr += 1
     r.flags &= ~F_SKIPPED
-    return _special(r, b, i)
+    vs = b[r.name_start] | 0x20  # the first letter (a local reused: the frame stays on the C stack)
+    if vs == 104 or vs == 99 or vs == 116 or vs == 101:  # h c t e: the fields _special acts on
+        return _special(r, b, i)
+    return NEXT
 
 
 def _bad_field(r, b, vs, ve):
     # a call of its own: the lookup's stack would take store()'s frame to the heap
     return load("strictness").bad_field(r, b, vs, ve)
-
-
-def _request_line(r, b, s, e):
-    """request-line = method SP request-target SP HTTP-version
-    https://www.rfc-editor.org/rfc/rfc9112#section-3 . Returns 0 or the error status."""
-    if e >= r.clean_end and has_cr_nul(b, s, e) and load("strictness").fix_cr_nul(b, s, e, r.strict):
-        return 400
-    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, e) >= 0):
-        load("strictness").relax(b, s, e, r.strict)  # TAB (and below 0, VT and FF) as delimiters
-    return _split(r, b, s, e) or _method(r, b) or _version(r, b, e) or _target(r, b)
 
 
 def _split(r, b, s, e):
@@ -321,11 +307,12 @@ def _target_chars(b, s, e, strict):
     up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2)."""
     sp = 0
     while s < e:
-        c = b[s]
-        if c <= 32 or c == 127 or (c > 127 and strict > 0):
-            if c != 32:
-                return 400
-            sp = 1
+        if (b[s] - 33) & 255 > 93:  # not 33..126, in one test for the usual byte
+            c = b[s]
+            if c <= 32 or c == 127 or strict > 0:
+                if c != 32:
+                    return 400
+                sp = 1
         s += 1
     return sp
 
@@ -349,7 +336,7 @@ def _special(r, b, i):
 
 
 def _host(r, b, i):
-    # the usual spelling first: one find instead of a loop over the letters
+    # _named's test without its call: every request has a Host
     if b.find(b"Host", r.hdr[i], r.hdr[i + 1]) == r.hdr[i] or ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
         if r.flags & F_HOST and r.strict > -3:
             return 400  # a second Host
@@ -359,7 +346,7 @@ def _host(r, b, i):
 
 def _content_length(r, b, i):
     """Content-Length = 1*DIGIT  https://www.rfc-editor.org/rfc/rfc9110#section-8.6"""
-    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"content-length"):
+    if not _named(b, r.hdr[i], r.hdr[i + 1], b"Content-Length", b"content-length"):
         return NEXT
     v = _digits(b, r.hdr[i + 2], r.hdr[i + 3])
     if v < 0:
@@ -386,17 +373,34 @@ def _digits(b, s, e):
 
 
 def _connection(r, b, i):
-    if not ieq(b, r.hdr[i], r.hdr[i + 1], b"connection"):
+    """Connection = #connection-option (https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1):
+    close, keep-alive and upgrade set flags; the list is read once."""
+    if not _named(b, r.hdr[i], r.hdr[i + 1], b"Connection", b"connection"):
         return NEXT
     s = r.hdr[i + 2]
-    e = r.hdr[i + 3]
-    if has_token(b, s, e, b"close"):
-        r.flags |= F_CLOSE
-    if has_token(b, s, e, b"keep-alive"):
-        r.flags |= F_KEEP_ALIVE
-    if has_token(b, s, e, b"upgrade"):
-        r.flags |= F_UPGRADE
+    i = r.hdr[i + 3]  # the value's end (one local less keeps the frame on the C stack)
+    while s < i:
+        c = b.find(b",", s, i)
+        if c < 0:
+            c = i
+        _option(r, b, s, c)
+        s = c + 1
     return NEXT
+
+
+def _option(r, b, s, e):
+    """The connection option b[s:e] (OWS around it): keep-alive, close and upgrade set their
+    flag, ignoring case; others do nothing."""
+    while s < e and b[s] in (32, 9):
+        s += 1
+    while e > s and b[e - 1] in (32, 9):
+        e -= 1
+    if e - s == 10 and ieq(b, s, e, b"keep-alive"):
+        r.flags |= F_KEEP_ALIVE
+    elif e - s == 5 and ieq(b, s, e, b"close"):
+        r.flags |= F_CLOSE
+    elif e - s == 7 and ieq(b, s, e, b"upgrade"):
+        r.flags |= F_UPGRADE
 
 
 def _expect(r, b, i):

@@ -58,7 +58,12 @@ def fold(r, b, s, e):
 
 
 def odd_name(r, b, s, e):
-    c = r.name_end  # the ':'
+    c = r.name_end  # the ':', or -1
+    if c < 0:  # no ':': the line is skipped from level -2 down
+        if r.strict > -2:
+            return 400
+        r.flags |= F_SKIPPED
+        return NEXT
     r.name_end = _name_end(r, b, s, c)
     if r.name_end < 0:
         return 400

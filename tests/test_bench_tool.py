@@ -64,17 +64,18 @@ def test_ceiling_serves_many_connections_and_pipelining(serve):
     assert Client(srv.port).exchange(get("/")).status == 200  # still serving after the closes
 
 
-def test_bench_alloc_counts_requests(mpy_tree, tmp_path):
-    """bench_alloc.py (MicroPython: it needs micropython.mem_total()) measures a short window,
-    reports it and exits."""
-    shutil.copytree(os.path.join(mpy_tree, "mhd_micro"), str(tmp_path / "mhd_micro"))
-    os.makedirs(str(tmp_path / "tools"))
-    shutil.copy(os.path.join(ROOT, "tools", "bench_alloc.py"), str(tmp_path / "tools"))
+def _bench_alloc(mpy_tree, tmp_path, case, warmup, n, every):
+    """Run tools/bench_alloc.py on MicroPython for `case`, driven by bench.py --drive with
+    warmup + n requests; returns its RESULT."""
+    if not os.path.isdir(str(tmp_path / "mhd_micro")):
+        shutil.copytree(os.path.join(mpy_tree, "mhd_micro"), str(tmp_path / "mhd_micro"))
+        os.makedirs(str(tmp_path / "tools"))
+        shutil.copy(os.path.join(ROOT, "tools", "bench_alloc.py"), str(tmp_path / "tools"))
     srv = start_server("micropython", "tools/bench_alloc.py",
-                       ("--case", "headers", "--warmup", "5", "--n", "20", "--every", "10"), cwd=str(tmp_path))
+                       ("--case", case, "--warmup", str(warmup), "--n", str(n), "--every", str(every)), cwd=str(tmp_path))
     try:
         drv = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--drive", str(srv.port),
-                              "25", "headers"], capture_output=True, text=True, timeout=60)
+                              str(warmup + n), case], capture_output=True, text=True, timeout=60)
         assert drv.returncode == 0, drv.stdout + drv.stderr
         out, _ = srv.proc.communicate(timeout=20)
     finally:
@@ -82,10 +83,25 @@ def test_bench_alloc_counts_requests(mpy_tree, tmp_path):
             srv.stop()
     lines = [x for x in out.splitlines() if x.startswith("RESULT ")]
     assert lines, out
-    res = json.loads(lines[0][7:])
+    return json.loads(lines[0][7:])
+
+
+def test_bench_alloc_counts_requests(mpy_tree, tmp_path):
+    """bench_alloc.py (MicroPython: it needs micropython.mem_total()) measures a short window,
+    reports it and exits."""
+    res = _bench_alloc(mpy_tree, tmp_path, "headers", 5, 20, 10)
     assert (res["seen"], res["n"], res["bad_values"]) == (25, 20, 0)
     assert res["bytes_per_request"] > 0 and res["callback_bytes_per_request"] > 0
     assert res["garbage_per_request"] >= 0 and res["live_first"] > 0
+
+
+def test_plain_gets_allocate_nothing(mpy_tree, tmp_path):
+    """A plain keep-alive GET, with the least head and with a browser's, allocates 0 bytes on
+    MicroPython: engine and callback together (micropython.mem_total() over 40 requests)."""
+    for case in ("plain", "browser"):
+        res = _bench_alloc(mpy_tree, tmp_path, case, 10, 40, 20)
+        assert (res["seen"], res["n"]) == (50, 40)
+        assert (case, res["bytes_per_request"], res["garbage_per_request"]) == (case, 0, 0)
 
 
 def test_bench_help():

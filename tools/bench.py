@@ -802,6 +802,9 @@ def drive(port, count, case):
     connection. Exits non-zero on any unexpected reply."""
     if case == "headers":
         req = HEADERS_REQ % port
+    elif case == "browser":
+        import bench_instructions
+        req = bench_instructions.HEADS["browser"]
     else:
         req = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port
     s = None

@@ -24,6 +24,8 @@
 #             header (the last, X-Bench-9) and one query argument (name) with
 #             request_get_value, then answers as plain
 #   reusable  GET / ; the callback serves one reusable response made at start (as hello.py)
+#   browser   as plain, with the head a browser sends (bench_instructions.HEADS["browser"]:
+#             12 fields, 448 bytes)
 #
 # Prints "listening on port N", then one line "RESULT {json}" and exits once the client has
 # gone (or 10 s after the window closed).
@@ -153,7 +155,7 @@ def on_reusable(cls, request, path, method, upload_size):
 
 
 def main():
-    cb = {"plain": on_plain, "headers": on_headers, "reusable": on_reusable}[CASE]
+    cb = {"plain": on_plain, "browser": on_plain, "headers": on_headers, "reusable": on_reusable}[CASE]
     cls = None
     if CASE == "reusable":
         cls = mhd.response_from_buffer_static(OK, HELLO)

@@ -4,6 +4,7 @@ the load on a shared machine, for comparing two versions of the engine on MicroP
 
     .venv/bin/python tools/bench_instructions.py                 # the working tree
     .venv/bin/python tools/bench_instructions.py --rev 2618b9a   # and a commit, side by side
+    .venv/bin/python tools/bench_instructions.py --head browser  # a browser's request head
 
 examples/hello.py (core and hello.py as .mpy) serves N keep-alive GETs on one connection, once
 with N = --few and once with N = --many, under `valgrind --tool=callgrind`; the difference of
@@ -24,7 +25,25 @@ import time
 import build  # tools/: the one mpy-cross step
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+# the request heads (--head): the least a client sends, and what a browser sends for a page
+# (Firefox's navigation request: 12 fields, 440 bytes)
+HEADS = {
+    "minimal": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "browser": (b"GET / HTTP/1.1\r\n"
+                b"Host: 192.168.4.1:8080\r\n"
+                b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+                b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+                b"Accept-Language: en-US,en;q=0.5\r\n"
+                b"Accept-Encoding: gzip, deflate, br, zstd\r\n"
+                b"Connection: keep-alive\r\n"
+                b"Upgrade-Insecure-Requests: 1\r\n"
+                b"Sec-Fetch-Dest: document\r\n"
+                b"Sec-Fetch-Mode: navigate\r\n"
+                b"Sec-Fetch-Site: none\r\n"
+                b"Sec-Fetch-User: ?1\r\n"
+                b"Cache-Control: max-age=0\r\n"
+                b"\r\n"),
+}
 
 
 def tree(rev, out):
@@ -56,7 +75,7 @@ def free_port():
     return port
 
 
-def run(mpy, n):
+def run(mpy, n, head):
     """Total instructions of the server process serving n keep-alive GETs."""
     port = free_port()
     out = os.path.join(mpy, "cg.out")
@@ -74,7 +93,7 @@ def run(mpy, n):
                 raise RuntimeError("the server did not start: " + proc.stderr.read().decode()[-2000:])
             time.sleep(0.5)
     for _ in range(n):  # one at a time: the same path for every request
-        s.sendall(GET)
+        s.sendall(head)
         data = b""
         while not data.endswith(b"Hello, world!"):
             chunk = s.recv(4096)
@@ -90,11 +109,11 @@ def run(mpy, n):
     return int(m.group(1))
 
 
-def measure(rev, few, many):
+def measure(rev, few, many, head):
     with tempfile.TemporaryDirectory(prefix="mhd-instr-") as tmp:
         mpy = tree(rev, tmp)
-        a = run(mpy, few)
-        b = run(mpy, many)
+        a = run(mpy, few, head)
+        b = run(mpy, many, head)
     return (b - a) / (many - few)
 
 
@@ -103,13 +122,15 @@ def main():
     p.add_argument("--rev", action="append", default=[], help="also measure this git revision (repeatable)")
     p.add_argument("--few", type=int, default=200, help="requests in the short run (default 200)")
     p.add_argument("--many", type=int, default=1200, help="requests in the long run (default 1200)")
+    p.add_argument("--head", choices=sorted(HEADS), default="minimal",
+                   help="the request head: minimal (GET / with Host, the default) or browser (12 fields, 440 bytes)")
     a = p.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("valgrind is missing: apt-get install valgrind")
-    print("| version | instructions per keep-alive GET (MicroPython, hello.py) |")
+    print("| version | instructions per keep-alive GET, %s head (MicroPython, hello.py) |" % a.head)
     print("|---|---:|")
     for rev in a.rev + [None]:
-        print("| %s | %d |" % (rev or "working tree", measure(rev, a.few, a.many)))
+        print("| %s | %d |" % (rev or "working tree", measure(rev, a.few, a.many, HEADS[a.head])))
         sys.stdout.flush()
 
 

@@ -4,18 +4,38 @@ from testing import unittest, request_over
 from mhd_micro.parser import parse_head, MORE, DROP, F_CHUNKED, F_CLOSE, F_EXPECT_100, SIZE_UNKNOWN
 
 
-def parse(raw, strict=0, size=1024):
-    """Parse raw three ways; all must agree. Returns (status, request, buf)."""
+def found(st, r, b, n):
+    """Everything a parse leaves for the engine: the status, the request line's parts, the
+    fields' offsets, the flags and the framing, and the buffer (the permissive levels repair
+    bytes in place)."""
+    if st != 0:
+        return st, bytes(b[:n])  # an error: what was parsed so far is not used
+    return (st, r.method, r.version, r.flags, r.cl, r.upload_size, r.head_start, r.body_start, r.method_end,
+            r.target_start, r.target_end, r.path_start, r.path_end, r.query_start, r.nhdr,
+            list(r.hdr[:4 * r.nhdr]), bytes(b[:n]))
+
+
+def both_paths(raw, strict=0, size=1024):
+    """Parse raw whole, the head in one read (the fast path: parser._check_clean finds it
+    complete), and grown one byte at a time (the full path: never complete at the first call).
+    Both must leave the same result. Returns the whole parse's (status, request, buf)."""
     r, b, n = request_over(raw, size)
     st = parse_head(r, b, n, strict)
-    # grown one byte at a time
     r2, b2, _ = request_over(raw, size)
     st2 = MORE
     for end in range(1, n + 1):
         st2 = parse_head(r2, b2, end, strict)
         if st2 != MORE:
             break
-    assert st2 == st, "bytewise %r != whole %r for %r" % (st2, st, raw)
+    assert found(st2, r2, b2, n) == found(st, r, b, n), "level %d: bytewise %r != whole %r for %r" % (
+        strict, found(st2, r2, b2, n), found(st, r, b, n), raw)
+    return st, r, b
+
+
+def parse(raw, strict=0, size=1024):
+    """Parse raw three ways; all must agree. Returns (status, request, buf)."""
+    st, r, b = both_paths(raw, strict, size)
+    n = len(raw)
     if st == 0:
         # trailing bytes are left alone
         r3, b3, _ = request_over(raw + b"GET / HTTP/1.1\r\n", size)
@@ -188,3 +208,78 @@ class TestStrictness(unittest.TestCase):
         many = b"\r\n" * 1100 + b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
         self.assertEqual(parse(many, 0, size=4096)[0], DROP)
         self.assertEqual(parse(many, -3, size=4096)[0], 0)
+
+
+# request heads for TestBothPaths: what browsers and tools send, and each thing that takes a
+# head off the fast path, in several spellings
+BROWSER = (b"GET / HTTP/1.1\r\nHost: 192.168.4.1:8080\r\n"
+           b"User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+           b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+           b"Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+           b"Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
+           b"Sec-Fetch-Mode: navigate\r\nSec-Fetch-Site: none\r\nSec-Fetch-User: ?1\r\n"
+           b"Cache-Control: max-age=0\r\n\r\n")
+HEADS = [
+    BROWSER,
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"HEAD /a/b?x=1&y HTTP/1.1\r\nhost: x\r\nconnection: Keep-Alive\r\n\r\n",
+    b"GET /%7e?q HTTP/1.1\r\nHOST: x\r\nCONNECTION: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nConnection:keep-alive\r\nConnection: \t keep-alive , close\t\r\n\r\n",
+    b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+    b"GET / HTTP/1.0\r\n\r\n",
+    b"GET http://h/p?q HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"PATCH /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+    b"POST /x HTTP/1.1\r\nHost: h\r\ncontent-length: 3\r\nCONTENT-LENGTH: 3\r\n\r\nabc",
+    b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: h\r\nexpect: 100-Continue\r\nEXPECT: tea\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nX: 1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+    b"GET / HTTP/1.1\r\n X: a\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX Y: a\r\nX\tZ: b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX : a\r\n: b\r\nJunk\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\r\nY: b\rc\rd\r\nZ: e\r\n\r\n",
+    b"GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\r\nHost: h\r\n\r\n",
+    b"\r\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\nc\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\n\rX: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\n\r\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00\rb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n",
+    b"GET / HTTP/1.1\nHost: h\n\n",
+    b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n",
+    b"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET\x0b/ HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET  /  HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET /\xc3\xa9 HTTP/1.1\r\nHost: h\r\nX: \xff\x01\r\nY\x80: z\r\n\r\n",
+    b"GET /a\x7fb HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+    b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 31 + b"\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 32 + b"\r\n",
+]
+
+
+class TestBothPaths(unittest.TestCase):
+    """The fast path (a head complete and clean in one read) and the full path (a head that
+    arrives a byte at a time) give the same status, request line, fields, flags and framing,
+    at every strictness level."""
+
+    def test_heads_at_every_level(self):
+        for raw in HEADS:
+            for level in range(-3, 4):
+                both_paths(raw, level)
+
+    def test_browser_head(self):
+        st, r, b = both_paths(BROWSER)
+        self.assertEqual((st, r.method, r.nhdr, r.flags & F_CLOSE), (0, 1, 12, 0))
+        self.assertEqual(text(b, r.hdr[4 * 5 + 2], r.hdr[4 * 5 + 3]), "keep-alive")
+        self.assertEqual(text(b, r.hdr[4 * 11], r.hdr[4 * 11 + 1]), "Cache-Control")
