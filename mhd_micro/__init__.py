@@ -64,15 +64,6 @@ def daemon_process_nonblocking(daemon):
     return daemon_process_blocking(daemon, 0)
 
 
-def daemon_quiesce(daemon):
-    """Stop accepting. Returns the listening socket (the application closes it), or None."""
-    return load("stop").quiesce(daemon)
-
-
-def daemon_destroy(daemon):
-    load("stop").destroy(daemon)
-
-
 _cached = []  # names __getattr__ cached: their modules are let go at daemon_start
 _started = [False]  # a daemon has started: modules marked + are let go after each lookup
 
@@ -94,7 +85,7 @@ def _forget_setup():
 _ROUTES = (
     b"D_OPTION_=+options\nD_O_=+options\nAF_=+options\nWM_=+options\nSPS_=+options\nPSL_=+options\n"
     b"USL_=+options\ndaemon_set_option=+options\nDAEMON_SET_OPTIONS=+options\nOPTIONS_ARRAY_MAX_SIZE=+options\n"
-    b"daemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\nconnection_get_info=daemon_info\n"
+    b"daemon_quiesce=stop\ndaemon_destroy=stop\ndaemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\nconnection_get_info=daemon_info\n"
     b"request_get_post_data_cb=post\naction_parse_post=post\nHTTP_POST_ENCODING_=*post_parser\n"
     b"POST_PARSE_RES_=*post_parser\nPOST_ENCODING_=*post_parser\n"
     b"request_get_=values\nHTTP_METHOD_STR_=*names\nhttp_method_to_string=values\n"

@@ -384,7 +384,7 @@ class Connection:
             if r.phase == 1:  # the request line is in: once per request, the early URI logger
                 r.phase = 2
                 if d.uri_logger is not None:
-                    r.app_context = d.call_uri_logger(r)
+                    r.app_context = load("log").call_uri_logger(d, r)
             if st == 0:
                 self.stage = _ST_APP
                 return True

@@ -171,7 +171,7 @@ class Daemon:
             if sock is None:
                 return
         if c.stage != ST_FREE:
-            self._reclaim(c)
+            self.refuse(None, c)
         c.open(sock, a[1], now)  # a MemoryError: the slot stays free (daemon_process_blocking)
         self.by_sock[sock] = c  # never grows: pools.alloc sized it
         if self.notify is not None:
@@ -207,22 +207,14 @@ class Daemon:
                 idle = c
         return idle
 
-    def _reclaim(self, c):
-        """Slot c goes to a new client: errors.reclaim closes it, with a 503 if it was not
-        answered yet. With no heap left to load that module, the close alone."""
+    def refuse(self, sock, c=None):
+        """A client over the per-IP limit (sock), or connection c, whose slot goes to a new
+        client (errors.py: a 503 if it was not answered yet): a 503, then a lingering close.
+        With no heap left to load that module, the close alone."""
         try:
-            load("errors").reclaim(c)
+            load("errors").refuse(self, sock, c)
         except Exception:
-            c.close()
-
-    def refuse(self, sock):
-        """A client over the per-IP limit, or reclaimed before its answer: a 503, then a
-        lingering close (errors.py). With no heap left to load that module, the close alone."""
-        self.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
-        try:
-            load("errors").refuse(self, sock)
-        except Exception:
-            close(sock)
+            close(sock) if c is None else c.close()
 
     def _timeouts(self, now):
         for c in self.slots:
@@ -302,9 +294,6 @@ class Daemon:
         self.date_tick = ticks_ms()
         self.date_valid = True
         self.date_now = self.date
-
-    def call_uri_logger(self, r):
-        return load("log").call_uri_logger(self, r)
 
     def call_safely(self, fn, *args):
         """Call an application callback; a raise is logged and gives None."""

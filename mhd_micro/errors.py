@@ -87,24 +87,31 @@ def _location(b, p, r):
 
 
 _REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ERROR
+_SC_LIMIT_CONNECTIONS_REACHED = const(30000)  # = mhd.SC_LIMIT_CONNECTIONS_REACHED
 _LINGER_MS = const(2000)  # how long a refused client's request is read and dropped
 _LINGER_MAX = const(4)  # refused clients lingering at once; more are closed at once
 
 
-def reclaim(c):
-    """Connection c gives its slot to a new client (Daemon._free_slot chose it). Idle after
-    a reply, it just closes: clients retry a kept-alive connection closed between requests.
-    Not answered yet (silent, or trickling its head), it is told 503, not closed bare."""
-    sock = c.sock
-    answered = c.served and not c.rlen
-    c.close(_REQUEST_ENDED_CONNECTION_ERROR, not answered)
-    if not answered:
-        c.daemon.refuse(sock)
-
-
-def refuse(d, sock):
+def refuse(d, sock, c=None):
     """503 with Retry-After, sent once without waiting; then the client lingers (Refused)
-    so that it reads the 503, or is closed at once when too many do."""
+    so that it reads the 503, or is closed at once when too many do. With c, a connection
+    whose slot goes to a new client (Daemon._free_slot chose it): idle after a reply, it
+    just closes, as clients retry a kept-alive connection closed between requests; not
+    answered yet (silent, or trickling its head), it is told 503, not closed bare."""
+    if c is not None:
+        sock = c.sock
+        answered = c.served and not c.rlen
+        c.close(_REQUEST_ENDED_CONNECTION_ERROR, not answered)
+        if answered:
+            return
+    try:
+        _busy(d, sock)
+    except Exception:  # no heap for the 503 or the linger: the close alone
+        close(sock)
+
+
+def _busy(d, sock):
+    d.log(_SC_LIMIT_CONNECTIONS_REACHED, "connection limit reached: 503")
     b = d.scratch
     p = put(b, 0, status_line(503))
     p = put(b, p, d.date_line())

@@ -127,7 +127,7 @@ def attach(d):
         x.register(d.lsock, POLLIN)
     rc = x.update()
     if rc:
-        load("stop").destroy(d)
+        load("stop").daemon_destroy(d)
     return rc
 
 

@@ -55,8 +55,6 @@ def ieq(b, s, e, lower):
     """True if b[s:e] equals the lower-case ASCII literal `lower`, ignoring case."""
     if e - s != len(lower):
         return False
-    if b.find(lower, s, e) == s:  # already lower case (a value such as keep-alive): one C call
-        return True
     i = 0
     while s < e:
         if b[s] | 0x20 != lower[i]:
@@ -67,7 +65,8 @@ def ieq(b, s, e, lower):
 
 
 def _named(b, s, e, spelled, lower):
-    """b[s:e], as long as `lower`, is that field name: its usual spelling with one find, else ignoring case."""
+    """b[s:e], as long as `lower`, is that name or value: its usual spelling with one find (b is
+    the request's bytearray), else ignoring case. (ieq itself takes memoryviews too.)"""
     return b.find(spelled, s, e) == s or ieq(b, s, e, lower)
 
 
@@ -395,11 +394,11 @@ def _option(r, b, s, e):
         s += 1
     while e > s and b[e - 1] in (32, 9):
         e -= 1
-    if e - s == 10 and ieq(b, s, e, b"keep-alive"):
+    if e - s == 10 and _named(b, s, e, b"keep-alive", b"keep-alive"):
         r.flags |= F_KEEP_ALIVE
-    elif e - s == 5 and ieq(b, s, e, b"close"):
+    elif e - s == 5 and _named(b, s, e, b"close", b"close"):
         r.flags |= F_CLOSE
-    elif e - s == 7 and ieq(b, s, e, b"upgrade"):
+    elif e - s == 7 and _named(b, s, e, b"Upgrade", b"upgrade"):
         r.flags |= F_UPGRADE
 
 

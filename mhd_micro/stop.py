@@ -1,6 +1,7 @@
-# Stopping a daemon: daemon_quiesce and daemon_destroy, and closing the listening socket
-# (also when daemon_start fails). Loaded only when a daemon stops: a running server carries
-# none of this code (on a board, every resident byte of bytecode is heap).
+# Stopping a daemon: daemon_quiesce and daemon_destroy (the package's __getattr__ finds them
+# here), and closing the listening socket (also when daemon_start fails). Loaded only when a
+# daemon stops: a running server carries none of this code (on a board, every resident byte
+# of bytecode is heap).
 from .platform import const, close
 from .lazy import load
 
@@ -13,7 +14,7 @@ def close_listener(d):
     d.lsock = None
 
 
-def quiesce(d):
+def daemon_quiesce(d):
     """Stop accepting; returns the listening socket (the application closes it), or None."""
     if d.quiesced or d.lsock is None:
         return None
@@ -26,7 +27,7 @@ def quiesce(d):
     return s
 
 
-def destroy(d):
+def daemon_destroy(d):
     for c in d.slots:
         if c.urh is not None and c.urh.open:
             load("upgrade").report_open(d)  # MHD2 asks the application to close them first
