@@ -14,30 +14,30 @@ def close_listener(d):
     d.lsock = None
 
 
-def daemon_quiesce(d):
+def daemon_quiesce(daemon):
     """Stop accepting; returns the listening socket (the application closes it), or None."""
-    if d.quiesced or d.lsock is None:
+    if daemon.quiesced or daemon.lsock is None:
         return None
-    d.quiesced = True
-    d.holding = False
-    if d.started:
-        d.poller.unregister(d.lsock)
-    s = d.lsock
-    d.lsock = None
+    daemon.quiesced = True
+    daemon.holding = False
+    if daemon.started:
+        daemon.poller.unregister(daemon.lsock)
+    s = daemon.lsock
+    daemon.lsock = None
     return s
 
 
-def daemon_destroy(d):
-    for c in d.slots:
+def daemon_destroy(daemon):
+    for c in daemon.slots:
         if c.urh is not None and c.urh.open:
-            load("upgrade").report_open(d)  # MHD2 asks the application to close them first
+            load("upgrade").report_open(daemon)  # MHD2 asks the application to close them first
             break
-    for c in d.slots:
+    for c in daemon.slots:
         c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
-    while d.refused:
-        d.refused[0].close()  # clients refused with a 503 (errors.py), still lingering
-    if d.started and d.lsock is not None:
-        d.poller.unregister(d.lsock)  # an external event loop hears of it before the close
-    close_listener(d)
-    d.slots = ()
-    d.started = False
+    while daemon.refused:
+        daemon.refused[0].close()  # clients refused with a 503 (errors.py), still lingering
+    if daemon.started and daemon.lsock is not None:
+        daemon.poller.unregister(daemon.lsock)  # an external event loop hears of it before the close
+    close_listener(daemon)
+    daemon.slots = ()
+    daemon.started = False

@@ -47,7 +47,7 @@ def test_daemon_attributes_exist_from_init():
     init = between(dm, "    def __init__(self, cb, cls):", "    # -- the loop")
     used = assigned(dm, "self")
     for name in ("options.py", "pools.py", "stop.py", "errors.py"):
-        used |= assigned(read(name), "d")
+        used |= assigned(read(name), "d") | assigned(read(name), "daemon")
     assert used - assigned(init, "self") == set()
 
 
