@@ -188,3 +188,93 @@ class TestStrictness(unittest.TestCase):
         many = b"\r\n" * 1100 + b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
         self.assertEqual(parse(many, 0, size=4096)[0], DROP)
         self.assertEqual(parse(many, -3, size=4096)[0], 0)
+
+
+class TestEdges(unittest.TestCase):
+    """Cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
+
+    def test_host_in_any_case(self):
+        for name in (b"host", b"HOST", b"hOsT"):
+            st, r, _ = parse(b"GET / HTTP/1.1\r\n" + name + b": h\r\n\r\n")
+            self.assertEqual(st, 0, name)
+            self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\n" + name + b": h\r\n\r\n")[0], 400, name)
+        # a name of four letters from 'h', or one that starts with "Host", is not Host
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHoxt: h\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\nHostname: x\r\n\r\n")[0], 0)
+
+    def test_method_after_empty_lines(self):
+        st, r, _ = parse(b"\r\nPUT / HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual((st, r.method), (0, 4))
+
+    def test_content_length_digits(self):
+        head = b"POST / HTTP/1.1\r\nHost: h\r\n"
+        for value, cl in ((b"0", 0), (b"10", 10), (b"90", 90), (b"0" * 17 + b"1", 1)):
+            st, r, _ = parse(head + b"Content-Length: " + value + b"\r\n\r\n")
+            self.assertEqual((st, r.cl), (0, cl), value)
+        for value in (b"1:", b"1/", b"", b" "):
+            self.assertEqual(parse(head + b"Content-Length: " + value + b"\r\n\r\n")[0], 400, value)
+        self.assertEqual(parse(head + b"Content-Length: " + b"0" * 18 + b"1\r\n\r\n")[0], 413)
+        self.assertEqual(parse(head + b"Content-Length: 0\r\nContent-Length: 5\r\n\r\n")[0], 400)
+
+    def test_connection_tokens(self):
+        from mhd_micro.parser import F_KEEP_ALIVE, F_UPGRADE
+        head = b"GET / HTTP/1.1\r\nHost: h\r\n"
+        for value, flags in ((b"Upgrade", F_UPGRADE), (b"UPGRADE", F_UPGRADE), (b"close", F_CLOSE),
+                             (b"\tclose\t", F_CLOSE), (b" keep-alive ,\tUpgrade ", F_KEEP_ALIVE | F_UPGRADE),
+                             (b"foo,close", F_CLOSE), (b"close,foo", F_CLOSE), (b",,close", F_CLOSE),
+                             (b"close,a,b", F_CLOSE), (b"closed, xclose", 0), (b"close-x", 0), (b"c,lose", 0),
+                             (b"clo se", 0)):
+            st, r, _ = parse(head + b"Connection: " + value + b"\r\n\r\n")
+            self.assertEqual(st, 0, value)
+            self.assertTrue(r.flags & 128, value)  # F_HOST kept
+            self.assertEqual(r.flags & (F_CLOSE | F_KEEP_ALIVE | F_UPGRADE), flags, value)
+        # the list ends with the field: a comma in the next line does not count
+        st, r, _ = parse(head + b"Connection: close\r\nX: a,b\r\n\r\n")
+        self.assertTrue(r.flags & F_CLOSE)
+
+    def test_http10_keeps_other_flags(self):
+        st, r, _ = parse(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+        self.assertEqual(st, 0)
+        self.assertEqual(r.flags & (F_CLOSE | F_EXPECT_100), F_CLOSE | F_EXPECT_100)
+
+    def test_value_ows(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX:\tv\r\nY: v \r\nZ: \t\r\n\r\n")
+        h = r.hdr
+        self.assertEqual([text(b, h[k], h[k + 1]) for k in (6, 10)], ["v", "v"])
+        self.assertEqual(h[14], h[15])  # only whitespace: an empty value
+
+    def test_odd_names_without_space_after_colon(self):
+        # the level decides (docs/strictness.md); the value next to the colon must not hide it
+        for raw, accepted_at in ((b"X Y:a", -2), (b"X\tY:a", -2), (b"X :a", -3), (b"X\t:a", -3), (b":a", -2)):
+            TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\r\n" + raw + b"\r\n\r\n", accepted_at)
+
+    def test_control_bytes_in_values_only_refused_above_0(self):
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+
+    def test_transfer_encoding_framing(self):
+        from mhd_micro.parser import F_MUST_CLOSE, F_HOST
+        te = b"Transfer-Encoding: chunked\r\n"
+        # HTTP/1.1: chunked at every level, kept alive
+        for level in range(-3, 4):
+            st, r, _ = parse(b"POST / HTTP/1.1\r\nHost: h\r\n" + te + b"\r\n", level)
+            self.assertEqual(st, 0, level)
+            self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_HOST), F_CHUNKED | F_HOST, level)
+            self.assertEqual(r.upload_size, SIZE_UNKNOWN)
+        # HTTP/1.0: refused above 0, else read and the connection closed after
+        raw = b"POST / HTTP/1.0\r\n" + te + b"\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+        st, r, _ = parse(raw)
+        self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_CLOSE), F_CHUNKED | F_MUST_CLOSE | F_CLOSE)
+        # with a Content-Length, even 0: refused above 0, else the length is ignored and the connection closed
+        for cl in (b"0", b"7"):
+            raw = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + cl + b"\r\n" + te + b"\r\n"
+            self.assertEqual(parse(raw, 1)[0], 400, cl)
+            st, r, _ = parse(raw)
+            self.assertEqual((st, r.cl, r.upload_size), (0, -1, SIZE_UNKNOWN), cl)
+            self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_HOST), F_CHUNKED | F_MUST_CLOSE | F_HOST)
+
+    def test_upload_size_from_content_length(self):
+        for cl in (0, 1, 2):
+            st, r, _ = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % cl)
+            self.assertEqual((st, r.upload_size), (0, cl))

@@ -44,6 +44,7 @@ def feed(body, enc, bnd=None, size=4096, pieces=(1 << 30,), strict=0):
                 break
             if ev == FIELD:
                 assert not fields or fields[-1][5], "FIELD before the previous FIELD_END"
+                assert p.has_value in (0, 1), p.has_value
                 fields.append([bytes(buf[p.name_start:p.name_end]), _span(buf, p.filename_start, p.filename_end),
                                _span(buf, p.ctype_start, p.ctype_end), _span(buf, p.tenc_start, p.tenc_end),
                                b"" if p.has_value else None, False])
@@ -488,3 +489,46 @@ class TestReuse(unittest.TestCase):
                 evs.append(ev)
                 ev = p.step(b, p.pos, len(b), True)
             self.assertEqual((evs, ev, p.result), ([FIELD, DATA, FIELD_END], DONE, OK))
+
+
+class TestEdges(unittest.TestCase):
+    """Cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
+
+    def test_detect_an_empty_range(self):
+        p = PostParser()
+        v = b"multipart/form-data; boundary=x"
+        self.assertEqual(p.detect(v, 0, 0, 0), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(p.detect(v, 0, 0, -1), MP)
+
+    def test_text_equals_line_does_not_hold_the_body(self):
+        # "=" alone on the first line is skipped as soon as its line end is seen
+        body = b"=\r\na=" + b"x" * 50 + b"\r\n"
+        fields, ev, r = feed(body, TXT, size=16, pieces=(8,))
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"a", b"x" * 50)]))
+
+    def test_text_equals_lines(self):
+        for body, want, res in ((b"a=b\r\n=", [(b"a", b"b")], BAD_TERM),
+                                (b"=\nb=c\n", [(b"b", b"c")], OK),
+                                (b"=\x0bb\r\n", [(b"", b"\x0bb")], OK)):
+            fields, ev, r = every_split(self, body, TXT)
+            self.assertEqual((ev, r, simple(fields)), (DONE, res, want), body)
+        fields, ev, r = every_split(self, b"=\r\nb=c\r\n", TXT, strict=1)
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"b", b"c")]))
+
+    def test_text_bare_lf_before_a_cr(self):
+        body = b"a=1\nb=2\nc=3\r\n"
+        fields, ev, r = every_split(self, body, TXT)
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"a", b"1"), (b"b", b"2"), (b"c", b"3")]))
+        fields, ev, r = every_split(self, b"a=\nb=c\r\n", TXT)
+        self.assertEqual(simple(fields), [(b"a", b""), (b"b", b"c")])
+
+    def test_filename_star_forms(self):
+        def one(extra):
+            fields, ev, r = every_split(self, mp_body([([cd(b"it's", extra)], b"v")]), MP, b"XyZ")
+            self.assertEqual((ev, r), (DONE, OK))
+            return fields_of(fields)[0][1]
+        self.assertIsNone(one(b"; filename*=abc"))  # no charset: not an ext-value
+        self.assertIsNone(one(b"; filename*=UTF-8'abc"))  # one quote only
+        self.assertEqual(one(b"; filename*=UTF-8'en'a'b"), b"a'b")  # a quote among the value-chars
+        self.assertEqual(one(b"; filename*=\"UTF-8''a\\\"b\""), b'a"b')  # quoted, with an escape
+        self.assertEqual(one(b"; filename*=UTF-8''first; filename*=UTF-8''second"), b"first")

@@ -114,6 +114,7 @@ class TestHandshake(unittest.TestCase):
         self.assertEqual(ws.handshake_status(b"websocket", b"dGhlIHNhbXBsZSBub25jZQ==", b"13"), 101)
         self.assertEqual(ws.handshake_status("WebSocket", "dGhlIHNhbXBsZSBub25jZQ==", "13"), 101)
         self.assertEqual(ws.handshake_status(b"foo/2, websocket", b"AAAAAAAAAAAAAAAAAAAAAA==", b" 13 "), 101)
+        self.assertEqual(ws.handshake_status(b"h2c,websocket", b"AAAAAAAAAAAAAAAAAAAAAA==", b"13"), 101)
 
     def test_not_a_websocket_upgrade_is_400(self):
         key = b"dGhlIHNhbXBsZSBub25jZQ=="
