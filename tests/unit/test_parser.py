@@ -278,3 +278,61 @@ class TestEdges(unittest.TestCase):
         for cl in (0, 1, 2):
             st, r, _ = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % cl)
             self.assertEqual((st, r.upload_size), (0, cl))
+
+    def test_targets(self):
+        for target, path, query in ((b"/", "/", None), (b"/a/b", "/a/b", None), (b"/a?", "/a", ""),
+                                    (b"/a?b?c", "/a", "b?c"), (b"http://h/p?q", "/p", "q"), (b"http://h", "", None),
+                                    (b"http://h/", "/", None), (b"http:///p", "/p", None),
+                                    (b"http://a/b://c/d", "/b://c/d", None)):
+            st, r, b = parse(b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n")
+            self.assertEqual(st, 0, target)
+            self.assertEqual(text(b, r.path_start, r.path_end), path, target)
+            self.assertEqual(None if r.query_start < 0 else text(b, r.query_start, r.target_end), query, target)
+        # what follows the request line is not part of the target
+        st, r, b = parse(b"GET /a HTTP/1.1\r\nHost: h\r\nX: ?\r\n\r\n")
+        self.assertEqual((text(b, r.path_start, r.path_end), r.query_start), ("/a", -1))
+        self.assertEqual(parse(b"GET abc HTTP/1.1\r\nHost: h\r\nReferer: http://x/\r\n\r\n")[0], 400)
+
+    def test_version_digits(self):
+        for version, st in ((b"HTTP/1.x", 400), (b"HTTP/:.1", 400), (b"HTTP/1.:", 400), (b"HTTP/9.1", 505),
+                            (b"HTTP/1.2", 505), (b"HTTP/1.9", 505), (b"HTTP/0.0", 505)):
+            self.assertEqual(parse(b"GET / " + version + b"\r\nHost: h\r\n\r\n")[0], st, version)
+        self.assertEqual(parse(b"GET /HTTP/ HTTP/1.1\r\nHost: h\r\n\r\n")[0], 0)
+
+    def test_method_bytes(self):
+        for method in (b"G\x80T", b"\xffET", b"GE\x7f"):
+            self.assertEqual(parse(method + b" / HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400, method)
+        # only GET itself is GET, whatever the bytes around the request line
+        for method in (b"GETS", b"PET", b"HET", b"GFT", b"GEU", b"GXT", b"GEX"):
+            raw = method + b" / HTTP/1.1\r\nHost: h\r\n\r\n"
+            r, b, n = request_over(raw, 128)
+            b[-1] = 69  # 'E'
+            b[-2] = 84  # 'T'
+            self.assertEqual((parse_head(r, b, n, 0), r.method), (0, 255), method)
+
+    def test_request_line_spaces(self):
+        for level in range(-3, 4):
+            self.assertEqual(parse(b" GET / HTTP/1.1\r\nHost: h\r\n\r\n", level)[0], 400, level)
+        raw = b"GET /a  HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 400, 400, 400, 400])
+        for level in (-3, -1):
+            st, r, b = parse(b"GET  /a   HTTP/1.1\r\nHost: h\r\n\r\n", level)
+            self.assertEqual((st, text(b, r.target_start, r.target_end)), (0, "/a"), level)
+
+    def test_tab_delimiter_in_a_full_buffer(self):
+        raw = b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual(parse(raw, 0, size=len(raw))[0], 0)
+
+    def test_field_lines(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX: a:b\r\n\r\n")
+        self.assertEqual((st, text(b, r.hdr[4], r.hdr[5]), text(b, r.hdr[6], r.hdr[7])), (0, "X", "a:b"))
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\nJunk\r\nX: y\r\n\r\n")[0], 400)
+        # obs-fold with a tab
+        TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n", 0)
+        # a bare LF after a field line, when the request line had CR LF
+        TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 0)
+
+    def test_body_start(self):
+        head = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"
+        st, r, _ = parse(head + b"abc")
+        self.assertEqual((st, r.body_start), (0, len(head)))

@@ -532,3 +532,15 @@ class TestEdges(unittest.TestCase):
         self.assertEqual(one(b"; filename*=UTF-8'en'a'b"), b"a'b")  # a quote among the value-chars
         self.assertEqual(one(b"; filename*=\"UTF-8''a\\\"b\""), b'a"b')  # quoted, with an escape
         self.assertEqual(one(b"; filename*=UTF-8''first; filename*=UTF-8''second"), b"first")
+        self.assertEqual(one(b"; filename*=UTF-8''a+b%2B"), b"a+b+")  # '+' is not a space here
+
+    def test_filename_star_after_escapes_elsewhere(self):
+        # %-escapes in the preamble are not decoded: only the value's own are
+        body = mp_body([([cd(b"f", b"; filename*=UTF-8''x%41")], b"v")], preamble=b"%41%42\r\n")
+        fields, ev, r = every_split(self, body, MP, b"XyZ")
+        self.assertEqual(fields_of(fields), [(b"f", b"xA", None, None, b"v")])
+
+    def test_boundary_backslashes(self):
+        p = PostParser()
+        self.assertEqual((p.detect(b"multipart/form-data; boundary=a\\b"), p.boundary), (MP, b"a\\b"))  # a token
+        self.assertEqual((p.detect(b'multipart/form-data; boundary="\\xy"'), p.boundary), (MP, b"xy"))

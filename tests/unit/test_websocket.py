@@ -385,7 +385,7 @@ class TestClose(unittest.TestCase):
 
 class TestWriters(unittest.TestCase):
     def header(self, op, fin, n):
-        b = bytearray(16)
+        b = bytearray(b"\xff" * 16)  # every byte of the header is written, whatever was there
         end = ws.frame_header(b, 0, op, fin, n)
         self.assertEqual(end, ws.header_size(n))
         return bytes(b[:end])
