@@ -336,3 +336,11 @@ class TestEdges(unittest.TestCase):
         head = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"
         st, r, _ = parse(head + b"abc")
         self.assertEqual((st, r.body_start), (0, len(head)))
+
+    def test_bare_lf_first(self):
+        # a bare LF as the very first byte is an empty line (levels <= 0 skip it)
+        raw = b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+        r, b, n = request_over(raw, 64)
+        b[-1] = 13  # whatever byte ends the buffer, it is not before the LF
+        self.assertEqual(parse_head(r, b, n, 0), 0)
