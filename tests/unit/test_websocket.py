@@ -294,6 +294,27 @@ class TestUtf8(unittest.TestCase):
                b"\xf0\x80\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf4\x90\x80\x80",
                b"\xf5\x80\x80\x80", b"\xf8\x88\x80\x80\x80", b"\xc2\x41", b"\xe2\x82\x41", b"a\xe2\x82")
 
+    # every edge of the byte classes (RFC 3629 section 4): the first and last lead byte of each
+    # kind, and each range of continuation bytes (80-8F, 90-9F, A0-BF) after each kind of lead
+    EDGES_VALID = (b"\xc2\x80", b"\xc2\x8f", b"\xc2\x90", b"\xc2\x9f", b"\xc2\xa0", b"\xdf\xbf",
+                   b"\xe0\xa0\x80", b"\xe0\xbf\xbf", b"\xe1\x80\x80", b"\xe1\x90\xa0", b"\xec\xbf\xbf",
+                   b"\xed\x80\x80", b"\xed\x9f\xbf", b"\xee\x80\x80", b"\xef\xbf\xbf",
+                   b"\xf0\x90\x80\x80", b"\xf0\xa0\x90\x80", b"\xf0\xbf\xbf\xbf", b"\xf1\x80\x90\xa0",
+                   b"\xf3\xbf\xbf\xbf", b"\xf4\x80\x80\x80", b"\xf4\x8f\xbf\xbf")
+    EDGES_INVALID = (b"\x8f", b"\x90", b"\x9f", b"\xa0", b"\xc1\x80", b"\xc2\xc0", b"\xdf\xc0", b"\xe0\x9f\x80",
+                     b"\xe0\xa0\xc0", b"\xe1\xc0\x80", b"\xec\x80\xc0", b"\xed\xa0\x80", b"\xee\xc0\x80",
+                     b"\xef\x80\x7f", b"\xf0\x8f\x80\x80", b"\xf0\xc0\x80\x80", b"\xf1\x80\x80\xc0",
+                     b"\xf3\xc0\x80\x80", b"\xf4\x90\x80\x80", b"\xf4\xa0\x80\x80", b"\xf5\x80\x80\x80",
+                     b"\xf6\x80\x80\x80", b"\xfe", b"\xc0", b"\xc1")
+
+    def test_byte_class_edges(self):
+        for b in self.EDGES_VALID:
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_OK, b)
+            self.assertNotEqual(ws.utf8_step(b, 0, len(b) - 1, ws.UTF8_OK), ws.UTF8_OK, b)  # cut: not complete
+            self.assertNotEqual(ws.utf8_step(b, 0, len(b) - 1, ws.UTF8_OK), ws.UTF8_BAD, b)
+        for b in self.EDGES_INVALID:
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_BAD, b)
+
     def test_utf8_step(self):
         for s in self.VALID:
             b = s.encode()
