@@ -264,6 +264,9 @@ class TestProtocolErrors(unittest.TestCase):
         self.assertEqual(decode(frame(2, bytes(100)), max_size=100), [("binary", bytes(100))])
         self.assertFails(frame(2, bytes(101)), 1009, max_size=100)
         self.assertFails(frame(2, bytes(60), fin=False) + frame(0, bytes(41)), 1009, max_size=100)
+        # the sum of all the frames counts, not two of them
+        self.assertFails(frame(2, bytes(40), fin=False) + frame(0, bytes(40), fin=False) + frame(0, bytes(40)), 1009,
+                         max_size=100)
         # the limit is per message: two messages of 100 pass
         self.assertEqual(decode(frame(2, bytes(100)) + frame(1, b"x" * 100), max_size=100),
                          [("binary", bytes(100)), ("text", b"x" * 100)])
@@ -276,6 +279,25 @@ class TestProtocolErrors(unittest.TestCase):
         b = bytearray(b"\x82\xff\x00\x00\x00\x00\x00\x01\x11\x70" + KEY)  # the header only: 70000 bytes
         self.assertEqual(d.feed(b, 0, 14), ws.ERROR)
         self.assertEqual(d.error, 1009)
+
+    def test_64_bit_lengths(self):
+        # every byte of the 64-bit length counts: 2**56 is too big (1009), not a protocol error
+        for top in (b"\x01", b"\x7f"):
+            d = ws.Decoder()
+            b = bytearray(b"\x82\xff" + top + bytes(7) + KEY)
+            self.assertEqual((d.feed(b, 0, 14), d.error), (ws.ERROR, 1009), top)
+        d = ws.Decoder()
+        b = bytearray(b"\x82\xff\x80" + bytes(7) + KEY)  # the top bit: a protocol error
+        self.assertEqual((d.feed(b, 0, 14), d.error), (ws.ERROR, 1002))
+
+    def test_reset_starts_over(self):
+        for cut in (1, 4, 7):  # in the first two bytes, in the key, in the payload of a first frame
+            d = ws.Decoder()
+            b = bytearray(frame(1, b"Hello", fin=False))
+            ev = d.feed(b, 0, cut)
+            self.assertEqual(ev, ws.OP_TEXT if cut == 7 else ws.MORE, cut)
+            d.reset()
+            self.assertEqual(messages(feed_all(d, [frame(2, b"abc")])), [("binary", b"abc")], cut)
 
     def test_an_error_stays(self):
         d = ws.Decoder()
@@ -306,6 +328,10 @@ class TestUtf8(unittest.TestCase):
                      b"\xef\x80\x7f", b"\xf0\x8f\x80\x80", b"\xf0\xc0\x80\x80", b"\xf1\x80\x80\xc0",
                      b"\xf3\xc0\x80\x80", b"\xf4\x90\x80\x80", b"\xf4\xa0\x80\x80", b"\xf5\x80\x80\x80",
                      b"\xf6\x80\x80\x80", b"\xfe", b"\xc0", b"\xc1")
+
+    def test_ascii_inside_a_character(self):
+        for b in (b"\xc2A\x80", b"\xe2\x82A\xac", b"\xf0\x9fA\x98\x80"):
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_BAD, b)
 
     def test_byte_class_edges(self):
         for b in self.EDGES_VALID:
