@@ -45,6 +45,8 @@ def feed(body, enc, bnd=None, size=4096, pieces=(1 << 30,), strict=0):
             if ev == FIELD:
                 assert not fields or fields[-1][5], "FIELD before the previous FIELD_END"
                 assert p.has_value in (0, 1), p.has_value
+                for a, z in ((p.filename_start, p.filename_end), (p.ctype_start, p.ctype_end), (p.tenc_start, p.tenc_end)):
+                    assert a >= 0 or a == z == -1, (a, z)  # an absent span is (-1, -1)
                 fields.append([bytes(buf[p.name_start:p.name_end]), _span(buf, p.filename_start, p.filename_end),
                                _span(buf, p.ctype_start, p.ctype_end), _span(buf, p.tenc_start, p.tenc_end),
                                b"" if p.has_value else None, False])
@@ -563,3 +565,52 @@ class TestEdges(unittest.TestCase):
                 ((b"\n\r%zz= %41", TXT, 40, -3, (7, 24)), ([], ERROR, F90))):
             body, enc, size, strict, pieces = args
             self.assertEqual(feed(body, enc, None, size, pieces, strict), want, body)
+
+
+class TestMoreEdges(unittest.TestCase):
+    """More cases next to the usual ones, from mutation testing (docs/mutation.md)."""
+
+    def mp(self, body, strict=0):
+        fields, ev, r = every_split(self, body, MP, b"XyZ", strict=strict)
+        return fields_of(fields), ev, r
+
+    def test_plus_runs(self):
+        fields, ev, r = every_split(self, b"a+b+c+d=x++y", URL)
+        self.assertEqual(simple(fields), [(b"a b c d", b"x  y")])
+
+    def test_part_header_values(self):
+        body = mp_body([([cd(b"a"), b"Content-Type:text/plain", b"Content-Transfer-Encoding:8bit"], b"1"),
+                        ([cd(b"b"), b"Content-Type:", b"content-transfer-encoding:"], b"2"),
+                        ([cd(b"c"), b"X-Other-Header-That-Is-Long: 1"], b"3")])
+        self.assertEqual(self.mp(body), ([(b"a", None, b"text/plain", b"8bit", b"1"), (b"b", None, b"", b"", b"2"),
+                                          (b"c", None, None, None, b"3")], DONE, OK))
+
+    def test_second_disposition_with_junk(self):
+        body = mp_body([([cd(b"a"), b"Content-Disposition: form-data x"], b"1")])
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+
+    def test_bare_lf_or_cr_in_part_headers(self):
+        bare = b"--XyZ\r\n" + cd(b"a") + b"\n\r\n1\r\n--XyZ--"
+        for level in (-1, 0, 1):
+            self.assertEqual(feed(bare, MP, b"XyZ", strict=level)[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(self.mp(bare, -2), ([(b"a", None, None, None, b"1")], DONE, OK))
+        body = b"--XyZ\r\n" + cd(b"a") + b"\r\nContent-Type: a\rb\r\n\r\n1\r\n--XyZ--"
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+
+    def test_delimiter_line_ends(self):
+        rest = cd(b"a") + b"\r\n\r\n1\r\n--XyZ--"
+        for level in (-1, 0, 1):  # a bare LF after the delimiter
+            self.assertEqual(feed(b"--XyZ\n" + rest, MP, b"XyZ", strict=level)[1:],
+                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        # a CR in the padding that is not the one before the LF
+        for pad in (b" \r \r\n", b"\r\r\n", b"\rx\r\n"):
+            self.assertEqual(feed(b"--XyZ" + pad + rest, MP, b"XyZ")[1:],
+                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), pad)
+
+    def test_body_ends_in_the_padding(self):
+        head = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n1\r\n--XyZ"
+        for tail in (b" ", b"  \r"):
+            self.assertEqual(self.mp(head + tail), ([(b"a", None, None, None, b"1")], DONE, BAD_TERM), tail)
+        for tail in (b" \r \r", b"\rx"):  # a CR with more after it, and no LF
+            fields, ev, r = feed(head + tail, MP, b"XyZ")
+            self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT), tail)
