@@ -614,3 +614,78 @@ class TestMoreEdges(unittest.TestCase):
         for tail in (b" \r \r", b"\rx"):  # a CR with more after it, and no LF
             fields, ev, r = feed(head + tail, MP, b"XyZ")
             self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT), tail)
+
+    def test_disposition_parameters(self):
+        body = mp_body([([cd(b"a+b", b"; size=12; filenamex=UTF-8''evil; filename=\"c+d.txt\"")], b"1")])
+        self.assertEqual(self.mp(body), ([(b"a+b", b"c+d.txt", None, None, b"1")], DONE, OK))
+        body = mp_body([([b"Content-Disposition: form-data; name=a\\b"], b"1")])  # a token keeps its backslash
+        self.assertEqual(self.mp(body), ([(b"a\\b", None, None, None, b"1")], DONE, OK))
+        # %-escapes in the preamble are not decoded: only the name's own are
+        body = mp_body([([cd(b"%41", b"; filename=\"%42\"")], b"1")], preamble=b"%43%44\r\n")
+        self.assertEqual(self.mp(body), ([(b"A", b"B", None, None, b"1")], DONE, OK))
+
+    def test_part_header_whitespace(self):
+        body = mp_body([([cd(b"a"), b"Content-Type:\ttext/plain\t", b"Content-Transfer-Encoding: \t8bit \t"], b"1")])
+        self.assertEqual(self.mp(body), ([(b"a", None, b"text/plain", b"8bit", b"1")], DONE, OK))
+
+    def test_detect_parameters(self):
+        p = PostParser()
+        for v, want in ((b"multipart/form-datax; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+                        (b"multipart/form-data-x; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+                        (b"multipart/form-data; boundary=b;", MP), (b"multipart/form-data; boundary=b; ", MP),
+                        (b"multipart/form-data; boundary=b, text/plain", MP),
+                        (b"multipart/form-data; x; boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; x, boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab cd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab\tcd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED)):
+            self.assertEqual(p.detect(v), want, v)
+            if want == MP:
+                self.assertEqual(p.boundary, b"b", v)
+        # a value shorter than the types, at the end of a buffer
+        b = bytearray(b"Content-Type: text")
+        self.assertEqual(p.detect(b, 0, 14, len(b)), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+
+    def test_body_at_an_offset(self):
+        # the caller may keep other bytes before the body: the parser only reads from pos on
+        body = mp_body([([cd(b"a")], b"1")])
+        p = PostParser()
+        p.reset(MP, b"XyZ")
+        b = bytearray(b"12345" + body)
+        got = []
+        pos = 5
+        while True:
+            ev = p.step(b, pos, len(b), True)
+            if ev == FIELD:
+                got.append(bytes(b[p.name_start:p.name_end]))
+            elif ev == DATA:
+                got.append(bytes(b[p.data_start:p.data_end]))
+            elif ev in (DONE, ERROR):
+                break
+            pos = p.pos
+        self.assertEqual((got, ev, p.result), ([b"a", b"1"], DONE, OK))
+
+    def test_long_preamble_through_a_small_buffer(self):
+        body = mp_body([([cd(b"a")], b"1")], preamble=b"p" * 100 + b"\r\n")
+        self.assertEqual(feed(body, MP, b"XyZ", 48, (7,)), ([[b"a", None, None, None, b"1", True]], DONE, OK))
+
+    def test_a_cut_first_delimiter_alone(self):
+        for body in (b"--X", b"--XyZ"[:4]):
+            self.assertEqual(feed(body, MP, b"XyZ"), ([], DONE, OK), body)
+
+    def test_nothing_read_past_end(self):
+        # the buffer holds a whole body, but only its first bytes were given: none past them count
+        whole = b"pre\r\n--XyZ\r\n" + cd(b"a") + b"\r\n\r\nvalue\r\n--XyZ--"
+        for end in range(1, len(whole)):
+            p = PostParser()
+            p.reset(MP, b"XyZ")
+            b = bytearray(whole)
+            pos = 0
+            while True:
+                ev = p.step(b, pos, end, False)
+                self.assertTrue(pos <= p.pos <= end, (end, ev, p.pos))
+                if ev == DATA:
+                    self.assertTrue(p.data_end <= end)
+                if ev in (NEED_MORE, DONE, ERROR):
+                    break
+                pos = p.pos
