@@ -210,3 +210,36 @@ class TestTransferEncodingField(unittest.TestCase):
         # 17 letters starting with 't', as the parser picks the field: not Transfer-Encoding
         st, r = self.head(b"Transfer-Encodinx: chunked\r\n")
         self.assertEqual((st, r.flags & 64), (0, 0))  # 64: F_HAS_TE
+
+
+class TestMoreChunkedEdges(unittest.TestCase):
+    """More cases next to the usual ones, from mutation testing (docs/mutation.md)."""
+
+    def test_colon_after_the_digits(self):
+        # ':' follows '9' in ASCII: it is not a digit, whatever line follows
+        self.assertEqual(status(b"1:\r\n0\r\n\r\n"), 400)
+        self.assertEqual(status(b":\r\n0\r\n\r\n"), 400)
+
+    def test_extension_without_bws_at_every_level(self):
+        for level in range(-3, 4):
+            self.assertEqual(stream(b"3;a=b\r\nabc\r\n0;c\r\n\r\n", level)[:2], (0, b"abc"), level)
+
+    def test_trailer_at_strict_levels(self):
+        for level in (1, 2, 3):
+            st, data, r, b = stream(b"0\r\nA: 1\r\nB: 2\r\n\r\n", level)
+            self.assertEqual((st, footers(r, b)), (0, [(b"A", b"1"), (b"B", b"2")]), level)
+
+    def test_trailer_values_and_lines(self):
+        st, data, r, b = stream(b"0\r\nA:\t1\r\nB: 2 \r\n\r\n")
+        self.assertEqual(footers(r, b), [(b"A", b"1"), (b"B", b"2")])
+        self.assertEqual(status(b"0\r\nnocolon\r\nX: y\r\n\r\n"), 400)  # the colon of the next line does not count
+        # a NUL made a space below level 0 changes nothing in the lines after it
+        st, data, r, b = stream(b"0\r\nX: a\x00b\r\nY: c\r\n\r\n", -1)
+        self.assertEqual((st, footers(r, b)), (0, [(b"X", b"a b"), (b"Y", b"c")]))
+
+    def test_trailer_writer_fits_exactly(self):
+        from mhd_micro.chunked import trailer
+        for size, out in ((13, b"0\r\nX-A: 1\r\n\r\n"), (12, b"0\r\n\r\n")):
+            b = bytearray(size)
+            end = trailer(b, 0, [("X-A", "1")])
+            self.assertEqual((bytes(b[:end]), len(b)), (out, size), size)
