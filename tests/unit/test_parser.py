@@ -222,7 +222,7 @@ class TestEdges(unittest.TestCase):
         for value, flags in ((b"Upgrade", F_UPGRADE), (b"UPGRADE", F_UPGRADE), (b"close", F_CLOSE),
                              (b"\tclose\t", F_CLOSE), (b" keep-alive ,\tUpgrade ", F_KEEP_ALIVE | F_UPGRADE),
                              (b"foo,close", F_CLOSE), (b"close,foo", F_CLOSE), (b",,close", F_CLOSE),
-                             (b"close,a,b", F_CLOSE), (b"closed, xclose", 0), (b"close-x", 0), (b"c,lose", 0),
+                             (b"close,a,b", F_CLOSE), (b"close\t,x", F_CLOSE), (b"closed, xclose", 0), (b"close-x", 0), (b"c,lose", 0),
                              (b"clo se", 0)):
             st, r, _ = parse(head + b"Connection: " + value + b"\r\n\r\n")
             self.assertEqual(st, 0, value)
@@ -288,6 +288,7 @@ class TestEdges(unittest.TestCase):
             self.assertEqual(st, 0, target)
             self.assertEqual(text(b, r.path_start, r.path_end), path, target)
             self.assertEqual(None if r.query_start < 0 else text(b, r.query_start, r.target_end), query, target)
+            self.assertTrue(r.target_start <= r.path_start <= r.path_end <= r.target_end, target)
         # what follows the request line is not part of the target
         st, r, b = parse(b"GET /a HTTP/1.1\r\nHost: h\r\nX: ?\r\n\r\n")
         self.assertEqual((text(b, r.path_start, r.path_end), r.query_start), ("/a", -1))
@@ -344,3 +345,19 @@ class TestEdges(unittest.TestCase):
         r, b, n = request_over(raw, 64)
         b[-1] = 13  # whatever byte ends the buffer, it is not before the LF
         self.assertEqual(parse_head(r, b, n, 0), 0)
+
+
+    def test_nothing_past_end_is_read(self):
+        raw = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+        for end in range(1, len(raw)):
+            r, b, n = request_over(raw)  # the whole head is in the buffer, but only b[:end] was received
+            self.assertEqual(parse_head(r, b, end, 0), MORE, end)
+
+    def test_target_bytes(self):
+        self.assertEqual(parse(b"GET /a!b HTTP/1.1\r\nHost: h\r\n\r\n", 3)[0], 0)
+        raw = b"GET /a\x80 HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+
+    def test_host_after_other_fields(self):
+        st, r, _ = parse(b"GET / HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n")
+        self.assertEqual((st, r.flags & F_CLOSE), (0, F_CLOSE))
