@@ -361,3 +361,11 @@ class TestEdges(unittest.TestCase):
     def test_host_after_other_fields(self):
         st, r, _ = parse(b"GET / HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n")
         self.assertEqual((st, r.flags & F_CLOSE), (0, F_CLOSE))
+
+    def test_clean_head_checks(self):
+        # a NUL with no zero byte after the head (a full buffer)
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n"
+        self.assertEqual(parse(raw, 0, size=len(raw))[0], 400)
+        # a bare LF among CR LF lines: two fields, not one
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 0)
+        self.assertEqual((st, r.nhdr, text(b, r.hdr[2], r.hdr[3])), (0, 2, "h"))
