@@ -369,3 +369,16 @@ class TestEdges(unittest.TestCase):
         # a bare LF among CR LF lines: two fields, not one
         st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 0)
         self.assertEqual((st, r.nhdr, text(b, r.hdr[2], r.hdr[3])), (0, 2, "h"))
+
+    def test_clean_head_checks_whatever_the_body(self):
+        # the body after a head with a bare CR or a bare LF may hold any bytes: counts of CR, LF
+        # or NUL in it that equal the head's number of CR LF must not make the head look clean
+        bare_cr = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n"  # four CR LF
+        bare_lf = b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n"  # three CR LF
+        for head, body in ((bare_cr, b"\r" * 4), (bare_cr, b"\x00" * 4), (bare_lf, b"\n" * 3), (bare_lf, b"\x00" * 3)):
+            r, b, n = request_over(head + body, len(head + body))
+            st = parse_head(r, b, n, 0)
+            if head is bare_cr:
+                self.assertEqual(st, 400, body)
+            else:
+                self.assertEqual((st, r.nhdr), (0, 2), body)
