@@ -36,6 +36,7 @@ class TestRequestLine(unittest.TestCase):
         self.assertEqual(text(b, r.path_start, r.path_end), "/a/b")
         self.assertEqual(text(b, r.query_start, r.target_end), "x=1")
         self.assertEqual(r.nhdr, 1)
+        self.assertEqual(r.phase, 1)  # after the request line (2 is the connection's: the URI logger ran)
 
     def test_methods(self):
         for name, m in ((b"HEAD", 2), (b"POST", 3), (b"PUT", 4), (b"DELETE", 5), (b"OPTIONS", 7), (b"PATCH", 255)):
