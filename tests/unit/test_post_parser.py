@@ -689,3 +689,52 @@ class TestMoreEdges(unittest.TestCase):
                 if ev in (NEED_MORE, DONE, ERROR):
                     break
                 pos = p.pos
+
+    def test_reset_defaults(self):
+        p = PostParser()
+        p.reset(TXT)  # level 0: a bare LF ends a line
+        b = bytearray(b"a=1\nb=2\n")
+        got = []
+        pos = 0
+        while True:
+            ev = p.step(b, pos, len(b), True)
+            if ev == FIELD:
+                got.append(bytes(b[p.name_start:p.name_end]))
+            if ev in (DONE, ERROR):
+                break
+            pos = p.pos
+        self.assertEqual((got, ev, p.result), ([b"a", b"b"], DONE, OK))
+
+    def test_the_end_stays(self):
+        for body, enc, end in ((b"a=1", URL, DONE), (b"a=1\rb", TXT, ERROR)):
+            p = PostParser()
+            p.reset(enc)
+            b = bytearray(body)
+            pos = 0
+            while True:
+                ev = p.step(b, pos, len(b), True)
+                if ev in (DONE, ERROR):
+                    break
+                pos = p.pos
+            res = p.result
+            self.assertEqual(ev, end)
+            self.assertEqual((p.step(b, p.pos, len(b), True), p.result), (end, res))  # asked again: the same
+
+    def test_names_and_ampersands(self):
+        for body, want in ((b"a&b&c=1", [(b"a", None), (b"b", None), (b"c", b"1")]),
+                           (b"=v&x", [(b"", b"v"), (b"x", None)])):
+            fields, ev, r = every_split(self, body, URL)
+            self.assertEqual((simple(fields), ev, r), (want, DONE, OK), body)
+
+    def test_escape_cut_by_the_end(self):
+        # "%4" ends what was given; the "1" after it in the buffer was not given
+        p = PostParser()
+        p.reset(URL)
+        b = bytearray(b"a=%41")
+        self.assertEqual(p.step(b, 0, 4, True), FIELD)
+        self.assertEqual(p.step(b, p.pos, 4, True), DATA)
+        self.assertEqual(bytes(b[p.data_start:p.data_end]), b"%4")
+
+    def test_filename_star_with_a_quote_after_it(self):
+        body = mp_body([([cd(b"f", b"; filename*=UTF-8'abc"), b"Content-Type: it's"], b"v")])
+        self.assertEqual(self.mp(body), ([(b"f", None, b"it's", None, b"v")], DONE, OK))
