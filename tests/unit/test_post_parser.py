@@ -738,3 +738,11 @@ class TestMoreEdges(unittest.TestCase):
     def test_filename_star_with_a_quote_after_it(self):
         body = mp_body([([cd(b"f", b"; filename*=UTF-8'abc"), b"Content-Type: it's"], b"v")])
         self.assertEqual(self.mp(body), ([(b"f", None, b"it's", None, b"v")], DONE, OK))
+
+    def test_delimiter_needs_its_line_break(self):
+        for level in (-2, 0):
+            # "--XyZ" inside a value, or right after the headers' empty line, is data
+            body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\nv--XyZ\r\n--XyZ--"
+            self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"v--XyZ")], DONE, OK), level)
+            body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n--XyZ--"
+            self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"--XyZ--")], DONE, BAD_TERM), level)
