@@ -383,3 +383,9 @@ class TestEdges(unittest.TestCase):
                 self.assertEqual(st, 400, body)
             else:
                 self.assertEqual((st, r.nhdr), (0, 2), body)
+
+    def test_bare_lf_just_before_the_end(self):
+        # the clean-head fast path must not take a line with a bare LF near the end for clean
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\n:// x \n\r\n\r\n"
+        st, r, b = parse(raw, -3)
+        self.assertEqual((st, r.nhdr, text(b, r.hdr[6], r.hdr[7])), (0, 2, "// x"))
