@@ -746,3 +746,45 @@ class TestMoreEdges(unittest.TestCase):
             self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"v--XyZ")], DONE, OK), level)
             body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n--XyZ--"
             self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"--XyZ--")], DONE, BAD_TERM), level)
+
+
+    def test_bytes_past_end_are_not_read(self):
+        # the buffer past `end` holds other bytes (a closing delimiter) than the ones that come
+        # next: a parser that read past `end` would take them
+        whole = b"pre\r\n--XyZ\r\n" + cd(b"a") + b"\r\n\r\nv--XyZ value\r\n--XyZ--"
+        stale = b"\r\n--XyZ--" * 8
+        for end in range(1, len(whole)):
+            p = PostParser()
+            p.reset(MP, b"XyZ")
+            b = bytearray(whole[:end] + stale)
+            got = []
+            pos, n, final = 0, end, False
+            while True:
+                ev = p.step(b, pos, n, final)
+                if ev == NEED_MORE:
+                    self.assertFalse(final)
+                    b[n:] = whole[n:]  # the real rest arrives
+                    n, final = len(whole), True
+                elif ev == DATA:
+                    got.append(bytes(b[p.data_start:p.data_end]))
+                elif ev in (DONE, ERROR):
+                    break
+                pos = p.pos
+            self.assertEqual((b"".join(got), ev, p.result), (b"v--XyZ value", DONE, OK), end)
+
+    def test_first_delimiter_cut_at_an_offset(self):
+        body = mp_body([([cd(b"a")], b"1")])
+        p = PostParser()
+        p.reset(MP, b"XyZ")
+        b = bytearray(b"12345" + body)
+        self.assertEqual(p.step(b, 5, 9, False), NEED_MORE)  # "--Xy": too few bytes to tell
+        got = []
+        pos = p.pos
+        while True:
+            ev = p.step(b, pos, len(b), True)
+            if ev == FIELD:
+                got.append(bytes(b[p.name_start:p.name_end]))
+            elif ev in (DONE, ERROR):
+                break
+            pos = p.pos
+        self.assertEqual((got, ev, p.result), ([b"a"], DONE, OK))
