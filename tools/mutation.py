@@ -32,13 +32,14 @@ ALIVE = ("survived", "no tests", "suspicious", "not checked")
 
 
 def explained():
-    """The mutants docs/mutation.md explains, as patterns (`parser.x_line_end__mutmut_4`,
-    `websocket.x__utf8_table__mutmut_*`)."""
+    """The mutants docs/mutation.md explains, as patterns: `parser.x_line_end__mutmut_4`,
+    `parser.x__field__mutmut_{10,11}` (several numbers), `websocket.x__utf8_table__mutmut_*`."""
     try:
         with open(DOC, encoding="utf-8") as f:
-            return re.findall(r"`([a-z_]+\.[^`\s]+__mutmut_[0-9*]+)`", f.read())
+            found = re.findall(r"`([a-z_]+\.[^`\s{]+__mutmut_)(\{[0-9,]+\}|[0-9*]+)`", f.read())
     except OSError:
         return []
+    return [name + n for name, nums in found for n in nums.strip("{}").split(",")]
 
 
 def _meta(module):
