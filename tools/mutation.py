@@ -1,6 +1,6 @@
 """Mutation testing of the sans-I/O modules with mutmut (issue 12; not run by CI).
 
-    .venv/bin/pip install mutmut==3.8.1
+    .venv/bin/pip install mutmut==3.8.1   (pyproject.toml's extra "mutation")
     .venv/bin/python tools/mutation.py [--max-children N] [--again | --report | --survivors] [module ...]
 
 pyproject.toml's [tool.mutmut] says what is mutated (parser, chunked, framing, websocket,
