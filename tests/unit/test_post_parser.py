@@ -567,6 +567,21 @@ class TestEdges(unittest.TestCase):
             self.assertEqual(feed(body, enc, None, size, pieces, strict), want, body)
 
 
+def run_to_end(p, b, pos, end):
+    """Step p over b[pos:end] (the final bytes) to DONE or ERROR. Returns (names and data
+    pieces in order, the last event)."""
+    got = []
+    while True:
+        ev = p.step(b, pos, end, True)
+        if ev == FIELD:
+            got.append(bytes(b[p.name_start:p.name_end]))
+        elif ev == DATA:
+            got.append(bytes(b[p.data_start:p.data_end]))
+        elif ev in (DONE, ERROR):
+            return got, ev
+        pos = p.pos
+
+
 class TestMoreEdges(unittest.TestCase):
     """More cases next to the usual ones, from mutation testing (docs/mutation.md)."""
 
@@ -652,18 +667,7 @@ class TestMoreEdges(unittest.TestCase):
         p = PostParser()
         p.reset(MP, b"XyZ")
         b = bytearray(b"12345" + body)
-        got = []
-        pos = 5
-        while True:
-            ev = p.step(b, pos, len(b), True)
-            if ev == FIELD:
-                got.append(bytes(b[p.name_start:p.name_end]))
-            elif ev == DATA:
-                got.append(bytes(b[p.data_start:p.data_end]))
-            elif ev in (DONE, ERROR):
-                break
-            pos = p.pos
-        self.assertEqual((got, ev, p.result), ([b"a", b"1"], DONE, OK))
+        self.assertEqual(run_to_end(p, b, 5, len(b)) + (p.result,), ([b"a", b"1"], DONE, OK))
 
     def test_long_preamble_through_a_small_buffer(self):
         body = mp_body([([cd(b"a")], b"1")], preamble=b"p" * 100 + b"\r\n")
@@ -694,28 +698,14 @@ class TestMoreEdges(unittest.TestCase):
         p = PostParser()
         p.reset(TXT)  # level 0: a bare LF ends a line
         b = bytearray(b"a=1\nb=2\n")
-        got = []
-        pos = 0
-        while True:
-            ev = p.step(b, pos, len(b), True)
-            if ev == FIELD:
-                got.append(bytes(b[p.name_start:p.name_end]))
-            if ev in (DONE, ERROR):
-                break
-            pos = p.pos
-        self.assertEqual((got, ev, p.result), ([b"a", b"b"], DONE, OK))
+        self.assertEqual(run_to_end(p, b, 0, len(b)) + (p.result,), ([b"a", b"1", b"b", b"2"], DONE, OK))
 
     def test_the_end_stays(self):
         for body, enc, end in ((b"a=1", URL, DONE), (b"a=1\rb", TXT, ERROR)):
             p = PostParser()
             p.reset(enc)
             b = bytearray(body)
-            pos = 0
-            while True:
-                ev = p.step(b, pos, len(b), True)
-                if ev in (DONE, ERROR):
-                    break
-                pos = p.pos
+            ev = run_to_end(p, b, 0, len(b))[1]
             res = p.result
             self.assertEqual(ev, end)
             self.assertEqual((p.step(b, p.pos, len(b), True), p.result), (end, res))  # asked again: the same
@@ -778,13 +768,4 @@ class TestMoreEdges(unittest.TestCase):
         p.reset(MP, b"XyZ")
         b = bytearray(b"12345" + body)
         self.assertEqual(p.step(b, 5, 9, False), NEED_MORE)  # "--Xy": too few bytes to tell
-        got = []
-        pos = p.pos
-        while True:
-            ev = p.step(b, pos, len(b), True)
-            if ev == FIELD:
-                got.append(bytes(b[p.name_start:p.name_end]))
-            elif ev in (DONE, ERROR):
-                break
-            pos = p.pos
-        self.assertEqual((got, ev, p.result), ([b"a"], DONE, OK))
+        self.assertEqual(run_to_end(p, b, p.pos, len(b)) + (p.result,), ([b"a", b"1"], DONE, OK))
