@@ -45,6 +45,7 @@ def reply(resp, req=None, close=False, size=512):
     end = F.write_head(b, 0, resp, fr, DATE)
     assert end > 0
     inline = F.body_inline(b, end, resp, fr)
+    assert len(b) == size  # written in place
     head = bytes(b[:end])
     mhd.response_destroy(resp)
     return fr, head, None if inline < 0 else bytes(b[end:inline])
@@ -289,3 +290,91 @@ class TestUsualLines(unittest.TestCase):
         for code, line in pools._USUAL_STATUS:
             F._lines.pop(code, None)
             self.assertEqual(F.status_line(code), line)
+
+
+class TestEdges(unittest.TestCase):
+    """Limits and cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
+
+    def test_head_of_a_status_without_a_body(self):
+        fr, head, body = reply(unknown(304), _Req(HEAD))
+        self.assertEqual(fr, FR_NO_BODY | FR_HEAD | F.FR_KEEP_ALIVE)
+        self.assertNotIn(b"transfer-encoding", fields(head))
+        self.assertEqual(body, b"")
+
+    def test_empty_body_not_chunked(self):
+        fr, head, body = reply(buffer(b""))
+        self.assertEqual(fields(head)[b"content-length"], b"0")
+        self.assertEqual(body, b"")
+
+    def test_content_length_in_decimal(self):
+        fr, head, body = reply(buffer(b"x" * 1234), size=2048)
+        self.assertEqual(fields(head)[b"content-length"], b"1234")
+
+    def test_status_lines_made_anew(self):
+        # the lines are made once and kept: drop them so that this test makes them
+        for key, code, http10, line in ((404, 404, False, b"HTTP/1.1 404 Not Found\r\n"),
+                                        (-404, 404, True, b"HTTP/1.0 404 Not Found\r\n"),
+                                        (299, 299, False, b"HTTP/1.1 299 Nonstandard Status\r\n")):
+            F._lines.pop(key, None)
+            self.assertEqual(F.status_line(code, http10), line)
+            self.assertIs(F.status_line(code, http10), F.status_line(code, http10))  # kept
+
+    def test_kept_status_line_is_used(self):
+        F.keep_status_line(599, b"HTTP/1.1 599 Kept\r\n")
+        self.assertEqual(F.status_line(599), b"HTTP/1.1 599 Kept\r\n")
+        F._lines.pop(599)
+
+    def test_phrase_table_let_go_unless_held(self):
+        from mhd_micro import lazy
+        held = lazy.is_loaded("status")
+        lazy.drop("status")
+        F._lines.pop(418, None)
+        F.status_line(418)
+        self.assertFalse(lazy.is_loaded("status"))  # loaded for the new code, let go again
+        lazy.load("status")
+        F._lines.pop(418, None)
+        F.status_line(418)
+        self.assertTrue(lazy.is_loaded("status"))  # held elsewhere: kept
+        if not held:
+            lazy.drop("status")
+
+    def test_head_fits_exactly(self):
+        r = buffer()
+        fr = F.plan(r, _Req(), False)
+        need = len(F.status_line(200)) + 130 + len(r.hdrs)  # 130: framing's _HEAD_MORE
+        self.assertGreater(F.write_head(bytearray(need + 10), 10, r, fr, DATE), 0)
+        self.assertEqual(F.write_head(bytearray(need + 9), 10, r, fr, DATE), -1)
+        mhd.response_destroy(r)
+
+    def test_inline_body_room(self):
+        # 27 bytes of room for the chunk framing are kept after the body, chunked or not
+        r = buffer(b"x" * 40)
+        fr = F.plan(r, _Req(), False)
+        self.assertEqual(F.body_inline(bytearray(10 + 40 + 27), 10, r, fr), 50)
+        self.assertEqual(F.body_inline(bytearray(10 + 40 + 26), 10, r, fr), -1)
+        mhd.response_destroy(r)
+
+    def test_reusable_tail_is_what_is_sent(self):
+        r = buffer(b"hello", 200, mhd.R_OPTION_REUSABLE(True))
+        fr = F.plan(r, _Req(), False)
+        F.write_head(bytearray(256), 0, r, fr, DATE)
+        r.tail = b"X-Cached: 1\r\n\r\n"  # what a second reply copies, whatever it is
+        b = bytearray(256)
+        self.assertEqual(fields(bytes(b[:F.write_head(b, 0, r, fr, DATE)]))[b"x-cached"], b"1")
+        mhd.response_destroy(r)
+
+    def test_only_reusable_keep_alive_replies_keep_a_tail(self):
+        r = buffer()
+        F.write_head(bytearray(256), 0, r, F.plan(r, _Req(), False), DATE)
+        self.assertIsNone(r.tail)  # not reusable
+        mhd.response_destroy(r)
+        r = buffer(b"hello", 200, mhd.R_OPTION_REUSABLE(True))
+        F.write_head(bytearray(256), 0, r, F.plan(r, _Req(flags=F_CLOSE), False), DATE)
+        self.assertIsNone(r.tail)  # a closing reply's fields are not the usual ones
+        mhd.response_destroy(r)
+
+    def test_put_uint_of_large_numbers(self):
+        b = bytearray(24)
+        for n, base in ((9999999999999999999, 10), (0xFFFFFFFFFFFFFFFE, 10), (0xFFFFFFFFFFFFFFFE, 16)):
+            text = ("%d" if base == 10 else "%x") % n
+            self.assertEqual(bytes(b[0:F.put_uint(b, 0, n, base)]), text.encode())

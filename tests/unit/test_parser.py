@@ -56,6 +56,7 @@ class TestRequestLine(unittest.TestCase):
         self.assertEqual(text(b, r.path_start, r.path_end), "/a/b")
         self.assertEqual(text(b, r.query_start, r.target_end), "x=1")
         self.assertEqual(r.nhdr, 1)
+        self.assertEqual(r.phase, 1)  # after the request line (2 is the connection's: the URI logger ran)
 
     def test_methods(self):
         for name, m in ((b"HEAD", 2), (b"POST", 3), (b"PUT", 4), (b"DELETE", 5), (b"OPTIONS", 7), (b"PATCH", 255)):
@@ -283,3 +284,204 @@ class TestBothPaths(unittest.TestCase):
         self.assertEqual((st, r.method, r.nhdr, r.flags & F_CLOSE), (0, 1, 12, 0))
         self.assertEqual(text(b, r.hdr[4 * 5 + 2], r.hdr[4 * 5 + 3]), "keep-alive")
         self.assertEqual(text(b, r.hdr[4 * 11], r.hdr[4 * 11 + 1]), "Cache-Control")
+
+
+class TestEdges(unittest.TestCase):
+    """Cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
+
+    def test_host_in_any_case(self):
+        for name in (b"host", b"HOST", b"hOsT"):
+            st, r, _ = parse(b"GET / HTTP/1.1\r\n" + name + b": h\r\n\r\n")
+            self.assertEqual(st, 0, name)
+            self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\n" + name + b": h\r\n\r\n")[0], 400, name)
+        # a name of four letters from 'h', or one that starts with "Host", is not Host
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHoxt: h\r\n\r\n")[0], 400)
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\nHostname: x\r\n\r\n")[0], 0)
+
+    def test_method_after_empty_lines(self):
+        st, r, _ = parse(b"\r\nPUT / HTTP/1.1\r\nHost: h\r\n\r\n")
+        self.assertEqual((st, r.method), (0, 4))
+
+    def test_content_length_digits(self):
+        head = b"POST / HTTP/1.1\r\nHost: h\r\n"
+        for value, cl in ((b"0", 0), (b"10", 10), (b"90", 90), (b"0" * 17 + b"1", 1)):
+            st, r, _ = parse(head + b"Content-Length: " + value + b"\r\n\r\n")
+            self.assertEqual((st, r.cl), (0, cl), value)
+        for value in (b"1:", b"1/", b"", b" "):
+            self.assertEqual(parse(head + b"Content-Length: " + value + b"\r\n\r\n")[0], 400, value)
+        self.assertEqual(parse(head + b"Content-Length: " + b"0" * 18 + b"1\r\n\r\n")[0], 413)
+        self.assertEqual(parse(head + b"Content-Length: 0\r\nContent-Length: 5\r\n\r\n")[0], 400)
+
+    def test_connection_tokens(self):
+        from mhd_micro.parser import F_KEEP_ALIVE, F_UPGRADE
+        head = b"GET / HTTP/1.1\r\nHost: h\r\n"
+        for value, flags in ((b"Upgrade", F_UPGRADE), (b"UPGRADE", F_UPGRADE), (b"close", F_CLOSE),
+                             (b"\tclose\t", F_CLOSE), (b" keep-alive ,\tUpgrade ", F_KEEP_ALIVE | F_UPGRADE),
+                             (b"foo,close", F_CLOSE), (b"close,foo", F_CLOSE), (b",,close", F_CLOSE),
+                             (b"close,a,b", F_CLOSE), (b"close\t,x", F_CLOSE), (b"closed, xclose", 0), (b"close-x", 0), (b"c,lose", 0),
+                             (b"clo se", 0)):
+            st, r, _ = parse(head + b"Connection: " + value + b"\r\n\r\n")
+            self.assertEqual(st, 0, value)
+            self.assertTrue(r.flags & 128, value)  # F_HOST kept
+            self.assertEqual(r.flags & (F_CLOSE | F_KEEP_ALIVE | F_UPGRADE), flags, value)
+        # the list ends with the field: a comma in the next line does not count
+        st, r, _ = parse(head + b"Connection: close\r\nX: a,b\r\n\r\n")
+        self.assertTrue(r.flags & F_CLOSE)
+
+    def test_http10_keeps_other_flags(self):
+        st, r, _ = parse(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n")
+        self.assertEqual(st, 0)
+        self.assertEqual(r.flags & (F_CLOSE | F_EXPECT_100), F_CLOSE | F_EXPECT_100)
+
+    def test_value_ows(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX:\tv\r\nY: v \r\nZ: \t\r\n\r\n")
+        h = r.hdr
+        self.assertEqual([text(b, h[k], h[k + 1]) for k in (6, 10)], ["v", "v"])
+        self.assertEqual(h[14], h[15])  # only whitespace: an empty value
+
+    def test_odd_names_without_space_after_colon(self):
+        # the level decides (docs/strictness.md); the value next to the colon must not hide it
+        for raw, accepted_at in ((b"X Y:a", -2), (b"X\tY:a", -2), (b"X :a", -3), (b"X\t:a", -3), (b":a", -2)):
+            TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\r\n" + raw + b"\r\n\r\n", accepted_at)
+
+    def test_control_bytes_in_values_only_refused_above_0(self):
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+
+    def test_transfer_encoding_framing(self):
+        from mhd_micro.parser import F_MUST_CLOSE, F_HOST
+        te = b"Transfer-Encoding: chunked\r\n"
+        # HTTP/1.1: chunked at every level, kept alive
+        for level in range(-3, 4):
+            st, r, _ = parse(b"POST / HTTP/1.1\r\nHost: h\r\n" + te + b"\r\n", level)
+            self.assertEqual(st, 0, level)
+            self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_HOST), F_CHUNKED | F_HOST, level)
+            self.assertEqual(r.upload_size, SIZE_UNKNOWN)
+        # HTTP/1.0: refused above 0, else read and the connection closed after
+        raw = b"POST / HTTP/1.0\r\n" + te + b"\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+        st, r, _ = parse(raw)
+        self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_CLOSE), F_CHUNKED | F_MUST_CLOSE | F_CLOSE)
+        # with a Content-Length, even 0: refused above 0, else the length is ignored and the connection closed
+        for cl in (b"0", b"7"):
+            raw = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + cl + b"\r\n" + te + b"\r\n"
+            self.assertEqual(parse(raw, 1)[0], 400, cl)
+            st, r, _ = parse(raw)
+            self.assertEqual((st, r.cl, r.upload_size), (0, -1, SIZE_UNKNOWN), cl)
+            self.assertEqual(r.flags & (F_CHUNKED | F_MUST_CLOSE | F_HOST), F_CHUNKED | F_MUST_CLOSE | F_HOST)
+
+    def test_upload_size_from_content_length(self):
+        for cl in (0, 1, 2):
+            st, r, _ = parse(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % cl)
+            self.assertEqual((st, r.upload_size), (0, cl))
+
+    def test_targets(self):
+        for target, path, query in ((b"/", "/", None), (b"/a/b", "/a/b", None), (b"/a?", "/a", ""),
+                                    (b"/a?b?c", "/a", "b?c"), (b"http://h/p?q", "/p", "q"), (b"http://h", "", None),
+                                    (b"http://h/", "/", None), (b"http:///p", "/p", None),
+                                    (b"http://a/b://c/d", "/b://c/d", None)):
+            st, r, b = parse(b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n")
+            self.assertEqual(st, 0, target)
+            self.assertEqual(text(b, r.path_start, r.path_end), path, target)
+            self.assertEqual(None if r.query_start < 0 else text(b, r.query_start, r.target_end), query, target)
+            self.assertTrue(r.target_start <= r.path_start <= r.path_end <= r.target_end, target)
+        # what follows the request line is not part of the target
+        st, r, b = parse(b"GET /a HTTP/1.1\r\nHost: h\r\nX: ?\r\n\r\n")
+        self.assertEqual((text(b, r.path_start, r.path_end), r.query_start), ("/a", -1))
+        self.assertEqual(parse(b"GET abc HTTP/1.1\r\nHost: h\r\nReferer: http://x/\r\n\r\n")[0], 400)
+
+    def test_version_digits(self):
+        for version, st in ((b"HTTP/1.x", 400), (b"HTTP/:.1", 400), (b"HTTP/1.:", 400), (b"HTTP/9.1", 505),
+                            (b"HTTP/1.2", 505), (b"HTTP/1.9", 505), (b"HTTP/0.0", 505)):
+            self.assertEqual(parse(b"GET / " + version + b"\r\nHost: h\r\n\r\n")[0], st, version)
+        self.assertEqual(parse(b"GET /HTTP/ HTTP/1.1\r\nHost: h\r\n\r\n")[0], 0)
+
+    def test_method_bytes(self):
+        for method in (b"G\x80T", b"\xffET", b"GE\x7f"):
+            self.assertEqual(parse(method + b" / HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400, method)
+        # only GET itself is GET, whatever the bytes around the request line
+        for method in (b"GETS", b"PET", b"HET", b"GFT", b"GEU", b"GXT", b"GEX"):
+            raw = method + b" / HTTP/1.1\r\nHost: h\r\n\r\n"
+            r, b, n = request_over(raw, 128)
+            b[-1] = 69  # 'E'
+            b[-2] = 84  # 'T'
+            self.assertEqual((parse_head(r, b, n, 0), r.method), (0, 255), method)
+
+    def test_request_line_spaces(self):
+        for level in range(-3, 4):
+            self.assertEqual(parse(b" GET / HTTP/1.1\r\nHost: h\r\n\r\n", level)[0], 400, level)
+        raw = b"GET /a  HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 400, 400, 400, 400])
+        for level in (-3, -1):
+            for raw in (b"GET  /a   HTTP/1.1\r\nHost: h\r\n\r\n", b"GET /a  HTTP/1.1\r\nHost: h\r\n\r\n"):
+                st, r, b = parse(raw, level)
+                self.assertEqual((st, text(b, r.target_start, r.target_end)), (0, "/a"), level)
+
+    def test_tab_delimiter_in_a_full_buffer(self):
+        raw = b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual(parse(raw, 0, size=len(raw))[0], 0)
+
+    def test_field_lines(self):
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\r\nX: a:b\r\n\r\n")
+        self.assertEqual((st, text(b, r.hdr[4], r.hdr[5]), text(b, r.hdr[6], r.hdr[7])), (0, "X", "a:b"))
+        self.assertEqual(parse(b"GET / HTTP/1.1\r\nHost: h\r\nJunk\r\nX: y\r\n\r\n")[0], 400)
+        # obs-fold with a tab
+        TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n", 0)
+        # a bare LF after a field line, when the request line had CR LF
+        TestStrictness.check(self, b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 0)
+
+    def test_body_start(self):
+        head = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n"
+        st, r, _ = parse(head + b"abc")
+        self.assertEqual((st, r.body_start), (0, len(head)))
+
+    def test_bare_lf_first(self):
+        # a bare LF as the very first byte is an empty line (levels <= 0 skip it)
+        raw = b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+        r, b, n = request_over(raw, 64)
+        b[-1] = 13  # whatever byte ends the buffer, it is not before the LF
+        self.assertEqual(parse_head(r, b, n, 0), 0)
+
+
+    def test_nothing_past_end_is_read(self):
+        raw = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+        for end in range(1, len(raw)):
+            r, b, n = request_over(raw)  # the whole head is in the buffer, but only b[:end] was received
+            self.assertEqual(parse_head(r, b, end, 0), MORE, end)
+
+    def test_target_bytes(self):
+        self.assertEqual(parse(b"GET /a!b HTTP/1.1\r\nHost: h\r\n\r\n", 3)[0], 0)
+        raw = b"GET /a\x80 HTTP/1.1\r\nHost: h\r\n\r\n"
+        self.assertEqual([parse(raw, lv)[0] for lv in range(-3, 4)], [0, 0, 0, 0, 400, 400, 400])
+
+    def test_host_after_other_fields(self):
+        st, r, _ = parse(b"GET / HTTP/1.1\r\nConnection: close\r\nHost: h\r\n\r\n")
+        self.assertEqual((st, r.flags & F_CLOSE), (0, F_CLOSE))
+
+    def test_clean_head_checks(self):
+        # a NUL with no zero byte after the head (a full buffer)
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n"
+        self.assertEqual(parse(raw, 0, size=len(raw))[0], 400)
+        # a bare LF among CR LF lines: two fields, not one
+        st, r, b = parse(b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", 0)
+        self.assertEqual((st, r.nhdr, text(b, r.hdr[2], r.hdr[3])), (0, 2, "h"))
+
+    def test_clean_head_checks_whatever_the_body(self):
+        # the body after a head with a bare CR or a bare LF may hold any bytes: counts of CR, LF
+        # or NUL in it that equal the head's number of CR LF must not make the head look clean
+        bare_cr = b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n"  # four CR LF
+        bare_lf = b"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n"  # three CR LF
+        for head, body in ((bare_cr, b"\r" * 4), (bare_cr, b"\x00" * 4), (bare_lf, b"\n" * 3), (bare_lf, b"\x00" * 3)):
+            r, b, n = request_over(head + body, len(head + body))
+            st = parse_head(r, b, n, 0)
+            if head is bare_cr:
+                self.assertEqual(st, 400, body)
+            else:
+                self.assertEqual((st, r.nhdr), (0, 2), body)
+
+    def test_bare_lf_just_before_the_end(self):
+        # the clean-head fast path must not take a line with a bare LF near the end for clean
+        raw = b"GET / HTTP/1.1\r\nHost: h\r\n:// x \n\r\n\r\n"
+        st, r, b = parse(raw, -3)
+        self.assertEqual((st, r.nhdr, text(b, r.hdr[6], r.hdr[7])), (0, 2, "// x"))

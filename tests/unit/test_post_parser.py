@@ -44,6 +44,9 @@ def feed(body, enc, bnd=None, size=4096, pieces=(1 << 30,), strict=0):
                 break
             if ev == FIELD:
                 assert not fields or fields[-1][5], "FIELD before the previous FIELD_END"
+                assert p.has_value in (0, 1), p.has_value
+                for a, z in ((p.filename_start, p.filename_end), (p.ctype_start, p.ctype_end), (p.tenc_start, p.tenc_end)):
+                    assert a >= 0 or a == z == -1, (a, z)  # an absent span is (-1, -1)
                 fields.append([bytes(buf[p.name_start:p.name_end]), _span(buf, p.filename_start, p.filename_end),
                                _span(buf, p.ctype_start, p.ctype_end), _span(buf, p.tenc_start, p.tenc_end),
                                b"" if p.has_value else None, False])
@@ -488,3 +491,281 @@ class TestReuse(unittest.TestCase):
                 evs.append(ev)
                 ev = p.step(b, p.pos, len(b), True)
             self.assertEqual((evs, ev, p.result), ([FIELD, DATA, FIELD_END], DONE, OK))
+
+
+class TestEdges(unittest.TestCase):
+    """Cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
+
+    def test_detect_an_empty_range(self):
+        p = PostParser()
+        v = b"multipart/form-data; boundary=x"
+        self.assertEqual(p.detect(v, 0, 0, 0), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(p.detect(v, 0, 0, -1), MP)
+
+    def test_text_equals_line_does_not_hold_the_body(self):
+        # "=" alone on the first line is skipped as soon as its line end is seen
+        body = b"=\r\na=" + b"x" * 50 + b"\r\n"
+        fields, ev, r = feed(body, TXT, size=16, pieces=(8,))
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"a", b"x" * 50)]))
+
+    def test_text_equals_lines(self):
+        for body, want, res in ((b"a=b\r\n=", [(b"a", b"b")], BAD_TERM),
+                                (b"=\nb=c\n", [(b"b", b"c")], OK),
+                                (b"=\x0bb\r\n", [(b"", b"\x0bb")], OK)):
+            fields, ev, r = every_split(self, body, TXT)
+            self.assertEqual((ev, r, simple(fields)), (DONE, res, want), body)
+        fields, ev, r = every_split(self, b"=\r\nb=c\r\n", TXT, strict=1)
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"b", b"c")]))
+
+    def test_text_bare_lf_before_a_cr(self):
+        body = b"a=1\nb=2\nc=3\r\n"
+        fields, ev, r = every_split(self, body, TXT)
+        self.assertEqual((ev, r, simple(fields)), (DONE, OK, [(b"a", b"1"), (b"b", b"2"), (b"c", b"3")]))
+        fields, ev, r = every_split(self, b"a=\nb=c\r\n", TXT)
+        self.assertEqual(simple(fields), [(b"a", b""), (b"b", b"c")])
+
+    def test_filename_star_forms(self):
+        def one(extra):
+            fields, ev, r = every_split(self, mp_body([([cd(b"it's", extra)], b"v")]), MP, b"XyZ")
+            self.assertEqual((ev, r), (DONE, OK))
+            return fields_of(fields)[0][1]
+        self.assertIsNone(one(b"; filename*=abc"))  # no charset: not an ext-value
+        self.assertIsNone(one(b"; filename*=UTF-8'abc"))  # one quote only
+        self.assertEqual(one(b"; filename*=UTF-8'en'a'b"), b"a'b")  # a quote among the value-chars
+        self.assertEqual(one(b"; filename*=\"UTF-8''a\\\"b\""), b'a"b')  # quoted, with an escape
+        self.assertEqual(one(b"; filename*=UTF-8''first; filename*=UTF-8''second"), b"first")
+        self.assertEqual(one(b"; filename*=UTF-8''a+b%2B"), b"a+b+")  # '+' is not a space here
+
+    def test_filename_star_after_escapes_elsewhere(self):
+        # %-escapes in the preamble are not decoded: only the value's own are
+        body = mp_body([([cd(b"f", b"; filename*=UTF-8''x%41")], b"v")], preamble=b"%41%42\r\n")
+        fields, ev, r = every_split(self, body, MP, b"XyZ")
+        self.assertEqual(fields_of(fields), [(b"f", b"xA", None, None, b"v")])
+
+    def test_boundary_backslashes(self):
+        p = PostParser()
+        self.assertEqual((p.detect(b"multipart/form-data; boundary=a\\b"), p.boundary), (MP, b"a\\b"))  # a token
+        self.assertEqual((p.detect(b'multipart/form-data; boundary="\\xy"'), p.boundary), (MP, b"xy"))
+
+    def test_vectors_found_by_mutation_testing(self):
+        # (body, encoding, buffer size, strictness, piece sizes) -> (fields, event, result):
+        # inputs on which a surviving mutant differed (docs/mutation.md), checked by hand
+        F90, F60, P3 = pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT, pp.POST_PARSE_RES_FAILED_NO_POOL_MEM, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT
+        for args, want in (
+                # an earlier name is decoded once: "%4A" left by "%%4%41" is not decoded again
+                ((b"bx\n%%4%41&+x&%2\r\n%4b", URL, 40, 1, (6, 30)),
+                 ([[b"bx\n%%4A", None, None, None, None, True], [b" x", None, None, None, None, True],
+                   [b"%2\r\nK", None, None, None, None, True]], DONE, OK)),
+                # a name longer than the buffer, after a value that ended in "%%"
+                ((b"b%%==&5%zz%41%2x", URL, 8, 0, (1, 3)), ([[b"b%%", None, None, None, b"=", True]], ERROR, F60)),
+                # text/plain: bare LFs before a CR that has no LF
+                ((b"\n%\n%\r%4\n\r%x", TXT, 40, -2, (6, 26)),
+                 ([[b"%", None, None, None, None, True], [b"%", None, None, None, None, False]], ERROR, P3)),
+                ((b"%4\na%41a\r+b", TXT, 16, 1, (9, 22)), ([[b"%4", None, None, None, None, False]], ERROR, P3)),
+                ((b"\n\r%zz= %41", TXT, 40, -3, (7, 24)), ([], ERROR, F90))):
+            body, enc, size, strict, pieces = args
+            self.assertEqual(feed(body, enc, None, size, pieces, strict), want, body)
+
+
+def run_to_end(p, b, pos, end):
+    """Step p over b[pos:end] (the final bytes) to DONE or ERROR. Returns (names and data
+    pieces in order, the last event)."""
+    got = []
+    while True:
+        ev = p.step(b, pos, end, True)
+        if ev == FIELD:
+            got.append(bytes(b[p.name_start:p.name_end]))
+        elif ev == DATA:
+            got.append(bytes(b[p.data_start:p.data_end]))
+        elif ev in (DONE, ERROR):
+            return got, ev
+        pos = p.pos
+
+
+class TestMoreEdges(unittest.TestCase):
+    """More cases next to the usual ones, from mutation testing (docs/mutation.md)."""
+
+    def mp(self, body, strict=0):
+        fields, ev, r = every_split(self, body, MP, b"XyZ", strict=strict)
+        return fields_of(fields), ev, r
+
+    def test_plus_runs(self):
+        fields, ev, r = every_split(self, b"a+b+c+d=x++y", URL)
+        self.assertEqual(simple(fields), [(b"a b c d", b"x  y")])
+
+    def test_part_header_values(self):
+        body = mp_body([([cd(b"a"), b"Content-Type:text/plain", b"Content-Transfer-Encoding:8bit"], b"1"),
+                        ([cd(b"b"), b"Content-Type:", b"content-transfer-encoding:"], b"2"),
+                        ([cd(b"c"), b"X-Other-Header-That-Is-Long: 1"], b"3")])
+        self.assertEqual(self.mp(body), ([(b"a", None, b"text/plain", b"8bit", b"1"), (b"b", None, b"", b"", b"2"),
+                                          (b"c", None, None, None, b"3")], DONE, OK))
+
+    def test_second_disposition_with_junk(self):
+        body = mp_body([([cd(b"a"), b"Content-Disposition: form-data x"], b"1")])
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+
+    def test_bare_lf_or_cr_in_part_headers(self):
+        bare = b"--XyZ\r\n" + cd(b"a") + b"\n\r\n1\r\n--XyZ--"
+        for level in (-1, 0, 1):
+            self.assertEqual(feed(bare, MP, b"XyZ", strict=level)[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(self.mp(bare, -2), ([(b"a", None, None, None, b"1")], DONE, OK))
+        body = b"--XyZ\r\n" + cd(b"a") + b"\r\nContent-Type: a\rb\r\n\r\n1\r\n--XyZ--"
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+
+    def test_delimiter_line_ends(self):
+        rest = cd(b"a") + b"\r\n\r\n1\r\n--XyZ--"
+        for level in (-1, 0, 1):  # a bare LF after the delimiter
+            self.assertEqual(feed(b"--XyZ\n" + rest, MP, b"XyZ", strict=level)[1:],
+                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        # a CR in the padding that is not the one before the LF
+        for pad in (b" \r \r\n", b"\r\r\n", b"\rx\r\n"):
+            self.assertEqual(feed(b"--XyZ" + pad + rest, MP, b"XyZ")[1:],
+                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), pad)
+
+    def test_body_ends_in_the_padding(self):
+        head = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n1\r\n--XyZ"
+        for tail in (b" ", b"  \r"):
+            self.assertEqual(self.mp(head + tail), ([(b"a", None, None, None, b"1")], DONE, BAD_TERM), tail)
+        for tail in (b" \r \r", b"\rx"):  # a CR with more after it, and no LF
+            fields, ev, r = feed(head + tail, MP, b"XyZ")
+            self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT), tail)
+
+    def test_disposition_parameters(self):
+        body = mp_body([([cd(b"a+b", b"; size=12; filenamex=UTF-8''evil; filename=\"c+d.txt\"")], b"1")])
+        self.assertEqual(self.mp(body), ([(b"a+b", b"c+d.txt", None, None, b"1")], DONE, OK))
+        body = mp_body([([b"Content-Disposition: form-data; name=a\\b"], b"1")])  # a token keeps its backslash
+        self.assertEqual(self.mp(body), ([(b"a\\b", None, None, None, b"1")], DONE, OK))
+        # %-escapes in the preamble are not decoded: only the name's own are
+        body = mp_body([([cd(b"%41", b"; filename=\"%42\"")], b"1")], preamble=b"%43%44\r\n")
+        self.assertEqual(self.mp(body), ([(b"A", b"B", None, None, b"1")], DONE, OK))
+
+    def test_part_header_whitespace(self):
+        body = mp_body([([cd(b"a"), b"Content-Type:\ttext/plain\t", b"Content-Transfer-Encoding: \t8bit \t"], b"1")])
+        self.assertEqual(self.mp(body), ([(b"a", None, b"text/plain", b"8bit", b"1")], DONE, OK))
+
+    def test_detect_parameters(self):
+        p = PostParser()
+        for v, want in ((b"multipart/form-datax; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+                        (b"multipart/form-data-x; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+                        (b"multipart/form-data; boundary=b;", MP), (b"multipart/form-data; boundary=b; ", MP),
+                        (b"multipart/form-data; boundary=b, text/plain", MP),
+                        (b"multipart/form-data; x; boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; x, boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab cd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab\tcd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED)):
+            self.assertEqual(p.detect(v), want, v)
+            if want == MP:
+                self.assertEqual(p.boundary, b"b", v)
+        # a value shorter than the types, at the end of a buffer
+        b = bytearray(b"Content-Type: text")
+        self.assertEqual(p.detect(b, 0, 14, len(b)), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+
+    def test_body_at_an_offset(self):
+        # the caller may keep other bytes before the body: the parser only reads from pos on
+        body = mp_body([([cd(b"a")], b"1")])
+        p = PostParser()
+        p.reset(MP, b"XyZ")
+        b = bytearray(b"12345" + body)
+        self.assertEqual(run_to_end(p, b, 5, len(b)) + (p.result,), ([b"a", b"1"], DONE, OK))
+
+    def test_long_preamble_through_a_small_buffer(self):
+        body = mp_body([([cd(b"a")], b"1")], preamble=b"p" * 100 + b"\r\n")
+        self.assertEqual(feed(body, MP, b"XyZ", 48, (7,)), ([[b"a", None, None, None, b"1", True]], DONE, OK))
+
+    def test_a_cut_first_delimiter_alone(self):
+        for body in (b"--X", b"--XyZ"[:4]):
+            self.assertEqual(feed(body, MP, b"XyZ"), ([], DONE, OK), body)
+
+    def test_nothing_read_past_end(self):
+        # the buffer holds a whole body, but only its first bytes were given: none past them count
+        whole = b"pre\r\n--XyZ\r\n" + cd(b"a") + b"\r\n\r\nvalue\r\n--XyZ--"
+        for end in range(1, len(whole)):
+            p = PostParser()
+            p.reset(MP, b"XyZ")
+            b = bytearray(whole)
+            pos = 0
+            while True:
+                ev = p.step(b, pos, end, False)
+                self.assertTrue(pos <= p.pos <= end, (end, ev, p.pos))
+                if ev == DATA:
+                    self.assertTrue(p.data_end <= end)
+                if ev in (NEED_MORE, DONE, ERROR):
+                    break
+                pos = p.pos
+
+    def test_reset_defaults(self):
+        p = PostParser()
+        p.reset(TXT)  # level 0: a bare LF ends a line
+        b = bytearray(b"a=1\nb=2\n")
+        self.assertEqual(run_to_end(p, b, 0, len(b)) + (p.result,), ([b"a", b"1", b"b", b"2"], DONE, OK))
+
+    def test_the_end_stays(self):
+        for body, enc, end in ((b"a=1", URL, DONE), (b"a=1\rb", TXT, ERROR)):
+            p = PostParser()
+            p.reset(enc)
+            b = bytearray(body)
+            ev = run_to_end(p, b, 0, len(b))[1]
+            res = p.result
+            self.assertEqual(ev, end)
+            self.assertEqual((p.step(b, p.pos, len(b), True), p.result), (end, res))  # asked again: the same
+
+    def test_names_and_ampersands(self):
+        for body, want in ((b"a&b&c=1", [(b"a", None), (b"b", None), (b"c", b"1")]),
+                           (b"=v&x", [(b"", b"v"), (b"x", None)])):
+            fields, ev, r = every_split(self, body, URL)
+            self.assertEqual((simple(fields), ev, r), (want, DONE, OK), body)
+
+    def test_escape_cut_by_the_end(self):
+        # "%4" ends what was given; the "1" after it in the buffer was not given
+        p = PostParser()
+        p.reset(URL)
+        b = bytearray(b"a=%41")
+        self.assertEqual(p.step(b, 0, 4, True), FIELD)
+        self.assertEqual(p.step(b, p.pos, 4, True), DATA)
+        self.assertEqual(bytes(b[p.data_start:p.data_end]), b"%4")
+
+    def test_filename_star_with_a_quote_after_it(self):
+        body = mp_body([([cd(b"f", b"; filename*=UTF-8'abc"), b"Content-Type: it's"], b"v")])
+        self.assertEqual(self.mp(body), ([(b"f", None, b"it's", None, b"v")], DONE, OK))
+
+    def test_delimiter_needs_its_line_break(self):
+        for level in (-2, 0):
+            # "--XyZ" inside a value, or right after the headers' empty line, is data
+            body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\nv--XyZ\r\n--XyZ--"
+            self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"v--XyZ")], DONE, OK), level)
+            body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n--XyZ--"
+            self.assertEqual(self.mp(body, level), ([(b"a", None, None, None, b"--XyZ--")], DONE, BAD_TERM), level)
+
+
+    def test_bytes_past_end_are_not_read(self):
+        # the buffer past `end` holds other bytes (a closing delimiter) than the ones that come
+        # next: a parser that read past `end` would take them
+        whole = b"pre\r\n--XyZ\r\n" + cd(b"a") + b"\r\n\r\nv--XyZ value\r\n--XyZ--"
+        stale = b"\r\n--XyZ--" * 8
+        for end in range(1, len(whole)):
+            p = PostParser()
+            p.reset(MP, b"XyZ")
+            b = bytearray(whole[:end] + stale)
+            got = []
+            pos, n, final = 0, end, False
+            while True:
+                ev = p.step(b, pos, n, final)
+                if ev == NEED_MORE:
+                    self.assertFalse(final)
+                    b[n:] = whole[n:]  # the real rest arrives
+                    n, final = len(whole), True
+                elif ev == DATA:
+                    got.append(bytes(b[p.data_start:p.data_end]))
+                elif ev in (DONE, ERROR):
+                    break
+                pos = p.pos
+            self.assertEqual((b"".join(got), ev, p.result), (b"v--XyZ value", DONE, OK), end)
+
+    def test_first_delimiter_cut_at_an_offset(self):
+        body = mp_body([([cd(b"a")], b"1")])
+        p = PostParser()
+        p.reset(MP, b"XyZ")
+        b = bytearray(b"12345" + body)
+        self.assertEqual(p.step(b, 5, 9, False), NEED_MORE)  # "--Xy": too few bytes to tell
+        self.assertEqual(run_to_end(p, b, p.pos, len(b)) + (p.result,), ([b"a", b"1"], DONE, OK))

@@ -114,6 +114,7 @@ class TestHandshake(unittest.TestCase):
         self.assertEqual(ws.handshake_status(b"websocket", b"dGhlIHNhbXBsZSBub25jZQ==", b"13"), 101)
         self.assertEqual(ws.handshake_status("WebSocket", "dGhlIHNhbXBsZSBub25jZQ==", "13"), 101)
         self.assertEqual(ws.handshake_status(b"foo/2, websocket", b"AAAAAAAAAAAAAAAAAAAAAA==", b" 13 "), 101)
+        self.assertEqual(ws.handshake_status(b"h2c,websocket", b"AAAAAAAAAAAAAAAAAAAAAA==", b"13"), 101)
 
     def test_not_a_websocket_upgrade_is_400(self):
         key = b"dGhlIHNhbXBsZSBub25jZQ=="
@@ -263,6 +264,9 @@ class TestProtocolErrors(unittest.TestCase):
         self.assertEqual(decode(frame(2, bytes(100)), max_size=100), [("binary", bytes(100))])
         self.assertFails(frame(2, bytes(101)), 1009, max_size=100)
         self.assertFails(frame(2, bytes(60), fin=False) + frame(0, bytes(41)), 1009, max_size=100)
+        # the sum of all the frames counts, not two of them
+        self.assertFails(frame(2, bytes(40), fin=False) + frame(0, bytes(40), fin=False) + frame(0, bytes(40)), 1009,
+                         max_size=100)
         # the limit is per message: two messages of 100 pass
         self.assertEqual(decode(frame(2, bytes(100)) + frame(1, b"x" * 100), max_size=100),
                          [("binary", bytes(100)), ("text", b"x" * 100)])
@@ -275,6 +279,25 @@ class TestProtocolErrors(unittest.TestCase):
         b = bytearray(b"\x82\xff\x00\x00\x00\x00\x00\x01\x11\x70" + KEY)  # the header only: 70000 bytes
         self.assertEqual(d.feed(b, 0, 14), ws.ERROR)
         self.assertEqual(d.error, 1009)
+
+    def test_64_bit_lengths(self):
+        # every byte of the 64-bit length counts: 2**56 is too big (1009), not a protocol error
+        for top in (b"\x01", b"\x7f"):
+            d = ws.Decoder()
+            b = bytearray(b"\x82\xff" + top + bytes(7) + KEY)
+            self.assertEqual((d.feed(b, 0, 14), d.error), (ws.ERROR, 1009), top)
+        d = ws.Decoder()
+        b = bytearray(b"\x82\xff\x80" + bytes(7) + KEY)  # the top bit: a protocol error
+        self.assertEqual((d.feed(b, 0, 14), d.error), (ws.ERROR, 1002))
+
+    def test_reset_starts_over(self):
+        for cut in (1, 4, 7):  # in the first two bytes, in the key, in the payload of a first frame
+            d = ws.Decoder()
+            b = bytearray(frame(1, b"Hello", fin=False))
+            ev = d.feed(b, 0, cut)
+            self.assertEqual(ev, ws.OP_TEXT if cut == 7 else ws.MORE, cut)
+            d.reset()
+            self.assertEqual(messages(feed_all(d, [frame(2, b"abc")])), [("binary", b"abc")], cut)
 
     def test_an_error_stays(self):
         d = ws.Decoder()
@@ -292,6 +315,32 @@ class TestUtf8(unittest.TestCase):
     INVALID = (b"\xff", b"\xfe", b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf",
                b"\xf0\x80\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf4\x90\x80\x80",
                b"\xf5\x80\x80\x80", b"\xf8\x88\x80\x80\x80", b"\xc2\x41", b"\xe2\x82\x41", b"a\xe2\x82")
+
+    # every edge of the byte classes (RFC 3629 section 4): the first and last lead byte of each
+    # kind, and each range of continuation bytes (80-8F, 90-9F, A0-BF) after each kind of lead
+    EDGES_VALID = (b"\xc2\x80", b"\xc2\x8f", b"\xc2\x90", b"\xc2\x9f", b"\xc2\xa0", b"\xdf\xbf",
+                   b"\xe0\xa0\x80", b"\xe0\xbf\xbf", b"\xe1\x80\x80", b"\xe1\x90\xa0", b"\xec\xbf\xbf",
+                   b"\xed\x80\x80", b"\xed\x9f\xbf", b"\xee\x80\x80", b"\xef\xbf\xbf",
+                   b"\xf0\x90\x80\x80", b"\xf0\xa0\x90\x80", b"\xf0\xbf\xbf\xbf", b"\xf1\x80\x90\xa0",
+                   b"\xf3\xbf\xbf\xbf", b"\xf4\x80\x80\x80", b"\xf4\x8f\xbf\xbf")
+    EDGES_INVALID = (b"\x8f", b"\x90", b"\x9f", b"\xa0", b"\xc1\x80", b"\xc2\xc0", b"\xdf\xc0", b"\xe0\x9f\x80",
+                     b"\xe0\xa0\xc0", b"\xe1\xc0\x80", b"\xec\x80\xc0", b"\xed\xa0\x80", b"\xee\xc0\x80",
+                     b"\xef\x80\x7f", b"\xf0\x8f\x80\x80", b"\xf0\xc0\x80\x80", b"\xf1\x80\x80\xc0",
+                     b"\xf3\xc0\x80\x80", b"\xf4\x90\x80\x80", b"\xf4\xa0\x80\x80", b"\xf5\x80\x80\x80",
+                     b"\xf6\x80\x80\x80", b"\xfe", b"\xc0", b"\xc1", b"\xf5", b"\xffA", b"\xe1\xf5\x80",
+                     b"\xc2\xff", b"\xf1\x80\xf8\x80")
+
+    def test_ascii_inside_a_character(self):
+        for b in (b"\xc2A\x80", b"\xe2\x82A\xac", b"\xf0\x9fA\x98\x80"):
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_BAD, b)
+
+    def test_byte_class_edges(self):
+        for b in self.EDGES_VALID:
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_OK, b)
+            self.assertNotEqual(ws.utf8_step(b, 0, len(b) - 1, ws.UTF8_OK), ws.UTF8_OK, b)  # cut: not complete
+            self.assertNotEqual(ws.utf8_step(b, 0, len(b) - 1, ws.UTF8_OK), ws.UTF8_BAD, b)
+        for b in self.EDGES_INVALID:
+            self.assertEqual(ws.utf8_step(b, 0, len(b), ws.UTF8_OK), ws.UTF8_BAD, b)
 
     def test_utf8_step(self):
         for s in self.VALID:
@@ -384,7 +433,7 @@ class TestClose(unittest.TestCase):
 
 class TestWriters(unittest.TestCase):
     def header(self, op, fin, n):
-        b = bytearray(16)
+        b = bytearray(b"\xff" * 16)  # every byte of the header is written, whatever was there
         end = ws.frame_header(b, 0, op, fin, n)
         self.assertEqual(end, ws.header_size(n))
         return bytes(b[:end])
