@@ -294,6 +294,9 @@ def _target(r, b):
         ps = b.find(b"/", c + 3, te)
         if ps < 0:
             ps = te
+        c = b.find(b"?", c + 3, ps)  # the authority ends at "?" too (RFC 3986 section 3.2)
+        if c >= 0:
+            ps = c
     c = b.find(b"?", ps, te)
     r.path_start = ps
     r.path_end = c if c >= 0 else te

@@ -379,7 +379,9 @@ class TestEdges(unittest.TestCase):
         for target, path, query in ((b"/", "/", None), (b"/a/b", "/a/b", None), (b"/a?", "/a", ""),
                                     (b"/a?b?c", "/a", "b?c"), (b"http://h/p?q", "/p", "q"), (b"http://h", "", None),
                                     (b"http://h/", "/", None), (b"http:///p", "/p", None),
-                                    (b"http://a/b://c/d", "/b://c/d", None)):
+                                    (b"http://a/b://c/d", "/b://c/d", None),
+                                    # the authority ends at "?" too (RFC 3986 section 3.2): the query stays
+                                    (b"http://h?q=1", "", "q=1"), (b"http://h?q=/x", "", "q=/x")):
             st, r, b = parse(b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n")
             self.assertEqual(st, 0, target)
             self.assertEqual(text(b, r.path_start, r.path_end), path, target)
