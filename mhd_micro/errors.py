@@ -4,9 +4,11 @@
 #
 # The entry points are write_error(d, r, b, at, status), with reply_offset (where it goes)
 # and too_long_status (which status a head that fills the buffer gets), called by
-# Connection.fail and Connection._head; and refuse(d, sock), the 503 to a client over the
-# per-IP limit. The engine loads this module the first time it needs it.
-from .platform import const, send, recv_into, close, ticks_ms, ticks_diff
+# Connection.fail and Connection._head; and refuse(d, sock, c), the 503 to a client over the
+# per-IP limit or to a connection whose slot goes to a new client before it was answered,
+# with the lingering close that lets the client read it (Refused, expire). The engine loads
+# this module the first time it needs it.
+from .platform import const, send, recv_into, close, ticks_ms, ticks_diff, POLLIN
 from .framing import status_line, put, put_uint
 
 _HTTP_METHOD_HEAD = const(2)  # = mhd.HTTP_METHOD_HEAD
@@ -148,7 +150,7 @@ class Refused:
         self.d = d
         self.sock = sock
         self.since = ticks_ms()
-        d.poller.register(sock, 1)  # POLLIN
+        d.poller.register(sock, POLLIN)
         d.by_sock[sock] = self
 
     def run(self, events):
