@@ -25,7 +25,8 @@ from binascii import hexlify
 from .platform import const, ticks_ms, ticks_diff, ticks_add
 from .auth_parser import (credentials, digest_params, unquote, ext_value, from_hex, to_text, quote, same,
                           hash_of, challenge_refused, challenge_action)
-from .request import _unquote, request_path
+from .request import request_path
+from .values import percent_decode
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_AUTH_ABSENT = const(20060)  # = mhd.SC_AUTH_ABSENT
@@ -362,11 +363,11 @@ def _uri_is(r, uri):
         return True
     q = uri.find(b"?")
     path = uri if q < 0 else uri[:q]
-    if _unquote(path, 0, len(path), False) != request_path(r):
+    if percent_decode(path, 0, len(path), False) != request_path(r):
         return False
     query = b"" if q < 0 else uri[q + 1:]
     mine = b"" if r.query_start < 0 else target[r.query_start - r.target_start:]
-    return _unquote(query, 0, len(query), True) == _unquote(mine, 0, len(mine), True)
+    return percent_decode(query, 0, len(query), True) == percent_decode(mine, 0, len(mine), True)
 
 
 # -- the nonce table -------------------------------------------------------------------------

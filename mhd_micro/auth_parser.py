@@ -12,7 +12,7 @@
 # same (constant-time compare).
 from .platform import const
 from .parser import ieq
-from .request import _hex
+from .values import hex_value
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_TOO_LATE = const(60001)  # = mhd.SC_TOO_LATE
@@ -185,7 +185,7 @@ def from_hex(s):
         return None
     out = bytearray(len(s) // 2)
     for i in range(0, len(s), 2):
-        hi, lo = _hex(s[i]), _hex(s[i + 1])
+        hi, lo = hex_value(s[i]), hex_value(s[i + 1])
         if hi < 0 or lo < 0:
             return None
         out[i // 2] = hi << 4 | lo
@@ -207,7 +207,7 @@ def ext_value(s):
         if c == 37:  # '%': strict, two hex digits
             if i + 2 >= len(s):
                 return None
-            hi, lo = _hex(s[i + 1]), _hex(s[i + 2])
+            hi, lo = hex_value(s[i + 1]), hex_value(s[i + 2])
             if hi < 0 or lo < 0:
                 return None
             out.append(hi << 4 | lo)

@@ -62,11 +62,21 @@ else:
         from .platform_listen import listen
         return listen(af, host, port, backlog)
 
+    # Nagle's algorithm holds a reply's second send until the client acknowledges the first,
+    # and clients delay that ACK by 40 ms or more: every reply sent in two writes (a body that
+    # does not fit beside the header) would wait that long. The unix port names neither
+    # constant (Linux's numbers then); lwIP ports name theirs (modlwip's flag is not 1).
+    _NODELAY = (getattr(socket, "IPPROTO_TCP", 6), getattr(socket, "TCP_NODELAY", 1))
+
     def accept(ls):
         try:
             s, addr = ls.accept()
         except OSError:  # EAGAIN, or the client went away before we accepted it
             return None
+        try:
+            s.setsockopt(_NODELAY[0], _NODELAY[1], 1)
+        except OSError:  # gone already: its first read says so
+            pass
         s.setblocking(False)
         return s, addr
 

@@ -6,6 +6,7 @@
 from array import array
 
 from .action import Action
+from .lazy import load
 
 
 class Request:
@@ -55,33 +56,8 @@ class Request:
         self.app_context = None
 
 
-def _hex(c):
-    if 48 <= c <= 57:  # before the case fold: it would make digits of bytes 16-25
-        return c - 48
-    c |= 0x20
-    if 97 <= c <= 102:
-        return c - 87
-    return -1
-
-
-def _unquote(b, s, e, plus):
-    """Percent-decode b[s:e] (leniently, as MHD: a bad escape stays as it is); '+' is a space
-    when plus is true. Returns str, or None for bytes that are not UTF-8."""
-    mv = memoryview(b)[s:e]
-    if b.find(b"%", s, e) >= 0 or (plus and b.find(b"+", s, e) >= 0):
-        out = bytearray()
-        i = s
-        while i < e:
-            c = b[i]
-            if c == 37 and i + 2 < e:
-                hi, lo = _hex(b[i + 1]), _hex(b[i + 2])
-                if hi >= 0 and lo >= 0:
-                    out.append(hi << 4 | lo)
-                    i += 3
-                    continue
-            out.append(32 if (c == 43 and plus) else c)
-            i += 1
-        mv = out
+def text(mv):
+    """The bytes of mv as str, or None when they are not UTF-8."""
     try:
         return str(mv, "utf-8")
     except (ValueError, UnicodeError):  # MicroPython raises UnicodeError, CPython its ValueError subclass
@@ -99,7 +75,9 @@ def request_path(r):
 
 
 def _new_path(r, b):
-    path = _unquote(b, r.path_start, r.path_end, False)
+    s, e = r.path_start, r.path_end
+    # few paths have escapes: values.py (loaded then) decodes those
+    path = load("values").percent_decode(b, s, e, False) if b.find(b"%", s, e) >= 0 else text(memoryview(b)[s:e])
     if path is not None:
         r.path_key = bytes(memoryview(b)[r.path_start:r.path_end])
         r.path = path

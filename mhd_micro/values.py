@@ -6,7 +6,7 @@
 # The entry points are the request_* functions; the package loads this module on first use.
 from .platform import const
 from .parser import SIZE_UNKNOWN, F_CHUNKED, ieq
-from .request import _unquote
+from .request import text
 from .lazy import load
 
 _VK_HEADER = const(1)  # = mhd.VK_HEADER
@@ -38,14 +38,43 @@ def _each_query(r, fn, cls):
         if a > s:
             eq = b.find(b"=", s, a)
             if eq < 0:
-                name, value = _unquote(b, s, a, plus), None
+                name, value = percent_decode(b, s, a, plus), None
             else:
-                name, value = _unquote(b, s, eq, plus), _unquote(b, eq + 1, a, plus)
+                name, value = percent_decode(b, s, eq, plus), percent_decode(b, eq + 1, a, plus)
             n += 1
             if fn is not None and fn(cls, name, value):
                 return n
         s = a + 1
     return n
+
+
+def hex_value(c):
+    if 48 <= c <= 57:  # before the case fold: it would make digits of bytes 16-25
+        return c - 48
+    c |= 0x20
+    if 97 <= c <= 102:
+        return c - 87
+    return -1
+
+
+def percent_decode(b, s, e, plus):
+    """Percent-decode b[s:e] (leniently, as MHD: a bad escape stays as it is); '+' is a space
+    when plus is true. Returns str, or None for bytes that are not UTF-8."""
+    if b.find(b"%", s, e) < 0 and not (plus and b.find(b"+", s, e) >= 0):
+        return text(memoryview(b)[s:e])
+    out = bytearray()
+    i = s
+    while i < e:
+        c = b[i]
+        if c == 37 and i + 2 < e:
+            hi, lo = hex_value(b[i + 1]), hex_value(b[i + 2])
+            if hi >= 0 and lo >= 0:
+                out.append(hi << 4 | lo)
+                i += 3
+                continue
+        out.append(32 if (c == 43 and plus) else c)
+        i += 1
+    return text(out)
 
 
 # The cookie parser is an optional module (cookie.py, features.COOKIE_PARSER), imported on
@@ -203,7 +232,7 @@ def _find_arg(r, key):
             a = r.target_end
         eq = b.find(b"=", s, a)
         if a > s and _arg_is(b, s, a if eq < 0 else eq, kb, key, plus):
-            return None if eq < 0 else _unquote(b, eq + 1, a, plus)
+            return None if eq < 0 else percent_decode(b, eq + 1, a, plus)
         s = a + 1
     return _ABSENT
 
@@ -211,7 +240,7 @@ def _find_arg(r, key):
 def _arg_is(b, s, e, kb, key, plus):
     if b.find(b"%", s, e) < 0 and not (plus and b.find(b"+", s, e) >= 0):
         return e - s == len(kb) and b.find(kb, s, e) == s  # no escapes: compare the bytes
-    return _unquote(b, s, e, plus) == key
+    return percent_decode(b, s, e, plus) == key
 
 
 # request_get_info_fixed / request_get_info_dynamic

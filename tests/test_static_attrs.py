@@ -35,7 +35,7 @@ def test_body_writer_attributes_exist_from_init():
 
 def test_request_attributes_exist_from_init():
     req = read("request.py")
-    init = between(req, "class Request:", "def _hex")
+    init = between(req, "class Request:", "def text")
     used = assigned(req, "r")
     for name in ("parser.py", "strictness.py", "chunked.py", "connection.py", "upload.py"):
         used |= assigned(read(name), "r")
