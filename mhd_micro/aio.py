@@ -32,6 +32,7 @@ _WM_EXTERNAL_EVENT_LOOP_CB_LEVEL = 8  # = mhd.WM_EXTERNAL_EVENT_LOOP_CB_LEVEL
 _RECV = extloop.FD_STATE_RECV
 _SEND = extloop.FD_STATE_SEND
 _EXCEPT = extloop.FD_STATE_EXCEPT
+_SC_DAEMON_MEM_ALLOC_FAILURE = 30081  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
 _IDLE_MS = 20  # MicroPython: the longest sleep between two polls
 _LOOP_IO = sys.implementation.name != "micropython"  # the loop watches sockets (add_reader)
 
@@ -92,7 +93,7 @@ class _Adapter:
             while True:
                 self.wake.clear()
                 rc, wait = extloop.daemon_process_reg_events(d)
-                if rc:
+                if rc and rc != _SC_DAEMON_MEM_ALLOC_FAILURE:  # that one is transient: go on
                     return rc
                 if self.wake.is_set():
                     await asyncio.sleep(0)  # readiness came meanwhile: let other tasks run, go on
@@ -120,7 +121,7 @@ class _Adapter:
                     extloop.daemon_event_update(d, entry[2], state)
                     busy = True
             rc, wait = extloop.daemon_process_reg_events(d)
-            if rc:
+            if rc and rc != _SC_DAEMON_MEM_ALLOC_FAILURE:  # that one is transient: go on
                 return rc
             if busy:
                 await asyncio.sleep_ms(0)  # let the other tasks run, then look again at once

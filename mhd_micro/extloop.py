@@ -33,6 +33,7 @@ FD_STATE_RECV_SEND_EXCEPT = const(7)
 
 _SC_OK = const(0)  # = mhd.SC_OK
 _SC_TOO_EARLY = const(60000)  # = mhd.SC_TOO_EARLY
+_SC_DAEMON_MEM_ALLOC_FAILURE = const(30081)  # = mhd.SC_DAEMON_MEM_ALLOC_FAILURE
 _SC_EXTERNAL_EVENT_ONLY = const(60012)  # = mhd.SC_EXTERNAL_EVENT_ONLY
 _SC_EXT_EVENT_REG_DAEMON_FDS_FAILURE = const(50066)  # = mhd.SC_EXT_EVENT_REG_DAEMON_FDS_FAILURE
 _SC_EXTR_EVENT_REG_FAILED = const(60243)  # = mhd.SC_EXTR_EVENT_REG_FAILED
@@ -151,13 +152,19 @@ def daemon_event_update(daemon, ecb_cntx, fd_current_state):
 def daemon_process_reg_events(daemon):
     """Process what daemon_event_update reported: accept, run the connections, time out the
     idle ones; then tell the registration callback every socket to add, change or forget.
-    Returns (SC_OK, microseconds until the daemon must run again, or WAIT_INDEFINITELY)."""
+    Returns (SC_OK, microseconds until the daemon must run again, or WAIT_INDEFINITELY);
+    (SC_DAEMON_MEM_ALLOC_FAILURE, 0) when the heap ran out outside a request (accepting a
+    client, the Date line): transient, as in daemon_process_blocking, so call again."""
     if not daemon.started:
         return _SC_TOO_EARLY, WAIT_INDEFINITELY
     if daemon.ext is None:
         return _SC_EXTERNAL_EVENT_ONLY, WAIT_INDEFINITELY
     x = daemon.poller
-    rc = daemon.process(0)
+    try:
+        rc = daemon.process(0)
+    except MemoryError:  # a request's own ends that request (connection.py): this is the round's
+        x.done()
+        return _SC_DAEMON_MEM_ALLOC_FAILURE, 0
     x.done()
     if not rc:
         rc = x.update()

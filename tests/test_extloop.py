@@ -129,3 +129,16 @@ def test_destroy_forgets_every_socket(runtime):
     line = [x for x in out.splitlines() if x.startswith("destroyed")][0]
     registered, adds, removals, listen = (int(x) for x in line.split()[1:])
     assert registered == 0 and adds == removals and listen == 0, out
+
+
+def test_memory_error_outside_a_request_is_one_round(serve):
+    """A MemoryError in accepting a client (outside any request) ends that round only:
+    daemon_process_reg_events reports SC_DAEMON_MEM_ALLOC_FAILURE, and the client is served
+    at the next round, as daemon_process_blocking does (tests/test_low_memory.py)."""
+    srv = serve(script=APP)
+    with Client(srv.port) as c:
+        assert c.exchange(get("/oom")).body == b"0"  # armed: the next accept raises
+        with Client(srv.port) as victim:
+            assert victim.exchange(get("/")).body == b"hello"
+        assert c.exchange(get("/oom")).body == b"1"
+        assert c.exchange(get("/")).body == b"hello"

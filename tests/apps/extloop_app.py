@@ -10,18 +10,22 @@
 #   /stats    what the registration callback saw: "registered adds changes removals send listen"
 #   /echo     upgrades; the upgraded socket joins the loop through upgraded_notify and echoes
 #   /quit     the loop stops; daemon_destroy runs and the script prints the stats it ends with
+#   /oom      the next accept raises MemoryError (once); then the count of rounds that
+#             daemon_process_reg_events reported SC_DAEMON_MEM_ALLOC_FAILURE so far
 import sys
 import select
 
 sys.path.insert(0, ".")
 import mhd_micro as mhd
+from mhd_micro import daemon as daemon_module
 
 RECV, SEND, EXCEPT, NONE = mhd.FD_STATE_RECV, mhd.FD_STATE_SEND, mhd.FD_STATE_EXCEPT, mhd.FD_STATE_NONE
 poll = select.poll()
 ecbs = {}  # fileno -> ecb_cntx of each socket the daemon asked us to watch
-stats = {"adds": 0, "changes": 0, "removals": 0, "send": 0, "listen": 0, "bad_old": 0}
+stats = {"adds": 0, "changes": 0, "removals": 0, "send": 0, "listen": 0, "bad_old": 0, "oom": 0}
 state = {"quit": False, "lsock": None}
 BIG = b"x" * 65536
+ACCEPT = daemon_module.accept
 
 
 def fileno(x):
@@ -74,6 +78,11 @@ def on_echo(cls, request, urh):
     mhd.upgraded_notify(urh, on_echo_ready)
 
 
+def accept_once_failing(lsock):
+    daemon_module.accept = ACCEPT
+    raise MemoryError("injected: accept")
+
+
 def on_request(cls, request, path, method, upload_size):
     if path == "/":
         return text(request, "hello")
@@ -84,6 +93,9 @@ def on_request(cls, request, path, method, upload_size):
                                                        stats["send"], stats["listen"], stats["bad_old"]))
     if path == "/echo":
         return mhd.action_upgrade(request, "x-echo", on_echo, None)
+    if path == "/oom":
+        daemon_module.accept = accept_once_failing
+        return text(request, str(stats["oom"]))
     if path == "/quit":
         state["quit"] = True
         return text(request, "bye")
@@ -121,7 +133,10 @@ def main():
                 st |= EXCEPT
             mhd.daemon_event_update(d, e, st)
         rc, wait = mhd.daemon_process_reg_events(d)
-        assert rc == 0, rc
+        if rc == mhd.SC_DAEMON_MEM_ALLOC_FAILURE:
+            stats["oom"] += 1
+        else:
+            assert rc == 0, rc
         wait_ms = -1 if wait == mhd.WAIT_INDEFINITELY else wait // 1000
     mhd.daemon_destroy(d)
     print("destroyed %d %d %d %d" % (len(ecbs), stats["adds"], stats["removals"], stats["listen"]))
