@@ -201,9 +201,9 @@ def test_charts_are_drawn(tmp_path):
         import matplotlib  # noqa: F401
     except ImportError:
         require(False, "matplotlib is not installed (bash tools/setup.sh installs it with the test tools)")
-    speed = [{"runtime": rt, "load": label, "conns": c, "keep_alive": ka,
+    speed = [{"runtime": rt, "load": label, "conns": c, "keep_alive": True,
               "hello": {"rps": 1000.0 * c}, "ceiling": {"rps": 3000.0 * c}, "microdot": {"rps": 500.0}}
-             for rt in ("cpython", "micropython") for label, c, ka in bench.LOADS if ka]
+             for rt in ("cpython", "micropython") for label, c, head in bench.LOADS if head == "keep-alive"]
     heap = [{"what": "hello.mpy", "conn_memory": 1024, "kib": 86, "trials": []},
             {"what": "hello.inplace", "conn_memory": 1024, "kib": 64, "trials": []}]
     mach = {"rows": {(".mpy", "engine"): {"import": 46000}, ("in place", "engine"): {"import": 25000}}}
