@@ -1020,20 +1020,17 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
     w("")
     w("| target | measured | |")
     w("|---|---|---|")
-    for rt in b.runtimes():
-        row = next((r for r in speed if r["runtime"] == rt and r["load"] == "keep-alive c8"), None)
-        ratio = row.get("ratio") if row else None
-        w("| keep-alive, 8 connections: hello.py ≥ %d%% of the ceiling's requests/s and server CPU per reply (%s) | %s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
-            TARGET_RATIO * 100, rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
-            fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
-            "-" if ratio is None else met(ratio >= TARGET_RATIO and (row.get("cpu_ratio") or 0) >= TARGET_RATIO)))
-    for rt in b.runtimes():
-        row = next((r for r in speed if r["runtime"] == rt and r["load"] == "browser c8"), None)
-        ratio = row.get("ratio") if row else None
-        w("| a browser's request head (12 fields, 440 bytes), keep-alive, 8 connections: hello.py ≥ %d%% of the ceiling given the same head (%s) | %s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
-            TARGET_BROWSER_RATIO * 100, rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
-            fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
-            "-" if ratio is None else met(ratio >= TARGET_BROWSER_RATIO and (row.get("cpu_ratio") or 0) >= TARGET_BROWSER_RATIO)))
+    for load, target, label in (
+            ("keep-alive c8", TARGET_RATIO, "keep-alive, 8 connections: hello.py ≥ %d%% of the ceiling's requests/s"),
+            ("browser c8", TARGET_BROWSER_RATIO, "a browser's request head (12 fields, 440 bytes), keep-alive, "
+                                                 "8 connections: hello.py ≥ %d%% of the ceiling given the same head")):
+        for rt in b.runtimes():
+            row = next((r for r in speed if r["runtime"] == rt and r["load"] == load), None)
+            ratio = row.get("ratio") if row else None
+            w("| %s and server CPU per reply (%s) | %s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
+                label % (target * 100), rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
+                fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
+                "-" if ratio is None else met(ratio >= target and (row.get("cpu_ratio") or 0) >= target)))
     for what, target, label in (("hello.mpy", TARGET_HEAP_KIB, "core as .mpy"),
                                 ("hello.inplace", TARGET_HEAP_INPLACE_KIB, "core executed in place from ROMFS, the image not counted")):
         h = next((x for x in heap if x.get("what") == what), None)
