@@ -106,6 +106,12 @@ def refuse(d, sock, c=None):
         c.close(_REQUEST_ENDED_CONNECTION_ERROR, not answered)
         if answered:
             return
+    elif d.tls is not None:
+        # not wrapped yet: a TLS client cannot read a plain 503, and a handshake only to
+        # refuse it would take the heap the limit is there to save
+        d.log(_SC_LIMIT_CONNECTIONS_REACHED, "per-IP limit reached: TLS client closed")
+        close(sock)
+        return
     try:
         _busy(d, sock)
     except Exception:  # no heap for the 503 or the linger: the close alone

@@ -255,6 +255,19 @@ def test_tls_connection_limit(serve, certs):
     held[1].close()
 
 
+def test_per_ip_limit_closes_a_tls_client(serve, certs):
+    """Over the per-IP limit a plain client reads a 503 (test_exhaustion.py); a TLS client
+    cannot read a 503 sent in plain text, so it is closed before any handshake."""
+    cert = certs["ec"][0]
+    srv = start(serve, certs, "--per-ip", 1)
+    first = tls_connect(srv.port, cert)
+    assert get_over(first)[1] == b"Hello, world!"
+    with pytest.raises((ssl.SSLEOFError, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        get_over(tls_connect(srv.port, cert))
+    assert get_over(first)[1] == b"Hello, world!"  # the first goes on
+    first.close()
+
+
 # -- wss:// through the WebSocket module --------------------------------------------------------
 def test_wss_echo(serve, certs):
     from websockets.sync.client import connect as ws_connect
