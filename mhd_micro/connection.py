@@ -304,7 +304,9 @@ class Connection:
             self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self.daemon.fault(self)
-        if self.stage != ST_FREE:
+        # (no local: with the try, this frame would need the heap) waiting for the next
+        # request, as usual, needs no call
+        if self.stage != ST_FREE and (self.stage != _ST_HEAD or self.mask != _WANT_READ):
             self.repoll()
 
     def _no_memory(self):
