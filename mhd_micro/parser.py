@@ -102,16 +102,16 @@ def parse_head(r, b, end, strict):
 
 
 def _check_clean(r, b):
-    """When the whole head is here and holds no NUL and no bare LF (the usual case), say so
-    once in r.clean_end: a line before it ends at its first CR, and unless that CR is bare
-    the line skips the checks for bare CR and NUL. (A bare CR ends the clean part: _start
-    and _lines take that line and the rest the long way. Counting the CRs instead would cost
-    a pass over the whole head.)"""
+    """When the whole head is here and holds no NUL (the usual case), say so once in
+    r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an LF
+    comes before it the line skips the checks for bare CR and NUL. (Such a line ends the
+    clean part: _start and _lines take it and the rest the long way. Each line's own search
+    for an LF costs less than counting the CR LFs and LFs of the whole head.)"""
     s = r.line
     e = r.end  # usually the head is all that came: it ends the bytes, no search needed
     if e - s < 4 or b[e - 1] != 10 or b[e - 2] != 13 or b[e - 3] != 10 or b[e - 4] != 13:
         e = b.find(b"\r\n\r\n", s, e) + 4
-    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
+    if e > 3 and b.find(b"\0", s, e) < 0:
         r.clean_end = e
     else:
         r.clean_end = 0
@@ -123,7 +123,7 @@ def _start(r, b):
     while True:
         s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way (_check_clean)
+        if ce < 0 or b[ce + 1] != 10 or b.find(b"\n", s, ce) >= 0:  # not clean, a bare CR or LF: the long way (_check_clean)
             r.clean_end = 0
             ce = line_end(r, b, s)
             if ce < 0:
@@ -149,7 +149,7 @@ def _lines(r, b):
     while True:
         s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce >= 0 and b[ce + 1] == 10:  # a clean line: it ends at its first CR
+        if ce >= 0 and b[ce + 1] == 10 and b.find(b"\n", s, ce) < 0:  # a clean line: it ends at its first CR
             r.line = ce + 2
         else:  # not clean, or a bare CR: the long way from here on (_check_clean)
             r.clean_end = 0
@@ -185,15 +185,16 @@ def store(r, b, vs, ve):
     if r.strict > 0 and _bad_field(r, b, vs, ve):
         return 400
     i = r.nhdr * 4
-    h = r.hdr
-    if i >= len(h):
+    if i >= r.hdr_cap:
         return 431
+    h = r.hdr
     h[i] = r.name_start
     h[i + 1] = r.name_end
     h[i + 2] = vs
     h[i + 3] = ve
     r.nhdr += 1
-    r.flags &= ~F_SKIPPED
+    if r.flags & F_SKIPPED:  # rare: a test spares the usual field a store
+        r.flags &= ~F_SKIPPED
     vs = b[r.name_start] | 0x20  # the first letter (a local reused: the frame stays on the C stack)
     if vs == 104 or vs == 99 or vs == 116 or vs == 101:  # h c t e: the fields _special acts on
         return _special(r, b, i)

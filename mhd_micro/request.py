@@ -19,6 +19,7 @@ class Request:
         self.action = Action(self)
         # (name start, name end, value start, value end) for each header field
         self.hdr = array("H" if size < 65536 else "I", bytearray((2 if size < 65536 else 4) * 4 * nfields))
+        self.hdr_cap = 4 * nfields  # len(hdr), without a call to len() for each field
         self.app_context = None
         self.path_key = None  # the last path's bytes and string (request_path)
         self.path = None
