@@ -125,7 +125,8 @@ class Daemon:
         if self.resume_requested:
             return 0
         if (self.timeout_ms or self.head_ms) and self.by_sock:
-            return max(0, ticks_diff(self.next_scan, ticks_ms()))
+            t = ticks_diff(self.next_scan, ticks_ms())
+            return t if t > 0 else 0  # not max(): a builtin's lookup costs more
         if self.tls is not None and self.tls.pending:
             return _TIMEOUT_SCAN_MS  # a handshake may run past its deadline
         if self.holding:
