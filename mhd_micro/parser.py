@@ -161,12 +161,13 @@ def _lines(r, b):
             if ce < 0:
                 return 400 if ce == _BAD else MORE
             r.line = ce + 2 if b[ce] == 13 else ce + 1
+            if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+                return 400
         if ce == s:
             r.body_start = r.line
             return _head_done(r, b)
-        if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
-            return 400
-        if b[s] == 32 or b[s] == 9:
+        c = b[s]
+        if c == 32 or c == 9:
             s = load("strictness").fold(r, b, s, ce)
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
