@@ -8,6 +8,8 @@ from array import array
 from .action import Action
 from .lazy import load
 
+_len = len  # a global of this module: found before the builtins, which MicroPython searches in order
+
 
 class Request:
     # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `lease` is
@@ -64,7 +66,7 @@ def request_path(r):
     asking for the same path again costs no new string."""
     b = r.conn.buf
     key = r.path_key
-    if key is not None and r.path_end - r.path_start == len(key) and b.find(key, r.path_start, r.path_end) == r.path_start:
+    if key is not None and r.path_end - r.path_start == _len(key) and b.find(key, r.path_start, r.path_end) == r.path_start:
         return r.path
     return _new_path(r, b)
 
