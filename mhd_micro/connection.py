@@ -383,29 +383,30 @@ class Connection:
         r = self.req
         b = self.buf
         while True:
-            st = parse_head(r, b, self.rlen, d.strict) if self.rlen > r.line else MORE
-            if r.phase == 1:  # the request line is in: once per request, the early URI logger
-                r.phase = 2
-                if d.uri_logger is not None:
-                    r.app_context = load("log").call_uri_logger(d, r)
-            if st == 0:
-                self.stage = _ST_APP
-                return True
-            if st != MORE:
-                if st == DROP:
-                    self.close()
-                    return False
-                self.fail(st)
-                return True
-            if self.rlen == _len(b) and not r.phase and r.line:
-                # skipped empty lines before the request line fill the buffer: drop them
-                n = self.rlen - r.line
-                b[0:n] = self.mv[r.line:self.rlen]
-                self.rlen = n
-                r.line = 0
-            if self.rlen == _len(b):
-                self._head_too_long()
-                return True
+            if self.rlen > r.line:  # bytes to parse (none at a new request's first round: read first)
+                st = parse_head(r, b, self.rlen, d.strict)
+                if r.phase == 1:  # the request line is in: once per request, the early URI logger
+                    r.phase = 2
+                    if d.uri_logger is not None:
+                        r.app_context = load("log").call_uri_logger(d, r)
+                if st == 0:
+                    self.stage = _ST_APP
+                    return True
+                if st != MORE:
+                    if st == DROP:
+                        self.close()
+                        return False
+                    self.fail(st)
+                    return True
+                if self.rlen == _len(b) and not r.phase and r.line:
+                    # skipped empty lines before the request line fill the buffer: drop them
+                    n = self.rlen - r.line
+                    b[0:n] = self.mv[r.line:self.rlen]
+                    self.rlen = n
+                    r.line = 0
+                if self.rlen == _len(b):
+                    self._head_too_long()
+                    return True
             if not self.rready or not self.receive():
                 return False
 
