@@ -5,7 +5,6 @@
 # The entry points are action_from_response and action_abort_request; action_suspend and
 # request_resume are in suspend.py.
 from .platform import const
-from . import response as _resp
 
 # Action.kind: what the connection does once the request callback returns (and, for the
 # upload actions, once an upload callback returns: upload.py)
@@ -14,6 +13,9 @@ ACT_SUSPEND = const(2)  # suspend until request_resume
 ACT_UPLOAD = const(3)  # the body goes to the application's upload callbacks: act.args
 ACT_POST = const(4)  # the body is parsed as a form (post.py): act.args
 ACT_UPGRADE = const(7)  # 101 Switching Protocols, then the upgrade handler (upgrade.py): act.args
+
+_RF_REUSABLE = const(1)  # = response.RF_REUSABLE
+_RF_FROZEN = const(512)  # = response.RF_FROZEN
 
 
 class Action:
@@ -39,14 +41,14 @@ def action_from_response(request, response):
     """Send `response` for `request`. Consumes the response unless it is reusable.
     Returns the action, or None (an abort) if response is None or already consumed, or if
     the request has an action already."""
-    if response is None or response.flags & (_resp.RF_FROZEN | _resp.RF_REUSABLE) == _resp.RF_FROZEN:
+    if response is None or response.flags & (_RF_FROZEN | _RF_REUSABLE) == _RF_FROZEN:
         return None
     act = claim(request, ACT_RESPONSE)
     if act is None:
         return None
-    if response.flags & _resp.RF_REUSABLE:
+    if response.flags & _RF_REUSABLE:
         response.refs += 1  # the connection's own reference; the application keeps its one
-    response.flags |= _resp.RF_FROZEN
+    response.flags |= _RF_FROZEN
     act.response = response
     return act
 

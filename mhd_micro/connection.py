@@ -61,6 +61,7 @@ _REQUEST_ENDED_CLIENT_ABORT = const(30)  # = mhd.REQUEST_ENDED_CLIENT_ABORT
 _REQUEST_ENDED_NO_RESOURCES = const(50)  # = mhd.REQUEST_ENDED_NO_RESOURCES
 _MIN_BODY_RATE = const(500)  # bytes/s: a body slower than this may be reclaimed, as a trickled head
 _GRACE_MS = const(2000)  # a new connection silent, or a head arriving, for this long may be reclaimed
+_len = len  # a global of this module: found before the builtins, which MicroPython searches in order
 
 
 # Socket calls live in these two small functions: a try in a bigger one would push its
@@ -304,7 +305,9 @@ class Connection:
             self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
             self.daemon.fault(self)
-        if self.stage != ST_FREE:
+        # (no local: with the try, this frame would need the heap) waiting for the next
+        # request, as usual, needs no call
+        if self.stage != ST_FREE and (self.stage != _ST_HEAD or self.mask != _WANT_READ):
             self.repoll()
 
     def _no_memory(self):
@@ -353,7 +356,7 @@ class Connection:
         need them: bytes pipelined after a head move to the front when the reply starts, and
         the reply header must still fit after them."""
         at = self.rlen
-        cap = len(self.read_view)
+        cap = _len(self.read_view)
         if at < cap:
             n = _read(self.sock, self.read_view if not at else self.mv[at:cap])
         else:
@@ -380,29 +383,30 @@ class Connection:
         r = self.req
         b = self.buf
         while True:
-            st = parse_head(r, b, self.rlen, d.strict) if self.rlen > r.line else MORE
-            if r.phase == 1:  # the request line is in: once per request, the early URI logger
-                r.phase = 2
-                if d.uri_logger is not None:
-                    r.app_context = load("log").call_uri_logger(d, r)
-            if st == 0:
-                self.stage = _ST_APP
-                return True
-            if st != MORE:
-                if st == DROP:
-                    self.close()
-                    return False
-                self.fail(st)
-                return True
-            if self.rlen == len(b) and not r.phase and r.line:
-                # skipped empty lines before the request line fill the buffer: drop them
-                n = self.rlen - r.line
-                b[0:n] = self.mv[r.line:self.rlen]
-                self.rlen = n
-                r.line = 0
-            if self.rlen == len(b):
-                self._head_too_long()
-                return True
+            if self.rlen > r.line:  # bytes to parse (none at a new request's first round: read first)
+                st = parse_head(r, b, self.rlen, d.strict)
+                if r.phase == 1:  # the request line is in: once per request, the early URI logger
+                    r.phase = 2
+                    if d.uri_logger is not None:
+                        r.app_context = load("log").call_uri_logger(d, r)
+                if st == 0:
+                    self.stage = _ST_APP
+                    return True
+                if st != MORE:
+                    if st == DROP:
+                        self.close()
+                        return False
+                    self.fail(st)
+                    return True
+                if self.rlen == _len(b) and not r.phase and r.line:
+                    # skipped empty lines before the request line fill the buffer: drop them
+                    n = self.rlen - r.line
+                    b[0:n] = self.mv[r.line:self.rlen]
+                    self.rlen = n
+                    r.line = 0
+                if self.rlen == _len(b):
+                    self._head_too_long()
+                    return True
             if not self.rready or not self.receive():
                 return False
 
@@ -522,16 +526,17 @@ class Connection:
             self._compact()
         else:
             self.rlen = self.pos = 0
-        self.framing = plan(self.resp, self.req, self.force_close or self.daemon.quiesced)
+        resp = self.resp
+        self.framing = plan(resp, self.req, self.force_close or self.daemon.quiesced)
         self.reply_at = self.rlen
-        p = write_head(self.buf, self.rlen, self.resp, self.framing, self.daemon.date_now)
+        p = write_head(self.buf, self.rlen, resp, self.framing, self.daemon.date_now)
         if p < 0:
             p = self._head_without_pipelined()
             if p < 0:
                 return
-        if self.resp.flags & _RF_NONCES:
+        if resp.flags & _RF_NONCES:
             load("auth_digest").fill_nonces(self, p)
-        end = body_inline(self.buf, p, self.resp, self.framing)
+        end = body_inline(self.buf, p, resp, self.framing)
         if end < 0:  # the body follows the header in segments: body.py
             if self.body is None:
                 self.body = load("body").BodyWriter()
@@ -583,15 +588,16 @@ class Connection:
                 if n < 0:
                     self.close(_REQUEST_ENDED_CLIENT_ABORT)
                     return False
-                self.out_off += n
+                n += self.out_off
+                self.out_off = n
                 self.last = ticks_ms()
-                if self.out_off < self.out_end:
+                if n < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
-            elif self.final:
+            if self.final:  # the segment is sent
                 self.stage = self.after_send
                 self.after_send = _ST_DONE
                 return True
-            elif not self.body.next(self):
+            if not self.body.next(self):
                 self.last = ticks_ms()  # a sendfile moved bytes (POLLOUT ran this), or it stopped
                 return False  # wait for the socket, or closed or suspended by dyn_cont
 

@@ -89,7 +89,10 @@ class Daemon:
         if self.resume_requested:
             load("suspend").resume_all(self)
         self.accepting = False
-        events = self.poller.ipoll(self._wait_ms(microsec))
+        events = self.max_wait_ms()  # first the wait in ms, -1 for none (one local: the frame stays on the C stack)
+        if microsec != WAIT_INDEFINITELY and (events < 0 or microsec // 1000 < events):
+            events = microsec // 1000
+        events = self.poller.ipoll(events)
         self.date_line()  # once per wake-up: the replies of this round read date_now
         for event in events:
             self._event(event)
@@ -114,18 +117,13 @@ class Daemon:
         elif event[0] is self.lsock:
             self.accepting = True  # after the loop: registering now would disturb ipoll
 
-    def _wait_ms(self, microsec):
-        wait = self.max_wait_ms()
-        if microsec != WAIT_INDEFINITELY and (wait < 0 or microsec // 1000 < wait):
-            wait = microsec // 1000
-        return wait
-
     def max_wait_ms(self):
         """Milliseconds until the daemon needs to run again; -1 for no limit."""
         if self.resume_requested:
             return 0
         if (self.timeout_ms or self.head_ms) and self.by_sock:
-            return max(0, ticks_diff(self.next_scan, ticks_ms()))
+            t = ticks_diff(self.next_scan, ticks_ms())
+            return t if t > 0 else 0  # not max(): a builtin's lookup costs more
         if self.tls is not None and self.tls.pending:
             return _TIMEOUT_SCAN_MS  # a handshake may run past its deadline
         if self.holding:

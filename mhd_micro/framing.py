@@ -53,6 +53,7 @@ _CONN_KEEP_ALIVE = b"Connection: Keep-Alive\r\n"
 _CL = b"Content-Length: "
 _TE_CHUNKED = b"Transfer-Encoding: chunked\r\n"
 _lines = {}
+_len = len  # a global of this module: found before the builtins, which MicroPython searches in order
 
 
 def plan(resp, req, close):
@@ -60,9 +61,8 @@ def plan(resp, req, close):
     closes the connection after this reply for a reason of its own (quiescing, an Expect it
     did not answer)."""
     f = resp.flags
-    fr = 0
-    if resp.sc < 200 or resp.sc == 204 or resp.sc == 304:
-        fr = _FR_NO_BODY
+    fr = resp.sc
+    fr = _FR_NO_BODY if fr < 200 or fr == 204 or fr == 304 else 0
     if req.method == _HTTP_METHOD_HEAD or f & _RF_HEAD_ONLY:
         fr |= _FR_HEAD
     # chunked for an unknown size (or on request), where the client and the options allow
@@ -108,7 +108,7 @@ def write_head(b, p, resp, fr, date):
     """The status line and header fields of `resp` framed as `fr` at b[p:], with the `date`
     line unless the application gave its own. Returns the end, or -1 if they do not fit."""
     sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
-    if p + len(sl) + _HEAD_MORE + len(resp.hdrs) > len(b):
+    if p + _len(sl) + _HEAD_MORE + _len(resp.hdrs) > _len(b):
         return -1
     p = put(b, p, sl)
     if not resp.flags & _RF_HAS_DATE:
@@ -155,7 +155,7 @@ def body_inline(b, p, resp, fr):
     n = resp.size
     if not n:
         return put(b, p, _LAST_CHUNK) if fr & FR_CHUNKED else p
-    if resp.kind != _K_BUFFER or p + n + 27 > len(b):  # 27: the chunk framing, at most
+    if resp.kind != _K_BUFFER or p + n + 27 > _len(b):  # 27: the chunk framing, at most
         return -1
     if fr & FR_CHUNKED:
         p = load("chunked").chunk_header(b, p, n, None)  # R_O_CHUNKED_ENC: one chunk
@@ -166,7 +166,7 @@ def body_inline(b, p, resp, fr):
 
 def put(b, p, data):
     """Copy data into b at p; returns the end."""
-    e = p + len(data)
+    e = p + _len(data)
     b[p:e] = data
     return e
 

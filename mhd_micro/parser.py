@@ -94,27 +94,20 @@ def parse_head(r, b, end, strict):
     r.end = end
     r.strict = strict
     if not r.phase:
-        _check_clean(r, b)
-        st = _start(r, b)
-        if st:
-            return st
+        # When the whole head is here and holds no NUL (the usual case), say so once in
+        # r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an
+        # LF comes before it the line skips the checks for bare CR and NUL. (Such a line ends
+        # the clean part: _start and _lines take it and the rest the long way. Each line's own
+        # search for an LF costs less than counting the CR LFs and LFs of the whole head.)
+        strict = r.line  # the head's start (a local reused: the frame stays on the C stack)
+        # usually the head is all that came: it ends the bytes, no search needed
+        if end - strict < 4 or b[end - 1] != 10 or b[end - 2] != 13 or b[end - 3] != 10 or b[end - 4] != 13:
+            end = b.find(b"\r\n\r\n", strict, end) + 4
+        r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
+        strict = _start(r, b)
+        if strict:
+            return strict
     return _lines(r, b)
-
-
-def _check_clean(r, b):
-    """When the whole head is here and holds no NUL and no bare LF (the usual case), say so
-    once in r.clean_end: a line before it ends at its first CR, and unless that CR is bare
-    the line skips the checks for bare CR and NUL. (A bare CR ends the clean part: _start
-    and _lines take that line and the rest the long way. Counting the CRs instead would cost
-    a pass over the whole head.)"""
-    s = r.line
-    e = r.end  # usually the head is all that came: it ends the bytes, no search needed
-    if e - s < 4 or b[e - 1] != 10 or b[e - 2] != 13 or b[e - 3] != 10 or b[e - 4] != 13:
-        e = b.find(b"\r\n\r\n", s, e) + 4
-    if e > 3 and b.find(b"\0", s, e) < 0 and b.count(b"\r\n", s, e) == b.count(b"\n", s, e):
-        r.clean_end = e
-    else:
-        r.clean_end = 0
 
 
 def _start(r, b):
@@ -123,7 +116,7 @@ def _start(r, b):
     while True:
         s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way (_check_clean)
+        if ce < 0 or b[ce + 1] != 10 or b.find(b"\n", s, ce) >= 0:  # not clean, a bare CR or LF: the long way (parse_head)
             r.clean_end = 0
             ce = line_end(r, b, s)
             if ce < 0:
@@ -141,7 +134,18 @@ def _start(r, b):
         return 400
     if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, ce) >= 0):
         load("strictness").relax(b, s, ce, r.strict)  # TAB (and below 0, VT and FF) as delimiters
+    if (ce - s >= 14 and b.find(b"GET ", s, s + 4) == s and b.find(b" HTTP/1.1", ce - 9, ce) == ce - 9
+            and b[s + 4] != 32 and b[ce - 10] != 32):
+        # the usual line, GET target HTTP/1.1 (the target neither empty nor starting or ending
+        # with a space): what _split, _method and _version would find, at every level, in two searches
+        r.method_end = s + 3
+        r.target_start = s + 4
+        r.target_end = ce - 9
+        r.method = 1  # GET
+        r.version = 2  # MHD_HTTP_VERSION_1_1
+        return _target(r, b)
     return _split(r, b, s, ce) or _method(r, b) or _version(r, b, ce) or _target(r, b)
+
 
 
 def _lines(r, b):
@@ -149,20 +153,21 @@ def _lines(r, b):
     while True:
         s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce >= 0 and b[ce + 1] == 10:  # a clean line: it ends at its first CR
+        if ce >= 0 and b[ce + 1] == 10 and b.find(b"\n", s, ce) < 0:  # a clean line: it ends at its first CR
             r.line = ce + 2
-        else:  # not clean, or a bare CR: the long way from here on (_check_clean)
+        else:  # not clean, or a bare CR: the long way from here on (parse_head)
             r.clean_end = 0
             ce = line_end(r, b, s)
             if ce < 0:
                 return 400 if ce == _BAD else MORE
             r.line = ce + 2 if b[ce] == 13 else ce + 1
+            if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+                return 400
         if ce == s:
             r.body_start = r.line
             return _head_done(r, b)
-        if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
-            return 400
-        if b[s] == 32 or b[s] == 9:
+        c = b[s]
+        if c == 32 or c == 9:
             s = load("strictness").fold(r, b, s, ce)
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
@@ -185,15 +190,16 @@ def store(r, b, vs, ve):
     if r.strict > 0 and _bad_field(r, b, vs, ve):
         return 400
     i = r.nhdr * 4
-    h = r.hdr
-    if i >= len(h):
+    if i >= r.hdr_cap:
         return 431
+    h = r.hdr
     h[i] = r.name_start
     h[i + 1] = r.name_end
     h[i + 2] = vs
     h[i + 3] = ve
     r.nhdr += 1
-    r.flags &= ~F_SKIPPED
+    if r.flags & F_SKIPPED:  # rare: a test spares the usual field a store
+        r.flags &= ~F_SKIPPED
     vs = b[r.name_start] | 0x20  # the first letter (a local reused: the frame stays on the C stack)
     if vs == 104 or vs == 99 or vs == 116 or vs == 101:  # h c t e: the fields _special acts on
         return _special(r, b, i)
@@ -232,9 +238,6 @@ def _method(r, b):
     """method = token; known ones as MHD_HTTP_Method, others HTTP_METHOD_OTHER."""
     s = r.head_start
     e = r.method_end
-    if e - s == 3 and b[s] == 71 and b[s + 1] == 69 and b[s + 2] == 84:
-        r.method = 1  # GET, by far the most common
-        return 0
     while s < e:
         c = b[s]
         if c > 127 or not TOKEN[c]:

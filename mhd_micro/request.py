@@ -8,6 +8,8 @@ from array import array
 from .action import Action
 from .lazy import load
 
+_len = len  # a global of this module: found before the builtins, which MicroPython searches in order
+
 
 class Request:
     # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `lease` is
@@ -19,6 +21,7 @@ class Request:
         self.action = Action(self)
         # (name start, name end, value start, value end) for each header field
         self.hdr = array("H" if size < 65536 else "I", bytearray((2 if size < 65536 else 4) * 4 * nfields))
+        self.hdr_cap = 4 * nfields  # len(hdr), without a call to len() for each field
         self.app_context = None
         self.path_key = None  # the last path's bytes and string (request_path)
         self.path = None
@@ -26,33 +29,27 @@ class Request:
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
         self.end = self.strict = self.name_start = self.name_end = self.version_start = self.clean_end = 0
+        self.method_end = self.path_start = self.path_end = 0  # set by every parse before any read
+        self.upload_size = self.body_mode = 1  # so that reset() sets the body's state too
         self.reset()
 
     def reset(self):
+        # Only what a parse may read before writing it. The body's state changes only for a
+        # request with a body or an upload action: a plain GET skips it.
+        if self.upload_size or self.body_mode:
+            self.received = self.error = self.data_start = self.data_end = 0
+            self.nfooters = 0  # trailer fields, kept in hdr after the head's (VK_FOOTER)
+            self.got = 0  # body bytes given to the application, or collected for its full upload callback
+            self.body_mode = 0  # what upload.py does with the body: read past it, or give it to the application
+            self.chunk_left = -1
+            self.large_at = -1  # where this request's region of the daemon's large pool starts
         self.phase = 0  # 0: before the request line; 1: after it; 2: and the early URI logger ran
-        self.line = 0
-        self.head_start = 0
-        self.body_start = 0
-        self.empty_lines = 0
-        self.nhdr = 0
-        self.flags = 0
-        self.cl = -1
-        self.upload_size = 0
-        self.received = 0
-        self.chunk_left = -1
-        self.nfooters = 0  # trailer fields, kept in hdr after the head's (VK_FOOTER)
-        self.body_mode = 0  # what upload.py does with the body: read past it, or give it to the application
-        self.got = 0  # body bytes given to the application, or collected for its full upload callback
-        self.large_at = -1  # where this request's region of the daemon's large pool starts
-        self.data_start = self.data_end = 0
-        self.error = 0
-        self.method = 0
-        self.version = 0
-        self.method_end = self.target_start = self.target_end = self.path_start = self.path_end = 0
-        self.query_start = -1
-        self.action.kind = 0
-        self.action.response = None
-        self.action.args = None
+        self.line = self.head_start = self.body_start = self.empty_lines = self.nhdr = self.flags = 0
+        self.upload_size = self.method = self.version = self.target_start = self.target_end = 0
+        self.cl = self.query_start = -1
+        a = self.action
+        a.kind = 0
+        a.response = a.args = None
         self.app_context = None
 
 
@@ -69,7 +66,7 @@ def request_path(r):
     asking for the same path again costs no new string."""
     b = r.conn.buf
     key = r.path_key
-    if key is not None and r.path_end - r.path_start == len(key) and b.find(key, r.path_start, r.path_end) == r.path_start:
+    if key is not None and r.path_end - r.path_start == _len(key) and b.find(key, r.path_start, r.path_end) == r.path_start:
         return r.path
     return _new_path(r, b)
 

@@ -9,7 +9,7 @@ from conftest import ROOT, mpy_cross_cmd
 
 # the functions a plain GET runs through, module -> names as tools/mpy_frames.py prints them
 HOT = {
-    "parser": ["parse_head", "_check_clean", "_start", "line_end", "has_cr_nul", "_lines", "store",
+    "parser": ["parse_head", "_start", "line_end", "has_cr_nul", "_lines", "store",
                "_special", "_host", "_named", "ieq", "_connection", "_option", "_split", "_method",
                "_method_id", "_version", "_target", "_target_chars", "_head_done"],
     "connection": ["_read", "_write", "Connection.run", "Connection.process", "Connection.receive", "Connection._head",
@@ -21,7 +21,7 @@ HOT = {
                    "Connection._take_buffer", "Connection.release_buffer"],
     "framing": ["plan", "write_head", "_fields", "_framing_fields", "body_inline", "status_line", "put",
                 "put_uint", "_ndigits"],
-    "daemon": ["Daemon.process", "Daemon._event", "Daemon._wait_ms", "Daemon.max_wait_ms",
+    "daemon": ["Daemon.process", "Daemon._event", "Daemon.max_wait_ms",
                "Daemon.date_line", "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
                "Daemon.lend_buffer", "Daemon.return_buffer"],
     "request": ["request_path", "Request.reset"],

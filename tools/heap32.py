@@ -43,7 +43,7 @@ class socket:
     def write(self, buf, off=0, n=-1):
         return None
 """
-STUB_SELECT = "POLLIN = 1\nPOLLOUT = 4\nPOLLERR = 8\nPOLLHUP = 16\n"
+STUB_SELECT = "POLLIN = 1\nPOLLOUT = 4\nPOLLERR = 8\nPOLLHUP = 16\nclass poll:\n    pass\n"  # platform.Poller is select.poll
 
 MEASURE = """
 import gc, sys

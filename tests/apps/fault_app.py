@@ -101,6 +101,17 @@ def wrap_load(prefix, fn, sweep=True):
     return w
 
 
+class Poller:
+    """The daemon's poll set with a register that can fail: on MicroPython the set is a
+    select.poll, whose methods cannot be replaced."""
+
+    def __init__(self, p):
+        self.register = wrap("poll.register", p.register, False)
+        self.modify = p.modify
+        self.unregister = p.unregister
+        self.ipoll = p.ipoll
+
+
 def install():
     """Replace the core's functions by their wrappers, where the engine looks them up."""
     conn = lazy.load("connection")
@@ -111,8 +122,7 @@ def install():
     daemon.load = wrap_load("daemon.load:", daemon.load, False)  # the log (a fault's own path)
     daemon.Daemon._format_date = wrap("date", daemon.Daemon._format_date, False)  # once a second
     daemon.accept = wrap("accept", daemon.accept, False)  # a new client's socket
-    poller = DAEMON[0].poller  # its poll set (MicroPython's takes heap for each socket)
-    poller.register = wrap("poll.register", poller.register, False)
+    DAEMON[0].poller = Poller(DAEMON[0].poller)  # its poll set (MicroPython's takes heap for each socket)
     resp = lazy.load("response")
     resp._new = wrap("response", resp._new)
     req = lazy.load("request")

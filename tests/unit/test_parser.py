@@ -16,7 +16,7 @@ def found(st, r, b, n):
 
 
 def both_paths(raw, strict=0, size=1024):
-    """Parse raw whole, the head in one read (the fast path: parser._check_clean finds it
+    """Parse raw whole, the head in one read (the fast path: parser.parse_head finds it
     complete), and grown one byte at a time (the full path: never complete at the first call).
     Both must leave the same result. Returns the whole parse's (status, request, buf)."""
     r, b, n = request_over(raw, size)
@@ -284,6 +284,37 @@ class TestBothPaths(unittest.TestCase):
         self.assertEqual((st, r.method, r.nhdr, r.flags & F_CLOSE), (0, 1, 12, 0))
         self.assertEqual(text(b, r.hdr[4 * 5 + 2], r.hdr[4 * 5 + 3]), "keep-alive")
         self.assertEqual(text(b, r.hdr[4 * 11], r.hdr[4 * 11 + 1]), "Cache-Control")
+
+
+class TestUsualRequestLine(unittest.TestCase):
+    """parser._start takes b"GET <target> HTTP/1.1" in two searches; every line it takes or
+    declines gives what the general path (_split, _method, _version, _target) gives, at every level."""
+
+    LINES = (b"GET / HTTP/1.1", b"GET /a?b=c HTTP/1.1", b"GET * HTTP/1.1", b"GET http://h/x HTTP/1.1",
+             b"GET  / HTTP/1.1", b"GET /  HTTP/1.1", b"GET /a b HTTP/1.1", b"GET  HTTP/1.1", b"GET   HTTP/1.1",
+             b"GET / HTTP/1.1 ", b"GET / HTTP/1.0", b"GET / HTTP/1.11", b"GET / http/1.1", b"get / HTTP/1.1",
+             b"GETX / HTTP/1.1", b"GET\t/ HTTP/1.1", b"GET /\tHTTP/1.1", b"GET /a\x7fb HTTP/1.1", b"GET HTTP/1.1",
+             b"HEAD / HTTP/1.1", b"GET / HTTP/1.1x", b"GET /\x00 HTTP/1.1", b"GET /a HTTP/1.1\x00")
+
+    def test_same_as_the_general_path(self):
+        import mhd_micro.parser as p
+        from mhd_micro.strictness import relax, fix_cr_nul
+        for line in self.LINES:
+            raw = line + b"\r\nHost: h\r\n\r\n"
+            e = len(line)
+            for level in range(-3, 4):
+                r, b, n = request_over(raw, 1024)
+                st = parse_head(r, b, n, level)
+                # the general path, as _start takes it for a line it does not know
+                r2, b2, _ = request_over(raw, 1024)
+                r2.end, r2.strict, r2.line, r2.phase = n, level, e + 2, 1
+                st2 = 400 if p.has_cr_nul(b2, 0, e) and fix_cr_nul(b2, 0, e, level) else 0
+                if not st2 and (level < 0 or (level == 0 and b2.find(b"\t", 0, e) >= 0)):
+                    relax(b2, 0, e, level)
+                st2 = st2 or p._split(r2, b2, 0, e) or p._method(r2, b2) or p._version(r2, b2, e) or p._target(r2, b2)
+                if not st2:
+                    st2 = p._lines(r2, b2)
+                self.assertEqual(found(st, r, b, n), found(st2, r2, b2, n), "level %d: %r" % (level, line))
 
 
 class TestEdges(unittest.TestCase):
