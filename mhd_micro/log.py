@@ -8,6 +8,7 @@
 import sys
 
 from .platform import const, print_exception
+from .request import text
 
 _SC_INTERNAL_ERROR = const(59900)  # = mhd.SC_INTERNAL_ERROR; a callback raised
 _EXC_INFO = hasattr(sys, "exc_info")  # not in every MicroPython port: then the log has no details
@@ -43,6 +44,10 @@ def fault(d, c):
 
 def call_uri_logger(d, r):
     """D_OPTION_EARLY_URI_LOGGER: the callback sees the whole request target, before the
-    header fields are read; what it returns becomes the request's app context."""
-    uri = str(memoryview(r.conn.buf)[r.target_start:r.target_end], "utf-8")
+    header fields are read; what it returns becomes the request's app context. The target
+    is a str, or bytes when it is not UTF-8 (the request then goes on to its 400)."""
+    mv = memoryview(r.conn.buf)[r.target_start:r.target_end]
+    uri = text(mv)
+    if uri is None:
+        uri = bytes(mv)
     return d.call_safely(d.uri_logger[0], d.uri_logger[1], r, uri, r.method)

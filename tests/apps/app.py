@@ -4,6 +4,7 @@
 #       [--conn-memory B] [--per-ip N] [--no-date] [--no-cookies] [--no-plus] [--pool N]
 #       [--buffers N] [--log-memory 1]   (the last two: what boards/common/main.py passes)
 #       [--cert PEM --key PEM [--tls-handshake S] [--tls-limit N]]   (HTTPS: tests/test_tls.py)
+#       [--uri-log] [--policy]   (the early URI logger, the accept policy: tests/test_daemon_callbacks.py)
 #
 # Prints "listening on port N", then serves until killed. Routes:
 #   /                 "Hello, world!" (a reusable response)
@@ -23,6 +24,12 @@
 #   /slow             sleeps 1.5 s in the callback (blocks the daemon: for timeout tests)
 #   /file             this file (tests/apps/app.py), a response_from_fd
 #   /tls              "<status> <TLS version>" of connection_get_info_dynamic(TLS_VER)
+#   /uri              the request's app context (REQUEST_INFO_FIXED_APP_CONTEXT): with --uri-log,
+#                     what the early URI logger returned, "<method> <uri>"
+#   /notify           "<started> <closed> <policy asked> <policy refused>": connection notifications
+#                     and accept-policy calls so far
+#   /deny?n=N         with --policy: the accept policy refuses the next N clients
+#   /quiesce          daemon_quiesce; the app closes the listening socket it gets back
 import sys
 import time
 
@@ -42,7 +49,8 @@ def opt(name, default=None):
 
 suspended = []
 BIG = bytearray(0)  # "x" bytes for /big, made on first need: on a board 64 KiB would not fit beside the pools
-events = []
+counts = [0, 0, 0, 0, 0]  # connections started, closed; accept policy asked, refused; refusals to come
+state = {}  # "daemon": the daemon, for /quiesce
 
 
 def reply(request, text, sc=200, *options):
@@ -138,6 +146,17 @@ def on_request(hello, request, path, method, upload_size):
     if path == "/tls":
         conn = mhd.request_get_info_fixed(request, mhd.REQUEST_INFO_FIXED_CONNECTION)[1]
         return reply(request, "%d %s" % mhd.connection_get_info_dynamic(conn, mhd.CONNECTION_INFO_DYNAMIC_TLS_VER))
+    if path == "/uri":
+        return reply(request, repr(mhd.request_get_info_fixed(request, mhd.REQUEST_INFO_FIXED_APP_CONTEXT)[1]))
+    if path == "/notify":
+        return reply(request, "%d %d %d %d" % tuple(counts[:4]))
+    if path == "/deny":
+        counts[4] = int(mhd.request_get_value(request, mhd.VK_GET_ARGUMENT, "n") or "1")
+        return reply(request, "denying %d" % counts[4])
+    if path == "/quiesce":
+        lsock = mhd.daemon_quiesce(state["daemon"])
+        lsock.close()
+        return reply(request, "quiesced")
     if path == "/slow":
         time.sleep(1.5)
         return reply(request, "slow")
@@ -150,13 +169,27 @@ def read(path):
 
 
 def on_notify(cls, conn, code):
-    events.append(code)
+    counts[code == mhd.CONNECTION_NOTIFY_CLOSED] += 1
+
+
+def on_uri(cls, request, uri, method):
+    return "%d %s" % (method, uri)  # the request's app context
+
+
+def on_accept(cls, addr):
+    counts[2] += 1
+    if counts[4]:
+        counts[4] -= 1
+        counts[3] += 1
+        return False
+    return True
 
 
 def main():
     hello = mhd.response_from_buffer_static(mhd.HTTP_STATUS_OK, b"Hello, world!")
     mhd.response_set_option(hello, mhd.R_OPTION_REUSABLE(True))
     d = mhd.daemon_create(on_request, hello)
+    state["daemon"] = d
     opts = [mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, int(opt("--port", "0")))]
     if opt("--strict") is not None:
         opts.append(mhd.D_OPTION_PROTOCOL_STRICT_LEVEL(int(opt("--strict"))))
@@ -183,6 +216,10 @@ def main():
     if opt("--no-plus"):
         opts.append(mhd.D_OPTION_DISABLE_URI_QUERY_PLUS_AS_SPACE(True))
     opts.append(mhd.D_OPTION_NOTIFY_CONNECTION(on_notify))
+    if opt("--uri-log"):
+        opts.append(mhd.D_OPTION_EARLY_URI_LOGGER(on_uri))
+    if opt("--policy"):
+        opts.append(mhd.D_OPTION_ACCEPT_POLICY(on_accept))
     if opt("--cert") is not None:
         opts.append(mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY))
         opts.append(mhd.D_OPTION_TLS_CERT_KEY(read(opt("--cert")), read(opt("--key")), None))
