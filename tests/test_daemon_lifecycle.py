@@ -49,6 +49,14 @@ def test_daemon_info_dynamic(serve):
     assert int(unknown) == SC_INFO_GET_TYPE_UNKNOWN
 
 
+def test_abort_request_closes_without_a_reply(serve):
+    srv = serve("--port", free_port(), script=APP)
+    with Client(srv.port) as other, Client(srv.port) as c:
+        c.send(get("/abort"))
+        assert c.closed()  # no bytes before the close
+        assert body(other, "/") == "Hello"
+
+
 def test_log_callback_gets_its_closure_the_code_and_a_message(serve):
     srv = serve("--port", free_port(), script=APP)
     with Client(srv.port) as bad:

@@ -9,6 +9,7 @@
 #   /rounds   how many times the loop called daemon_process_nonblocking
 #   /raise    the request callback raises: the log callback hears of it
 #   /log      the log callback's calls: "<cls> <sc> <type of message>" each
+#   /abort    action_abort_request
 #   /hold     a reply whose content callback suspends: in progress until the daemon goes
 #   /destroy  after its reply: daemon_destroy, then a new daemon on the same port (or socket)
 #   /after    what the destroyed daemon left: "<held reply's codes> <listening socket closed>"
@@ -76,6 +77,8 @@ def on_request(d, request, path, method, upload_size):
         raise ValueError("from the request callback")
     if path == "/log":
         return reply(request, "\n".join(state["log"]))
+    if path == "/abort":
+        return mhd.action_abort_request(request)
     if path == "/hold":
         r = mhd.response_from_callback(200, mhd.SIZE_UNKNOWN, hold)
         mhd.response_set_option(r, mhd.R_OPTION_TERMINATION_CALLBACK(on_ended))
