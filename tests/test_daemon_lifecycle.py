@@ -11,6 +11,7 @@ from wire import Client, get, read_until_close
 APP = "tests/apps/lifecycle_app.py"
 SC_INFO_GET_TYPE_UNKNOWN = 60200
 SC_INTERNAL_ERROR = 59900
+SC_DAEMON_STARTED = 10000
 SC_TOO_EARLY = 60000
 REQUEST_ENDED_DAEMON_SHUTDOWN = 60
 
@@ -63,7 +64,13 @@ def test_log_callback_gets_its_closure_the_code_and_a_message(serve):
         bad.send(get("/raise"))
         assert bad.closed()
     with Client(srv.port) as c:
-        assert body(c, "/log") == "cls %d str" % SC_INTERNAL_ERROR
+        assert body(c, "/log") == "cls %d str request" % SC_INTERNAL_ERROR
+
+
+def test_log_memory_tells_what_start_took(serve):
+    srv = serve("--port", free_port(), "--log-memory", script=APP)
+    with Client(srv.port) as c:
+        assert body(c, "/log") == "cls %d str took" % SC_DAEMON_STARTED
 
 
 @pytest.mark.parametrize("own", [False, True], ids=["bind_sa", "listen_socket"])

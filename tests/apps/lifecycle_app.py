@@ -1,6 +1,6 @@
 # Server for tests/test_daemon_lifecycle.py, on CPython and MicroPython: a daemon driven by
 # daemon_process_nonblocking, its info calls, its log callback, and daemon_destroy.
-#   <python> tests/apps/lifecycle_app.py --port N [--own-socket] [--timeout S]
+#   <python> tests/apps/lifecycle_app.py --port N [--own-socket] [--timeout S] [--log-memory]
 # The daemon binds 127.0.0.1:N with D_OPTION_BIND_SA, or with --own-socket serves on a
 # listening socket the app made (D_OPTION_LISTEN_SOCKET). No timeouts unless --timeout:
 # nothing but the network then ends a wait. Routes:
@@ -8,7 +8,7 @@
 #   /dyn      daemon_get_info_dynamic now and before the first client: "<has conn> <max wait> ..."
 #   /rounds   how many times the loop called daemon_process_nonblocking
 #   /raise    the request callback raises: the log callback hears of it
-#   /log      the log callback's calls: "<cls> <sc> <type of message>" each
+#   /log      the log callback's calls: "<cls> <sc> <type of message> <its first word>" each
 #   /abort    action_abort_request
 #   /hold     a reply whose content callback suspends: in progress until the daemon goes
 #   /destroy  after its reply: daemon_destroy, then a new daemon on the same port (or socket)
@@ -37,7 +37,7 @@ TIMEOUT = int(argv("--timeout") or 0)
 
 
 def on_log(cls, sc, msg):
-    state["log"].append("%s %d %s" % (cls, sc, type(msg).__name__))
+    state["log"].append("%s %d %s %s" % (cls, sc, type(msg).__name__, msg.split()[0]))
 
 
 def on_ended(cls, request, code, app_context):
@@ -95,6 +95,8 @@ def serve(lsock):
     d = [None]
     d[0] = mhd.daemon_create(on_request, d)
     where = mhd.D_OPTION_LISTEN_SOCKET(lsock) if OWN else mhd.D_OPTION_BIND_SA(("127.0.0.1", PORT))
+    if "--log-memory" in sys.argv:
+        mhd.daemon_set_option(d[0], mhd.D_OPTION_LOG_MEMORY(True))
     rc = mhd.DAEMON_SET_OPTIONS(d[0], where, mhd.D_OPTION_LOG_CALLBACK(on_log, "cls"), mhd.D_OPTION_DEFAULT_TIMEOUT(TIMEOUT),
                             mhd.D_OPTION_HEAD_TIMEOUT(TIMEOUT))
     state["early"] = mhd.daemon_process_nonblocking(d[0])

@@ -45,7 +45,9 @@ class TestOptions(unittest.TestCase):
         for opt in (mhd.D_OPTION_WM_WORKER_THREADS(2), mhd.D_OPTION_WM_THREAD_PER_CONNECTION()):
             self.assertEqual(daemon(opt)[1], SC_CONFIGURATION_UNEXPECTED_WM)
         self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_EPOLL))[1], SC_CONFIGURATION_UNEXPECTED_SPS)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_SELECT))[1], SC_CONFIGURATION_UNEXPECTED_SPS)
         self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_POLL))[1], SC_OK)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_AUTO))[1], SC_OK)
 
     def test_refusals(self):
         self.assertEqual(daemon(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(-1))[1], SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL)
