@@ -1,11 +1,13 @@
 """A daemon's life as the application drives it, on both runtimes (tests/apps/lifecycle_app.py):
 daemon_process_nonblocking as the loop, the daemon's and the connection's info calls, the log
 callback, the listening socket given or bound, and what daemon_destroy closes."""
+import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import free_port
+from conftest import ROOT, free_port, micropython_cmd
 from wire import Client, get, read_until_close
 
 APP = "tests/apps/lifecycle_app.py"
@@ -65,6 +67,28 @@ def test_log_callback_gets_its_closure_the_code_and_a_message(serve):
         assert bad.closed()
     with Client(srv.port) as c:
         assert body(c, "/log") == "cls %d str request" % SC_INTERNAL_ERROR
+
+
+def test_the_default_log_is_stderr(runtime, tmp_path):
+    port = free_port()
+    py = [sys.executable, "-u"] if runtime == "cpython" else [micropython_cmd()]
+    with open(str(tmp_path / "err"), "w+") as err:
+        proc = subprocess.Popen(py + [APP, "--port", str(port), "--default-log"], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            assert "listening on port" in proc.stdout.readline()
+            with Client(port) as bad:
+                bad.send(get("/raise"))
+                assert bad.closed()
+            with Client(port) as c:
+                assert body(c, "/") == "Hello"  # the error was logged by the time this is answered
+        finally:
+            proc.kill()
+            out = proc.communicate(timeout=10)[0]
+        err.seek(0)
+        logged = err.read()
+    assert "mhd_micro [%d]: request callback or engine raised" % SC_INTERNAL_ERROR in logged, (logged, out)
+    assert "mhd_micro [" not in out
 
 
 def test_log_memory_tells_what_start_took(serve):

@@ -1,9 +1,10 @@
 # Server for tests/test_daemon_lifecycle.py, on CPython and MicroPython: a daemon driven by
 # daemon_process_nonblocking, its info calls, its log callback, and daemon_destroy.
-#   <python> tests/apps/lifecycle_app.py --port N [--own-socket] [--timeout S] [--log-memory]
+#   <python> tests/apps/lifecycle_app.py --port N [--own-socket] [--timeout S] [--log-memory] [--default-log]
 # The daemon binds 127.0.0.1:N with D_OPTION_BIND_SA, or with --own-socket serves on a
 # listening socket the app made (D_OPTION_LISTEN_SOCKET). No timeouts unless --timeout:
-# nothing but the network then ends a wait. Routes:
+# nothing but the network then ends a wait. --default-log: no log callback (MHD2's default,
+# stderr). Routes:
 #   /conn     connection_get_info_fixed: "<client port> <socket ok> <daemon is ours> <unknown's SC>"
 #   /dyn      daemon_get_info_dynamic now and before the first client: "<has conn> <max wait> ..."
 #   /rounds   how many times the loop called daemon_process_nonblocking
@@ -97,7 +98,9 @@ def serve(lsock):
     where = mhd.D_OPTION_LISTEN_SOCKET(lsock) if OWN else mhd.D_OPTION_BIND_SA(("127.0.0.1", PORT))
     if "--log-memory" in sys.argv:
         mhd.daemon_set_option(d[0], mhd.D_OPTION_LOG_MEMORY(True))
-    rc = mhd.DAEMON_SET_OPTIONS(d[0], where, mhd.D_OPTION_LOG_CALLBACK(on_log, "cls"), mhd.D_OPTION_DEFAULT_TIMEOUT(TIMEOUT),
+    if "--default-log" not in sys.argv:
+        mhd.daemon_set_option(d[0], mhd.D_OPTION_LOG_CALLBACK(on_log, "cls"))
+    rc = mhd.DAEMON_SET_OPTIONS(d[0], where, mhd.D_OPTION_DEFAULT_TIMEOUT(TIMEOUT),
                             mhd.D_OPTION_HEAD_TIMEOUT(TIMEOUT))
     state["early"] = mhd.daemon_process_nonblocking(d[0])
     assert rc == mhd.SC_OK and mhd.daemon_start(d[0]) == mhd.SC_OK
