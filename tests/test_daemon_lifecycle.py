@@ -15,6 +15,7 @@ SC_INFO_GET_TYPE_UNKNOWN = 60200
 SC_INTERNAL_ERROR = 59900
 SC_DAEMON_STARTED = 10000
 SC_TOO_EARLY = 60000
+WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF  # = mhd.WAIT_INDEFINITELY
 REQUEST_ENDED_DAEMON_SHUTDOWN = 60
 
 
@@ -46,7 +47,7 @@ def test_daemon_info_dynamic(serve):
         has, wait, unknown, idle_has, idle_wait, early = body(c, "/dyn").split()
     # before the first client: no connection, no timeout to wait for; and the process call
     # made before daemon_start was refused
-    assert (idle_has, int(idle_wait), int(early)) == ("False", 0xFFFFFFFFFFFFFFFF, SC_TOO_EARLY)
+    assert (idle_has, int(idle_wait), int(early)) == ("False", WAIT_INDEFINITELY, SC_TOO_EARLY)
     # with a client, the next timeout scan comes within the 30 s timeout (milliseconds)
     assert has == "True" and 0 < int(wait) <= 30000
     assert int(unknown) == SC_INFO_GET_TYPE_UNKNOWN
