@@ -5,7 +5,7 @@ import socket
 import time
 
 from conftest import start_server
-from wire import Client, build, connect, get
+from wire import Client, build, connect, get, read_until_close
 
 APP = "tests/apps/upgrade_app.py"
 
@@ -49,6 +49,20 @@ def test_scripted_exchange_and_every_result(serve):
         r = c.exchange(get("/results"))
     timeout, ok, invalid = 30161, 0, 60161
     assert r.body.decode().split() == [str(x) for x in (timeout, 0, ok, 5, ok, 0, ok, 8, ok, invalid, invalid, invalid)]
+
+
+def test_upgrade_after_the_body(serve):
+    # upload_action_upgrade from the upload callback: the 101 comes once the body is read,
+    # and the bytes after the body (sent with it) are the new protocol's
+    srv = serve(script=APP)
+    s = connect(srv.port)
+    s.sendall(build("POST", "/upload", (("Host", "x"), ("Connection", "Upgrade"), ("Upgrade", "x-test"),
+                                        ("Content-Length", "4")), b"abcd") + b"tail")
+    data, closed = read_until_close(s)
+    s.close()
+    head, rest = data.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101 Switching Protocols\r\n") and b"\r\nUpgrade: x-test" in head
+    assert closed and rest == b"body abcd\ngot tail\n"
 
 
 def test_bytes_sent_with_the_request_come_first(serve):

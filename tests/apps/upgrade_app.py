@@ -13,6 +13,8 @@
 #   /bad?h=N  action_upgrade with refused extra fields (case N): the callback answers 500
 #             with "refused" when action_upgrade gives None
 #   /open     upgrades and leaves the handle open (daemon_destroy must report it)
+#   /upload   reads the body (at most 64 bytes), then upload_action_upgrade: sends "body <it>",
+#             recv (5 s), sends "got <what came>", closes
 import sys
 
 sys.path.insert(0, ".")
@@ -38,6 +40,18 @@ def on_script(cls, request, urh):
                     mhd.upgraded_recv(urh, buf, 0)[0], mhd.upgraded_send(urh, b"x", 0)[0]])
 
 
+def on_body(cls, request, urh):
+    buf = bytearray(64)
+    mhd.upgraded_send(urh, b"body " + cls + b"\n", WAIT)
+    sc, n = mhd.upgraded_recv(urh, buf, WAIT)
+    mhd.upgraded_send(urh, b"got " + bytes(buf[:n]) + b"\n", WAIT)
+    mhd.upgraded_close(urh)
+
+
+def on_upload(cls, request, size, data):
+    return mhd.upload_action_upgrade(request, "x-test", on_body, bytes(data[:size]))
+
+
 def on_keep(cls, request, urh):
     cls.append(urh)  # left open on purpose
 
@@ -61,6 +75,8 @@ def on_request(kept, request, path, method, upload_size):
     if path == "/open":
         act = mhd.action_upgrade(request, "x-test", on_keep, kept)
         return act if act is not None else reply(request, 500, "refused")
+    if path == "/upload":
+        return mhd.action_process_upload_full(request, 64, on_upload)
     return reply(request, 404, "not found")
 
 

@@ -45,7 +45,9 @@ class TestOptions(unittest.TestCase):
         for opt in (mhd.D_OPTION_WM_WORKER_THREADS(2), mhd.D_OPTION_WM_THREAD_PER_CONNECTION()):
             self.assertEqual(daemon(opt)[1], SC_CONFIGURATION_UNEXPECTED_WM)
         self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_EPOLL))[1], SC_CONFIGURATION_UNEXPECTED_SPS)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_SELECT))[1], SC_CONFIGURATION_UNEXPECTED_SPS)
         self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_POLL))[1], SC_OK)
+        self.assertEqual(daemon(mhd.D_OPTION_POLL_SYSCALL(mhd.SPS_AUTO))[1], SC_OK)
 
     def test_refusals(self):
         self.assertEqual(daemon(mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(-1))[1], SC_CONFIGURATION_CONN_LIMIT_TOO_SMALL)
@@ -71,6 +73,27 @@ class TestOptions(unittest.TestCase):
         d, rc = daemon(mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, 0), mhd.D_OPTION_BIND_SA(("127.0.0.1", 0)))
         self.assertEqual(rc, SC_OK)
         self.assertEqual(mhd.daemon_start(d), SC_OPTIONS_CONFLICT)
+
+    def test_listen_backlog(self):
+        # 0 (the default) holds every slot's worth of waiting clients, at least 16
+        from mhd_micro import platform
+        got = []
+
+        def listen(af, host, port, backlog):
+            got.append(backlog)
+            return real(af, host, port, backlog)
+        for options, want in (((), 16), ((mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(40),), 40),
+                              ((mhd.D_OPTION_LISTEN_BACKLOG(5), mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(40)), 5)):
+            d, rc = daemon(mhd.D_OPTION_BIND_SA(("127.0.0.1", 0)), mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(2),
+                           mhd.D_OPTION_CONN_MEMORY_LIMIT(256), *options)
+            real = platform.listen  # daemon_start imports options.py anew, which takes it from here
+            platform.listen = listen
+            try:
+                self.assertEqual(mhd.daemon_start(d), SC_OK)
+            finally:
+                platform.listen = real
+            mhd.daemon_destroy(d)
+            self.assertEqual(got.pop(), want)
 
     def test_start_without_listening_then_too_late(self):
         d, rc = daemon(mhd.D_OPTION_BIND_PORT(mhd.AF_NONE, 0), mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(2),
