@@ -384,7 +384,7 @@ class Bench:
             if srv.port is None:
                 last = srv.lines[-1] if srv.lines else "no output"
                 return False, "did not start (%s)" % last[:80]
-            r = self.load(srv.port, 8, self.args.heap_seconds, True)
+            r = self.load(srv.port, 8, self.args.heap_seconds, "keep-alive")
             alive = srv.alive()
             ok = alive and r["requests"] > 0 and not r["errors"] and not r["non2xx"]
             why = "%d req, %d errors, %d non-2xx%s" % (r["requests"], r["errors"], r["non2xx"],
