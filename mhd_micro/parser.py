@@ -47,6 +47,7 @@ for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 # value stack need more than 11 words gets its frame from the heap at every call. So the
 # work is cut into small functions that pass the request `r` (which carries the buffer end
 # and the strictness level for this parse) and keep their state in it.
+_SPECIAL_LETTERS = const(0x100128)  # bit (letter & 31) set for h, c, t, e (store)
 NEXT = const(-3)  # a field line was taken: go on with the next one
 _BAD = const(-4)  # a bare LF the strictness level forbids
 
@@ -100,8 +101,8 @@ def parse_head(r, b, end, strict):
         # the clean part: _start and _lines take it and the rest the long way. Each line's own
         # search for an LF costs less than counting the CR LFs and LFs of the whole head.)
         strict = r.line  # the head's start (a local reused: the frame stays on the C stack)
-        # usually the head is all that came: it ends the bytes, no search needed
-        if end - strict < 4 or b[end - 1] != 10 or b[end - 2] != 13 or b[end - 3] != 10 or b[end - 4] != 13:
+        # usually the head is all that came: it ends the bytes (one search of 4 bytes, no longer)
+        if end - strict < 4 or b.find(b"\r\n\r\n", end - 4, end) < 0:
             end = b.find(b"\r\n\r\n", strict, end) + 4
         r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
         strict = _start(r, b)
@@ -150,65 +151,76 @@ def _start(r, b):
 
 def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
+    s = r.line  # the line's start: a local, written back to r.line only on the way out
     while True:
-        s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce >= 0 and b[ce + 1] == 10 and b.find(b"\n", s, ce) < 0:  # a clean line: it ends at its first CR
-            r.line = ce + 2
-        else:  # not clean, or a bare CR: the long way from here on (parse_head)
+        if ce < 0 or b[ce + 1] != 10 or b.find(b"\n", s, ce) >= 0:  # not clean, or a bare CR: the long way from here on (parse_head)
             r.clean_end = 0
+            r.line = s
             ce = line_end(r, b, s)
             if ce < 0:
                 return 400 if ce == _BAD else MORE
-            r.line = ce + 2 if b[ce] == 13 else ce + 1
             if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
                 return 400
-        if ce == s:
-            r.body_start = r.line
-            return _head_done(r, b)
+            if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
+                load("strictness").unskip(r, b, s, ce)
         c = b[s]
-        if c == 32 or c == 9:
-            s = load("strictness").fold(r, b, s, ce)
+        if ce == s:
+            c = 0  # the empty line: the head is complete
+        elif c == 32 or c == 9:
+            c = load("strictness").fold(r, b, s, ce)
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
-            r.name_start = s
-            r.name_end = c
             if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-                s = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
+                c = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
             else:
-                s = store(r, b, c + 1, ce)
-        if s != NEXT:  # s: the line's status
-            return s
+                c = store(r, b, s, c, ce)
+        s = ce + 2 if b[ce] == 13 else ce + 1
+        if c != NEXT:  # c: the line's status
+            r.line = s
+            if c:
+                return c
+            r.body_start = s
+            return _head_done(r, b)
 
 
-def store(r, b, vs, ve):
-    """Keep the field's offsets (name from r.name_start, r.name_end; value without OWS)."""
-    while vs < ve and (b[vs] == 32 or b[vs] == 9):  # == is quicker than `in` on MicroPython
-        vs += 1
-    while ve > vs and (b[ve - 1] == 32 or b[ve - 1] == 9):
-        ve -= 1
-    if r.strict > 0 and _bad_field(r, b, vs, ve):
-        return 400
+def store(r, b, s, c, e):
+    """Keep the field whose name is b[s:c], c its ':', and whose value runs to the line's end
+    e: offsets in r.hdr, the value without OWS."""
+    if r.strict > 0:
+        r.name_start = s
+        r.name_end = c
+        if _bad_field(r, b, e):
+            return 400
     i = r.nhdr * 4
     if i >= r.hdr_cap:
         return 431
     h = r.hdr
-    h[i] = r.name_start
-    h[i + 1] = r.name_end
-    h[i + 2] = vs
-    h[i + 3] = ve
+    h[i] = s
+    h[i + 1] = c
+    c += 1
+    if b[c] == 32:  # the usual single space
+        c += 1
+    if b[c] <= 32:  # more OWS? (a byte test each spared for the usual value)
+        while b[c] == 32 or b[c] == 9:  # == is quicker than `in` on MicroPython; b[e] is CR or LF
+            c += 1
+    if b[e - 1] <= 32:
+        while e > c and (b[e - 1] == 32 or b[e - 1] == 9):
+            e -= 1
+    h[i + 2] = c
+    h[i + 3] = e
     r.nhdr += 1
-    if r.flags & F_SKIPPED:  # rare: a test spares the usual field a store
-        r.flags &= ~F_SKIPPED
-    vs = b[r.name_start] | 0x20  # the first letter (a local reused: the frame stays on the C stack)
-    if vs == 104 or vs == 99 or vs == 116 or vs == 101:  # h c t e: the fields _special acts on
+    # the first letter, h c t e (in either case) for the fields _special acts on: bits 8, 3, 20
+    # and 5 of _SPECIAL_LETTERS (a few other bytes share them: _special looks again). Shifted
+    # right: 1 << 30 would be a long int on a 32-bit board.
+    if _SPECIAL_LETTERS >> (b[s] & 31) & 1:
         return _special(r, b, i)
     return NEXT
 
 
-def _bad_field(r, b, vs, ve):
+def _bad_field(r, b, e):
     # a call of its own: the lookup's stack would take store()'s frame to the heap
-    return load("strictness").bad_field(r, b, vs, ve)
+    return load("strictness").bad_field(r, b, e)
 
 
 def _split(r, b, s, e):
@@ -327,8 +339,13 @@ def _special(r, b, i):
     ns = r.hdr[i]
     n = r.hdr[i + 1] - ns
     c = b[ns] | 0x20
-    if n == 4 and c == 104:
-        return _host(r, b, i)
+    if n == 4 and c == 104:  # every request has a Host: its test here, without a call of _named
+        i = ns + 4
+        if b.find(b"Host", ns, i) == ns or ieq(b, ns, i, b"host"):
+            if r.flags & F_HOST and r.strict > -3:
+                return 400  # a second Host
+            r.flags |= F_HOST
+        return NEXT
     if n == 14 and c == 99:
         return _content_length(r, b, i)
     if n == 17 and c == 116:
@@ -337,15 +354,6 @@ def _special(r, b, i):
         return _connection(r, b, i)
     if n == 6 and c == 101:
         return _expect(r, b, i)
-    return NEXT
-
-
-def _host(r, b, i):
-    # _named's test without its call: every request has a Host
-    if b.find(b"Host", r.hdr[i], r.hdr[i + 1]) == r.hdr[i] or ieq(b, r.hdr[i], r.hdr[i + 1], b"host"):
-        if r.flags & F_HOST and r.strict > -3:
-            return 400  # a second Host
-        r.flags |= F_HOST
     return NEXT
 
 
@@ -384,6 +392,9 @@ def _connection(r, b, i):
         return NEXT
     s = r.hdr[i + 2]
     i = r.hdr[i + 3]  # the value's end (one local less keeps the frame on the C stack)
+    if i - s == 10 and b.find(b"keep-alive", s, i) == s:  # what browsers send: one option, no OWS
+        r.flags |= F_KEEP_ALIVE
+        return NEXT
     while s < i:
         c = b.find(b",", s, i)
         if c < 0:

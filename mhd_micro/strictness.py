@@ -6,7 +6,7 @@
 # parser.py calls these only when it meets such input (or, for bad_field, at levels >= 1),
 # and loads this module then: a server that gets well-formed requests never loads it.
 from .platform import const
-from .parser import DROP, NEXT, F_SKIPPED, store, TOKEN
+from .parser import DROP, NEXT, F_SKIPPED, store, _special, TOKEN
 
 _MAX_EMPTY_LINES = const(1024)  # MHD_MAX_EMPTY_LINES_SKIP
 
@@ -57,17 +57,33 @@ def fold(r, b, s, e):
     return NEXT
 
 
+def unskip(r, b, s, e):
+    """parser._lines, at the line b[s:e] after a skipped one: unless it is a fold of that one,
+    the last field line is no longer skipped (odd_name sets the flag again if it skips it too)."""
+    if e > s and b[s] != 32 and b[s] != 9:
+        r.flags &= ~F_SKIPPED
+
+
 def odd_name(r, b, s, e):
-    c = r.name_end  # the ':', or -1
+    """The field line b[s:e] has no ':', an empty name or whitespace in its name."""
+    c = b.find(b":", s, e)  # the ':', or -1
     if c < 0:  # no ':': the line is skipped from level -2 down
         if r.strict > -2:
             return 400
         r.flags |= F_SKIPPED
+        r.clean_end = 0  # parser._lines clears the flag at the next line that is no fold: the long way
         return NEXT
     r.name_end = _name_end(r, b, s, c)
     if r.name_end < 0:
         return 400
-    return store(r, b, c + 1, e)
+    c = store(r, b, s, c, e)  # the name up to the ':'
+    if c != NEXT or r.hdr[r.nhdr * 4 - 3] == r.name_end:
+        return c
+    # level -3, whitespace before the ':': store kept it in the name, where no field _special
+    # acts on could match (their names hold none); now the name ends before it
+    c = r.nhdr * 4 - 3
+    r.hdr[c] = r.name_end
+    return _special(r, b, c - 1)
 
 
 def _name_end(r, b, s, c):
@@ -82,9 +98,12 @@ def _name_end(r, b, s, c):
     return n
 
 
-def bad_field(r, b, vs, ve):
-    """Levels 1 and up (beyond MHD2's checks): the name must be a token and the value free of
-    control bytes but HTAB (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5)."""
+def bad_field(r, b, ve):
+    """Levels 1 and up (beyond MHD2's checks): the name (r.name_start..r.name_end, its ':')
+    must be a token and the value (up to ve, the line's end) free of control bytes but HTAB
+    (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5). OWS is no bad byte: the
+    value is checked before its trimming."""
+    vs = r.name_end + 1
     ns = r.name_start
     while ns < r.name_end:
         c = b[ns]
