@@ -117,7 +117,7 @@ def _start(r, b):
     while True:
         s = r.line
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b[ce + 1] != 10 or b.find(b"\n", s, ce) >= 0:  # not clean, a bare CR or LF: the long way (parse_head)
+        if ce < 0 or b.find(b"\n", s, ce + 2) != ce + 1:  # not clean, a bare CR or LF: the long way (parse_head)
             r.clean_end = 0
             ce = line_end(r, b, s)
             if ce < 0:
@@ -154,7 +154,7 @@ def _lines(r, b):
     s = r.line  # the line's start: a local, written back to r.line only on the way out
     while True:
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b[ce + 1] != 10 or b.find(b"\n", s, ce) >= 0:  # not clean, or a bare CR: the long way from here on (parse_head)
+        if ce < 0 or b.find(b"\n", s, ce + 2) != ce + 1:  # not clean, a bare CR or LF: the long way from here on (parse_head)
             r.clean_end = 0
             r.line = s
             ce = line_end(r, b, s)
@@ -164,15 +164,13 @@ def _lines(r, b):
                 return 400
             if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
                 load("strictness").unskip(r, b, s, ce)
-        c = b[s]
         if ce == s:
             c = 0  # the empty line: the head is complete
-        elif c == 32 or c == 9:
-            c = load("strictness").fold(r, b, s, ce)
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
             if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-                c = load("strictness").odd_name(r, b, s, ce)  # no ':', an empty name or whitespace: the level decides
+                # no ':', an empty name or whitespace (a line that starts with it is a fold): the level decides
+                c = load("strictness").odd_name(r, b, s, ce)
             else:
                 c = store(r, b, s, c, ce)
         s = ce + 2 if b[ce] == 13 else ce + 1

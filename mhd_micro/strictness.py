@@ -65,7 +65,10 @@ def unskip(r, b, s, e):
 
 
 def odd_name(r, b, s, e):
-    """The field line b[s:e] has no ':', an empty name or whitespace in its name."""
+    """The field line b[s:e] has no ':', an empty name or whitespace in its name, or starts
+    with whitespace: a fold."""
+    if b[s] == 32 or b[s] == 9:
+        return fold(r, b, s, e)
     c = b.find(b":", s, e)  # the ':', or -1
     if c < 0:  # no ':': the line is skipped from level -2 down
         if r.strict > -2:
