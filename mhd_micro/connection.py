@@ -162,6 +162,8 @@ class Connection:
         if self.req is None:  # no request in progress: nothing to drop
             return
         act = self.req.action
+        if act.kind == ACT_UPGRADE:  # closed before its 101 went out
+            load("upgrade").ended(self, ended)
         resp = self.resp
         if resp is not None:
             self.resp = None

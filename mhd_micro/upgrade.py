@@ -24,23 +24,33 @@ _WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
 _BAD_NAME = " \t\r\n:,;\""
 
 
-def action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=()):
+def action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=(),
+                   ended_cb=None, ended_cb_cls=None):
     """Reply "101 Switching Protocols" with `Upgrade: upgrade_hdr_value`, `Connection:
     upgrade` and the extra header fields `headers` ((name, value) pairs), then call
     upgrade_handler(upgrade_handler_cls, request, urh). None on invalid arguments, for an
     HTTP/1.0 request or one with a body still to come, where the daemon was told
-    D_OPTION_DISALLOW_UPGRADE(True), or if the request has an action already."""
+    D_OPTION_DISALLOW_UPGRADE(True), or if the request has an action already.
+
+    mhd_micro's addition: ended_cb(ended_cb_cls, request, code, request_app_context) is the
+    termination callback (what R_OPTION_TERMINATION_CALLBACK is for a response; MHD2 has no
+    response here to carry it). It runs once: with REQUEST_ENDED_COMPLETED_OK_UPGRADE when
+    the 101 is out, just before the handler, else with the code of what ended the request
+    before that (the client gone, the daemon shut down)."""
     if request.upload_size:
         return None  # the body would be read as the new protocol
-    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers)
+    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers,
+                    None if ended_cb is None else (ended_cb, ended_cb_cls))
 
 
-def upload_action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=()):
+def upload_action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=(),
+                          ended_cb=None, ended_cb_cls=None):
     """action_upgrade from an upload callback, once the body is read (its last call)."""
-    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers)
+    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers,
+                    None if ended_cb is None else (ended_cb, ended_cb_cls))
 
 
-def _upgrade(request, value, handler, cls, headers):
+def _upgrade(request, value, handler, cls, headers, ended):
     if (handler is None or not value or request.conn.daemon.no_upgrade or request.version != 2
             or _bad(value, "\r\n\0")):
         return None
@@ -49,7 +59,7 @@ def _upgrade(request, value, handler, cls, headers):
         return None
     act = claim(request, ACT_UPGRADE)
     if act is not None:
-        act.args = (head, handler, cls)
+        act.args = (head, handler, cls, ended)
     return act
 
 
@@ -83,10 +93,18 @@ def _head(value, headers):
 
 def start(c, leftover_at):
     """The request callback (or the last upload callback) returned action_upgrade: the 101.
-    What the client sent from buf[leftover_at] on is the new protocol's."""
+    What the client sent from buf[leftover_at] on is the new protocol's. The action keeps its
+    kind until the 101 is out: a close before that reports to its termination callback."""
+    c.switch_protocols(c.req.action.args[0], leftover_at)
+
+
+def ended(c, code):
+    """The upgrade request is over (code REQUEST_ENDED_*): its termination callback, if any."""
     r = c.req
     r.action.kind = 0
-    c.switch_protocols(r.action.args[0], leftover_at)
+    cb = r.action.args[3]
+    if cb is not None:
+        c.daemon.call_safely(cb[0], cb[1], r, code, r.app_context)
 
 
 class Upgraded:
@@ -109,6 +127,7 @@ class Upgraded:
         r = c.req
         args = r.action.args
         c.watch(0)  # out of the poll set until the application asks (upgraded_notify)
+        ended(c, _REQUEST_ENDED_COMPLETED_OK_UPGRADE)  # the HTTP request is over (MHD2's order)
         c.daemon.call_safely(args[1], args[2], r, self)
         if self.open and c.pos >= c.rlen:
             c.take_leftover(0)  # nothing came after the request: its buffer goes back

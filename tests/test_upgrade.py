@@ -2,6 +2,7 @@
 the ones refused, upgraded_recv/send/close with each result, no timeout once upgraded, and
 daemon_destroy with handles still open (tests/apps/upgrade_app.py)."""
 import socket
+import struct
 import time
 
 from conftest import start_server
@@ -49,6 +50,41 @@ def test_scripted_exchange_and_every_result(serve):
         r = c.exchange(get("/results"))
     timeout, ok, invalid = 30161, 0, 60161
     assert r.body.decode().split() == [str(x) for x in (timeout, 0, ok, 5, ok, 0, ok, 8, ok, invalid, invalid, invalid)]
+
+
+def events(port):
+    with Client(port) as c:
+        return c.exchange(get("/events")).body.decode().split()
+
+
+def test_termination_callback_says_completed_ok_upgrade_before_the_handler(serve):
+    # mhd_micro's addition to action_upgrade (ended_cb, ended_cb_cls): the request ends when
+    # the 101 is out, with REQUEST_ENDED_COMPLETED_OK_UPGRADE (1), and the handler comes after
+    srv = serve(script=APP)
+    s, head = upgrade(srv.port, "/ended")
+    assert head.startswith("HTTP/1.1 101 ")
+    _, closed = read_until_close(s)
+    s.close()
+    assert closed
+    assert events(srv.port) == ["ended-1", "handler"]
+
+
+def test_termination_callback_when_the_101_cannot_be_sent(serve):
+    # the client resets the connection while the request callback runs: the 101 cannot go
+    # out, the callback learns REQUEST_ENDED_CLIENT_ABORT (30) and the handler never runs
+    srv = serve(script=APP)
+    s = connect(srv.port)
+    s.sendall(build("GET", "/ended-late", (("Host", "x"), ("Connection", "Upgrade"), ("Upgrade", "x-test"))))
+    time.sleep(0.3)  # the server has read the head and sleeps in its callback (1 s)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()  # a reset
+    deadline = time.time() + 10
+    while True:
+        got = events(srv.port)
+        if got or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert got == ["ended-30"]
 
 
 def test_upgrade_after_the_body(serve):

@@ -15,13 +15,19 @@
 #   /open     upgrades and leaves the handle open (daemon_destroy must report it)
 #   /upload   reads the body (at most 64 bytes), then upload_action_upgrade: sends "body <it>",
 #             recv (5 s), sends "got <what came>", closes
+#   /ended    action_upgrade with a termination callback; the callback and the handler note
+#             their calls in `events` (the handler then closes)
+#   /ended-late  the same, after the request callback slept 1 s (the client is gone by then)
+#   /events   `events`, space-separated
 import sys
+import time
 
 sys.path.insert(0, ".")
 import mhd_micro as mhd
 
 WAIT = 5000
 results = []
+events = []
 BAD = ([("Upgrade", "x")], [("Connection", "close")], [("Connection", "a"), ("Connection", "b")],
        [("Bad Name", "x")], [("X-Ok", "line\r\nbreak")])
 
@@ -52,6 +58,15 @@ def on_upload(cls, request, size, data):
     return mhd.upload_action_upgrade(request, "x-test", on_body, bytes(data[:size]))
 
 
+def on_ended(cls, request, code, app_context):
+    events.append("ended-%d" % code)
+
+
+def on_handler(cls, request, urh):
+    events.append("handler")
+    mhd.upgraded_close(urh)
+
+
 def on_keep(cls, request, urh):
     cls.append(urh)  # left open on purpose
 
@@ -63,6 +78,13 @@ def reply(request, sc, text):
 def on_request(kept, request, path, method, upload_size):
     if path == "/script":
         return mhd.action_upgrade(request, "x-test", on_script, None)
+    if path in ("/ended", "/ended-late"):
+        del events[:]
+        if path == "/ended-late":
+            time.sleep(1)
+        return mhd.action_upgrade(request, "x-test", on_handler, None, (), on_ended, None)
+    if path == "/events":
+        return reply(request, 200, " ".join(events))
     if path == "/results":
         return reply(request, 200, " ".join(str(x) for x in results))
     if path == "/headers":
