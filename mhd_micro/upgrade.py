@@ -129,6 +129,7 @@ class Upgraded:
         c.watch(0)  # out of the poll set until the application asks (upgraded_notify)
         ended(c, _REQUEST_ENDED_COMPLETED_OK_UPGRADE)  # the HTTP request is over (MHD2's order)
         c.daemon.call_safely(args[1], args[2], r, self)
+        r.action.args = None  # the 101's bytes: not needed while the connection stays upgraded
         if self.open and c.pos >= c.rlen:
             c.take_leftover(0)  # nothing came after the request: its buffer goes back
 
