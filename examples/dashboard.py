@@ -6,6 +6,10 @@
 #
 #   python3 examples/dashboard.py --port 8080 [--connections N] [--period MS]
 #
+# It is the Raspberry Pi Pico W's default app (boards/rp2040/config.json "default_app"), and
+# takes the daemon options a board's main.py passes: --timeout, --conn-memory, --buffers,
+# --pool, --log-memory.
+#
 # Prints "listening on port N"; open http://127.0.0.1:8080/ . The timers live in the main
 # loop: it waits in daemon_process_blocking at most until the next reading is due.
 import sys
@@ -175,8 +179,15 @@ def main():
     mhd.response_add_header(page, "Content-Type", "text/html; charset=utf-8")
     d = mhd.daemon_create(on_request, page)
     rc = mhd.DAEMON_SET_OPTIONS(d, mhd.D_OPTION_BIND_PORT(mhd.AF_INET4, int(arg("--port", "8080"))))
-    if arg("--connections", None):
-        rc = rc or mhd.daemon_set_option(d, mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT(int(arg("--connections", None))))
+    # what a board's main.py passes from its config.json (boards/common/main.py)
+    for flag, option in (("--connections", mhd.D_OPTION_GLOBAL_CONNECTION_LIMIT),
+                         ("--timeout", mhd.D_OPTION_DEFAULT_TIMEOUT),
+                         ("--conn-memory", mhd.D_OPTION_CONN_MEMORY_LIMIT),
+                         ("--buffers", mhd.D_OPTION_CONN_BUFFER_POOL_SIZE),
+                         ("--pool", mhd.D_OPTION_RESPONSE_POOL_SIZE),
+                         ("--log-memory", mhd.D_OPTION_LOG_MEMORY)):
+        if arg(flag, None):
+            rc = rc or mhd.daemon_set_option(d, option(int(arg(flag, None))))
     rc = rc or mhd.daemon_start(d)
     if rc != mhd.SC_OK:
         print("cannot start: status code", rc)

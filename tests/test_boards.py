@@ -1,6 +1,7 @@
 """Board bundles end to end: tools/build.py makes them, tools/virtual_board.py serves
 MicroPython's unix port as a board, tools/deploy.py puts a bundle, a board's main.py and
-examples/hello.py on it with mpremote, and the page is fetched over HTTP. What a bundle
+its default app on it with mpremote (the Pico W's dashboard, or examples/hello.py for a
+bundle without WebSocket), and the page is fetched over HTTP. What a bundle
 reports through lib_get_info_fixed must match what it was built with."""
 import json
 import os
@@ -292,13 +293,32 @@ def get(port, path="/"):
         return r.status, r.read()
 
 
+def dashboard_serves(port):
+    """The board's default app, the dashboard: its page, then over its WebSocket a reading
+    and the answer to a command."""
+    from websockets.sync.client import connect
+    status, page = get(port)
+    assert status == 200 and b"<title>mhd_micro dashboard</title>" in page
+    with connect("ws://127.0.0.1:%d/ws" % port, open_timeout=10) as ws:
+        reading = json.loads(ws.recv(timeout=10))
+        assert set(reading) == {"t", "pin", "led", "ms"}, reading
+        ws.send("toggle")
+        for _ in range(50):  # readings keep coming: the answer is among them
+            msg = json.loads(ws.recv(timeout=10))
+            if "ack" in msg:
+                break
+        assert msg == {"ack": "toggle", "led": 1 - reading["led"]}, msg
+
+
 def test_trimmed_bundle_on_a_virtual_board(board, tmp_path):
     bundle, info, _ = make_bundle(tmp_path, "vb-min", "--board", "rp2040", "--arch", "x64",
                                   "--without", "cookie_parser", "--without", "large_file", "--without", "post_parser",
                                   "--without", "upgrade", "--without", "auth_basic", "--without", "auth_digest")
     port = free_port()
     since = len(board.output())
-    board.deploy(bundle, port)
+    text = board.deploy(bundle, port)
+    # no WebSocket in this bundle: hello.py instead of the board's default app, and deploy.py says why
+    assert "examples/hello.py (the board's default app, examples/dashboard.py, needs ws, which this bundle leaves out)" in text, text
     # main.py: config read, no Wi-Fi on the unix port, the daemon logs its pools, hello serves
     board.wait_for(r"mhd_micro on rp2040: network host", since)
     board.wait_for(r"took 4 connections x 4096 bytes, 16 responses; heap free: \d+", since)
@@ -319,6 +339,7 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
     port = free_port()
     since = len(board.output())
     text = board.deploy(bundle, port)
+    assert "examples/dashboard.py (the board's default app)" in text, text
     total = int(re.search(r"copied \d+ of (\d+) files", text).group(1))
     assert total == len(info["modules"]) + 6, text  # and main.py, wifi, radio, app, settings, config
     board.wait_for(r"listening on port %d" % port, since)
@@ -327,7 +348,8 @@ def test_full_bundle_on_a_virtual_board(board, tmp_path):
     since = len(board.output())
     assert "copied 1 of %d files" % total in board.deploy(bundle, port)
     board.wait_for(r"listening on port %d" % port, since)
-    assert get(port) == (200, b"Hello, world!")
+    dashboard_serves(port)  # the board's config (4 connections x 4096 bytes, 16 responses) holds it
+    board.wait_for(r"took 4 connections x 4096 bytes, 16 responses; heap free: \d+", since)
     with pytest.raises(urllib.error.HTTPError) as e:
         get(port, "/nope")
     assert e.value.code == 404

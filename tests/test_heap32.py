@@ -29,3 +29,25 @@ def test_board_budgets_cover_the_measured_32_bit_core():
         assert budget["connection_bytes"] >= narrow["connection"], (board, narrow["connection"])
         assert 2048 + 2048 // 3 + budget["buffer_objects"] >= narrow["buffer"], (board, narrow["buffer"])
         assert budget["response_bytes"] >= narrow["response"], (board, narrow["response"])
+
+
+def test_board_budgets_cover_their_default_app():
+    # a board whose default app loads more of the library (the Pico W's dashboard: upgrade and
+    # WebSocket) states that app's cost in budget.app_code: at least what it measures on 32-bit
+    require(shutil.which("node") and shutil.which("npm"),
+            "Node.js and npm are not installed (bash tools/setup.sh installs them from Debian)")
+    checked = 0
+    for board in ("esp32", "rp2040"):
+        with open(os.path.join(ROOT, "boards", board, "config.json")) as f:
+            cfg = json.load(f)
+        if not cfg.get("default_app"):
+            assert "app_code" not in cfg["budget"], board
+            continue
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "heap32.py"), "--app",
+                              os.path.join(ROOT, cfg["default_app"]), "--json"], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        narrow = json.loads(out.stdout)["32-bit (WebAssembly port)"]
+        assert narrow["app"] > 0 and "ws" in narrow["modules"], narrow
+        assert cfg["budget"]["app_code"] >= narrow["app"], (board, cfg["budget"]["app_code"], narrow)
+        checked += 1
+    assert checked  # the Pico W has one

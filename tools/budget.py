@@ -7,6 +7,8 @@
 A config's "budget" object states the inputs (bytes, 32-bit board):
     heap                gc.mem_free() after boot with Wi-Fi up: what MicroPython gives us
     code                mhd_micro modules resident while serving, loaded from .mpy (frozen: ~0)
+    app_code            (with the config's default_app) that app's module and the mhd_micro
+                        modules it loads, beyond the core: `tools/heap32.py --app PATH`, rounded up
     board               main.py, wifi.mpy, radio.mpy, app.mpy, the parsed config, the WLAN objects
     headroom_percent    of heap, for per-request temporaries and GC fragmentation
     connection_bytes    per connection: the Connection object and the socket's
@@ -15,7 +17,7 @@ A config's "budget" object states the inputs (bytes, 32-bit board):
     socket_cap          most connections the board's lwIP can carry (see the board's README)
 (`python3 tools/heap32.py` measures the objects on a 32-bit MicroPython) and the config's
 conn_memory and response_pool are chosen; then
-    pools       = heap - code - board - headroom
+    pools       = heap - code - app_code - board - headroom
     connections = socket_cap
     per buffer  = conn_memory + conn_memory // 3 (header index) + buffer_objects
     buffers     = min(connections, (pools - responses - connections * connection_bytes) // per buffer)
@@ -35,7 +37,8 @@ def compute(cfg):
     b = cfg["budget"]
     heap = b["heap"]
     headroom = heap * b["headroom_percent"] // 100
-    pools = heap - b["code"] - b["board"] - headroom
+    app = b.get("app_code", 0)
+    pools = heap - b["code"] - app - b["board"] - headroom
     responses = cfg["response_pool"] * b["response_bytes"]
     size = cfg["conn_memory"]
     conns = b["socket_cap"]
@@ -46,6 +49,10 @@ def compute(cfg):
     rows = [
         ("free heap after boot, Wi-Fi up (stated budget)", heap),
         ("mhd_micro code resident while serving (.mpy loaded into RAM)", -b["code"]),
+    ]
+    if app:
+        rows.append(("the default app, %s, and the mhd_micro modules it loads" % cfg["default_app"], -app))
+    rows += [
         ("main.py, wifi.mpy, radio.mpy, app.mpy, config, WLAN objects", -b["board"]),
         ("headroom %d%%: per-request temporaries, GC fragmentation" % b["headroom_percent"], -headroom),
         ("= left for the pools", pools),

@@ -17,7 +17,9 @@ What lands on the board (its filesystem root):
                       config.json, brings Wi-Fi up and imports the app
     wifi.mpy          boards/common/wifi.py: joining a network, else an access point
     radio.mpy         boards/<board>/radio.py: that board's radio details, for wifi.mpy
-    app.mpy           the app (--app, default examples/hello.py)
+    app.mpy           the app: --app, else the board's default app (config.json "default_app":
+                      the Pico W's is examples/dashboard.py) when the bundle has the mhd_micro
+                      modules it imports, else examples/hello.py
     settings.mpy      examples/settings.py, when the bundle has the POST parser and an authentication: main.py runs it
                       instead of the app when the board opened its own access point
     config.json       the board's config, with --http-port, --set and the Wi-Fi settings applied
@@ -213,6 +215,29 @@ print(repr(dict((p, digest(p)) for p in %r)))
 """
 
 
+HELLO = os.path.join(ROOT, "examples", "hello.py")
+
+
+def choose_app(args, info):
+    """The app's source and why it is that one: --app; else the board's "default_app" when
+    the bundle has every mhd_micro module it imports (a bundle built without the upgrade
+    feature cannot run the dashboard); else examples/hello.py."""
+    if args.app:
+        return os.path.abspath(args.app), "--app"
+    default = build.load_config(args.config or board_dir(args.board_name))[0].get("default_app")
+    if not default:
+        return HELLO, "the default app"
+    path = os.path.join(ROOT, default)
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    wanted = set(a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "mhd_micro"
+                 for a in n.names)
+    missing = sorted(wanted - set(info["modules"]))
+    if missing:
+        return HELLO, "the board's default app, %s, needs %s, which this bundle leaves out" % (default, ", ".join(missing))
+    return path, "the board's default app"
+
+
 def files_to_copy(args, info, bundle, stage):
     """[(path on the board, bytes)]: the bundle (unless mip or frozen), main.py, wifi.mpy,
     radio.mpy, app.mpy, settings.mpy (with the POST parser and Basic or Digest) and config.json. Also the
@@ -221,7 +246,7 @@ def files_to_copy(args, info, bundle, stage):
     cfg = make_config(bdir, args)
     compiled = {"wifi.mpy": os.path.join(ROOT, "boards", "common", "wifi.py"),
                 "radio.mpy": os.path.join(bdir, "radio.py"),
-                "app.mpy": os.path.abspath(args.app or os.path.join(ROOT, "examples", "hello.py"))}
+                "app.mpy": args.app_path}
     feats = info["features"]
     if feats.get("post_parser") and (feats.get("auth_digest") or feats.get("auth_basic")):
         # the page main.py serves on the board's own access point: a form behind a password
@@ -420,7 +445,7 @@ def main(argv=None):
     ap.add_argument("--bundle", required=True, help="a directory made by tools/build.py (build/<name>)")
     ap.add_argument("--board", help="boards/<board> for radio.py and config.json (default: the bundle's)")
     ap.add_argument("--config", help="another config file instead of the board's config.json")
-    ap.add_argument("--app", help="the application module (default examples/hello.py)")
+    ap.add_argument("--app", help="the application module (default: the board's default_app, else examples/hello.py)")
     ap.add_argument("--http-port", type=int, help="the port the app listens on (config 'port')")
     ap.add_argument("--wifi-ssid", help="Wi-Fi network to join (or MHD_WIFI_SSID)")
     ap.add_argument("--wifi-password", help="its password (or MHD_WIFI_PASSWORD)")
@@ -456,8 +481,10 @@ def main(argv=None):
                     raise
                 args.device, why = "<no board>", str(e)
             print("using %s: %s" % (args.device, why))
-        print("deploying bundle %s (%s, %d bytes) with boards/%s and %s to %s" % (
-            info["name"], info["arch"], info["total"], args.board_name, args.app or "examples/hello.py", args.device))
+        args.app_path, why = choose_app(args, info)
+        print("deploying bundle %s (%s, %d bytes) with boards/%s and %s (%s) to %s" % (
+            info["name"], info["arch"], info["total"], args.board_name, os.path.relpath(args.app_path, ROOT), why,
+            args.device))
         t0 = time.time()
         rc = deploy(args, bundle, info, stage)
         if not args.dry_run:

@@ -2,6 +2,7 @@
 
     python3 tools/heap32.py [--connections 8] [--conn-memory 1024] [--pool 8]
     python3 tools/heap32.py --auth      # authentication: its modules and the nonce table
+    python3 tools/heap32.py --app examples/dashboard.py   # an app: its module and the modules it loads
 
 Boards (ESP32, RP2040) run a 32-bit MicroPython; the unix port here is 64-bit, where objects
 and pointers take twice the room and bytecode does not. This tool measures both on the same
@@ -102,6 +103,51 @@ print("RESULT", " ".join(out))
 """
 
 
+# --app PATH: what an app adds once the core is imported, as a board holds it: its own module
+# (.mpy, its final main() call left out: the module's code and objects, not its daemon's
+# pools) and the mhd_micro modules it loads. boards/*/config.json's budget.app_code for the
+# board's default_app follows this figure (tests/test_heap32.py).
+APP_MEASURE = """
+import gc, sys
+sys.path.insert(0, ROOT)
+import socket, select
+import mhd_micro
+for name in ("time", "struct", "binascii", "hashlib", "json", "machine"):
+    try:
+        __import__(name)  # the runtime's modules, not counted (some ports load them as .py)
+    except ImportError:
+        pass
+before = list(sys.modules)
+gc.collect()
+a = gc.mem_alloc()
+import app_measured
+gc.collect()
+print("RESULT", gc.mem_alloc() - a, ",".join(sorted(k[10:] for k in sys.modules if k not in before and k.startswith("mhd_micro."))))
+"""
+
+
+def app_module(tree, path):
+    """The app at `path` as app_measured.mpy in the tree, without its final main() call."""
+    with open(path) as f:
+        text = f.read()
+    body = text.rstrip()
+    if not body.endswith("\nmain()"):
+        raise RuntimeError("%s does not end with a main() call: nothing to leave out" % path)
+    src = os.path.join(tree, "app_measured.py")
+    with open(src, "w") as f:
+        f.write(body[:-len("main()")] + "\n")
+    build.compile_mpy(build.mpy_cross_cmd(), src, os.path.join(tree, "app_measured.mpy"), "app_measured.py")
+    os.remove(src)
+
+
+def parse_app(out):
+    for line in out.splitlines():
+        if line.startswith("RESULT"):
+            parts = line.split()
+            return {"app": int(parts[1]), "modules": parts[2].split(",") if len(parts) > 2 else []}
+    raise RuntimeError("no result:\n" + out[-2000:])
+
+
 def mpy_tree(out):
     mpyc = build.mpy_cross_cmd()
     pkg = os.path.join(out, "mhd_micro")
@@ -189,15 +235,32 @@ def main():
     ap.add_argument("--pool", type=int, default=8)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--auth", action="store_true", help="measure authentication instead: its modules, the nonce table")
+    ap.add_argument("--app", metavar="PATH", help="measure an app instead: its module and the mhd_micro modules it "
+                    "loads, once the core is imported (e.g. examples/dashboard.py)")
     a = ap.parse_args()
     tree = tempfile.mkdtemp(prefix="mhd-heap32-")
-    text, read = (("ROOT = %r\n" % tree) + AUTH_MEASURE, parse_auth) if a.auth else (None, parse)
+    text, read = (None, parse)
+    if a.auth:
+        text, read = ("ROOT = %r\n" % tree) + AUTH_MEASURE, parse_auth
+    elif a.app:
+        text, read = ("ROOT = %r\n" % tree) + APP_MEASURE, parse_app
     try:
         mpy_tree(tree)
+        if a.app:
+            app_module(tree, a.app)
         rows = [("64-bit (unix port)", run_unix(tree, a.connections, a.conn_memory, a.pool, text, read)),
                 ("32-bit (WebAssembly port)", run_wasm(tree, a.connections, a.conn_memory, a.pool, text, read))]
     finally:
         shutil.rmtree(tree, ignore_errors=True)
+    if a.app:
+        if a.json:
+            print(json.dumps({name: r for name, r in rows}))
+            return
+        print("| MicroPython | %s and the modules it loads (.mpy), once the core is imported |" % a.app)
+        print("|---|---:|")
+        for name, r in rows:
+            print("| %s | %d (%s) |" % (name, r["app"], ", ".join(r["modules"])))
+        return
     if a.auth:
         if a.json:
             print(json.dumps({name: r for name, r in rows}))

@@ -1,6 +1,6 @@
 # main.py for every board (ESP32, Pico W): MicroPython runs it after boot.py at every reset.
 # It reads config.json, brings Wi-Fi up (the board's own wifi.py: station, else its own
-# access point) and starts the app (app.mpy: examples/hello.py unless tools/deploy.py was
+# access point) and starts the app (app.mpy: the board's default app unless tools/deploy.py was
 # given another) with the pool sizes of the config, so the daemon logs what it took and the
 # heap left. When no network was joined and the board opened its own access point, it runs
 # the settings page instead (settings.mpy: examples/settings.py), so that a phone on that
