@@ -1,7 +1,9 @@
 # The numbered names of MHD's small enums that the application uses by name: request ended
 # codes, connection notifications, HTTP methods and versions, value kinds, request and
-# connection infos, TLS backends and versions, and those of authentication (DAUTH_*,
-# DIGEST_*, the digest sizes).
+# connection infos, TLS backends and versions, those of authentication (DAUTH_*, DIGEST_*, the
+# digest sizes), and the POST parser's results and encodings (POST_PARSE_RES_*,
+# HTTP_POST_ENCODING_*, also spelt POST_ENCODING_*), so that looking one up does not load
+# post_parser.py, whose interned names an application that only uploads raw bodies never needs.
 # A table of bytes rather than module globals: the package's __getattr__ resolves a name here
 # once, caches its value and lets this module go again, so the names cost heap (and interned
 # strings) only for the ones an application uses. The engine keeps its own private copies
@@ -52,12 +54,21 @@ _NUMBERS = (
     b'NFO_DYNAMIC_TLS_VER 105\nTLS_BACKEND_NONE 0\nTLS_BACKEND_ANY 1\nTLS_BACKEND_GNUTLS 2\nTLS_BACKEND_OPENSS'
     b'L 3\nTLS_VERSION_NO_TLS 0\nTLS_VERSION_BROKEN 1\nTLS_VERSION_1_0 2\nTLS_VERSION_1_1 3\nTLS_VERSION_1_2 4\n'
     b'TLS_VERSION_1_3 5\nTLS_VERSION_UNKNOWN 1999\n'
+    b'POST_PARSE_RES_OK 0\nPOST_PARSE_RES_REQUEST_EMPTY 1\nPOST_PARSE_RES_OK_BAD_TERMINATION 2\nPOST_PARSE_RE'
+    b'S_PARTIAL_INVALID_POST_FORMAT 3\nPOST_PARSE_RES_FAILED_NO_POOL_MEM 60\nPOST_PARSE_RES_FAILED_NO_LARGE_'
+    b'BUF_MEM 61\nPOST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE 80\nPOST_PARSE_RES_FAILED_NO_CNTN_TYPE 81\nPOST_PAR'
+    b'SE_RES_FAILED_HEADER_NO_BOUNDARY 82\nPOST_PARSE_RES_FAILED_HEADER_MISFORMED 83\nPOST_PARSE_RES_FAILED_'
+    b'HEADER_NOT_MPART 84\nPOST_PARSE_RES_FAILED_INVALID_POST_FORMAT 90\nHTTP_POST_ENCODING_OTHER 0\nHTTP_POS'
+    b'T_ENCODING_FORM_URLENCODED 1\nHTTP_POST_ENCODING_MULTIPART_FORMDATA 2\nHTTP_POST_ENCODING_TEXT_PLAIN 3'
+    b'\nPOST_ENCODING_OTHER 0\nPOST_ENCODING_FORM_URLENCODED 1\nPOST_ENCODING_MULTIPART_FORMDATA 2\nPOST_ENCOD'
+    b'ING_TEXT_PLAIN 3\n'
 )
 
 
 def resolve(name):
     """The value of REQUEST_ENDED_*, CONNECTION_NOTIFY_*, HTTP_METHOD_*, HTTP_VERSION_*, VK_*,
-    REQUEST_INFO_*, CONNECTION_INFO_*, TLS_*, DAUTH_*, DIGEST_* or *_DIGEST_SIZE; None if unknown."""
+    REQUEST_INFO_*, CONNECTION_INFO_*, TLS_*, DAUTH_*, DIGEST_*, *_DIGEST_SIZE, POST_PARSE_RES_*,
+    HTTP_POST_ENCODING_* or POST_ENCODING_*; None if unknown."""
     key = b"\n" + name.encode() + b" "
     i = _NUMBERS.find(key)
     if i < 0:

@@ -15,13 +15,14 @@ from array import array
 
 from .platform import const
 from .action import claim, ACT_POST
-from .post_parser import (PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE, HTTP_POST_ENCODING_OTHER,
-                          POST_PARSE_RES_REQUEST_EMPTY, POST_PARSE_RES_FAILED_NO_POOL_MEM,
-                          POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM)
+from .post_parser import PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE
 from .parser import ieq
 from . import upload as _up
 from .lazy import load
 
+_POST_PARSE_RES_REQUEST_EMPTY = const(1)  # = mhd.POST_PARSE_RES_REQUEST_EMPTY
+_POST_PARSE_RES_FAILED_NO_POOL_MEM = const(60)  # = mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM
+_POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM = const(61)  # = mhd.POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
 _POST = const(3)  # = upload._POST
 _FINAL_POST = const(6)  # = upload._FINAL_POST
 _MAX_FIELDS = const(32)  # fields kept per request
@@ -80,7 +81,7 @@ def start(c):
     else:
         at = load("upload_full").alloc_large(c.daemon, size)
         if at < 0:
-            st.result = POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
+            st.result = _POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
         else:
             r.large_at = at
             st.store, st.at, st.cap = c.daemon.large, at, size
@@ -93,7 +94,7 @@ def start(c):
     if not r.upload_size:
         r.body_mode = _FINAL_POST
         if not st.result:
-            st.result = POST_PARSE_RES_REQUEST_EMPTY
+            st.result = _POST_PARSE_RES_REQUEST_EMPTY
     c.take_body()  # with a result already (a failure), the body is read past, then done_cb
 
 
@@ -242,7 +243,7 @@ def _to_stream(c, r, st, names, kept):
     bytes of its value the store holds, which then leave it. Without a reader the form
     cannot be parsed: no room (the rest of the body is read past)."""
     if r.action.args[3] is None:
-        st.result = POST_PARSE_RES_FAILED_NO_POOL_MEM  # the rest is read past
+        st.result = _POST_PARSE_RES_FAILED_NO_POOL_MEM  # the rest is read past
         return True
     at = st.at + st.used - kept
     st.names = names

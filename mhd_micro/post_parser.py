@@ -33,28 +33,24 @@ from .platform import const
 from .parser import ieq
 
 # MHD_PostParseResult
-POST_PARSE_RES_OK = const(0)
-POST_PARSE_RES_REQUEST_EMPTY = const(1)
-POST_PARSE_RES_OK_BAD_TERMINATION = const(2)
-POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT = const(3)
-POST_PARSE_RES_FAILED_NO_POOL_MEM = const(60)
-POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM = const(61)
-POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE = const(80)
-POST_PARSE_RES_FAILED_NO_CNTN_TYPE = const(81)
-POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY = const(82)
-POST_PARSE_RES_FAILED_HEADER_MISFORMED = const(83)
-POST_PARSE_RES_FAILED_HEADER_NOT_MPART = const(84)
-POST_PARSE_RES_FAILED_INVALID_POST_FORMAT = const(90)
+_POST_PARSE_RES_OK = const(0)  # = mhd.POST_PARSE_RES_OK
+_POST_PARSE_RES_REQUEST_EMPTY = const(1)  # = mhd.POST_PARSE_RES_REQUEST_EMPTY
+_POST_PARSE_RES_OK_BAD_TERMINATION = const(2)  # = mhd.POST_PARSE_RES_OK_BAD_TERMINATION
+_POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT = const(3)  # = mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT
+_POST_PARSE_RES_FAILED_NO_POOL_MEM = const(60)  # = mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM
+_POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM = const(61)  # = mhd.POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
+_POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE = const(80)  # = mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
+_POST_PARSE_RES_FAILED_NO_CNTN_TYPE = const(81)  # = mhd.POST_PARSE_RES_FAILED_NO_CNTN_TYPE
+_POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY = const(82)  # = mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
+_POST_PARSE_RES_FAILED_HEADER_MISFORMED = const(83)  # = mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED
+_POST_PARSE_RES_FAILED_HEADER_NOT_MPART = const(84)  # = mhd.POST_PARSE_RES_FAILED_HEADER_NOT_MPART
+_POST_PARSE_RES_FAILED_INVALID_POST_FORMAT = const(90)  # = mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT
 
-# MHD_HTTP_PostEncoding (public API spelling: mhd.HTTP_POST_ENCODING_*)
-HTTP_POST_ENCODING_OTHER = const(0)
-HTTP_POST_ENCODING_FORM_URLENCODED = const(1)
-HTTP_POST_ENCODING_MULTIPART_FORMDATA = const(2)
-HTTP_POST_ENCODING_TEXT_PLAIN = const(3)
-POST_ENCODING_OTHER = HTTP_POST_ENCODING_OTHER
-POST_ENCODING_FORM_URLENCODED = HTTP_POST_ENCODING_FORM_URLENCODED
-POST_ENCODING_MULTIPART_FORMDATA = HTTP_POST_ENCODING_MULTIPART_FORMDATA
-POST_ENCODING_TEXT_PLAIN = HTTP_POST_ENCODING_TEXT_PLAIN
+# MHD_HTTP_PostEncoding (mhd.HTTP_POST_ENCODING_*, also spelt mhd.POST_ENCODING_*)
+_HTTP_POST_ENCODING_OTHER = const(0)  # = mhd.HTTP_POST_ENCODING_OTHER
+_HTTP_POST_ENCODING_FORM_URLENCODED = const(1)  # = mhd.HTTP_POST_ENCODING_FORM_URLENCODED
+_HTTP_POST_ENCODING_MULTIPART_FORMDATA = const(2)  # = mhd.HTTP_POST_ENCODING_MULTIPART_FORMDATA
+_HTTP_POST_ENCODING_TEXT_PLAIN = const(3)  # = mhd.HTTP_POST_ENCODING_TEXT_PLAIN
 
 # step() events
 NEED_MORE = const(0)
@@ -121,39 +117,39 @@ class PostParser:
         self.v_start = self.v_end = 0
         self.v_esc = 0
 
-    def detect(self, v, enc=HTTP_POST_ENCODING_OTHER, start=0, end=-1):
+    def detect(self, v, enc=_HTTP_POST_ENCODING_OTHER, start=0, end=-1):
         """The encoding from the Content-Type value v[start:end] (bytes-like, e.g. the request's
         buffer, or str; None when the header is absent; end -1: len(v)), or the application's
         `enc`. Returns the encoding (1, 2 or 3) or a POST_PARSE_RES_FAILED_* (80 to 84). For
         multipart, self.boundary is the boundary, unquoted (a new bytes); v is not changed.
         https://www.rfc-editor.org/rfc/rfc7578#section-4.1"""
         self.boundary = None
-        if enc == HTTP_POST_ENCODING_FORM_URLENCODED or enc == HTTP_POST_ENCODING_TEXT_PLAIN:
+        if enc == _HTTP_POST_ENCODING_FORM_URLENCODED or enc == _HTTP_POST_ENCODING_TEXT_PLAIN:
             return enc
         if v is None:
-            return POST_PARSE_RES_FAILED_NO_CNTN_TYPE
+            return _POST_PARSE_RES_FAILED_NO_CNTN_TYPE
         if isinstance(v, str):
             v = v.encode()
         if end < 0:
             end = len(v)
         end = _rtrim(v, start, end)
         start = _skip_ws(v, start, end)
-        if enc == HTTP_POST_ENCODING_OTHER and _opt_param(v, start, end, b"application/x-www-form-urlencoded"):
-            return HTTP_POST_ENCODING_FORM_URLENCODED
+        if enc == _HTTP_POST_ENCODING_OTHER and _opt_param(v, start, end, b"application/x-www-form-urlencoded"):
+            return _HTTP_POST_ENCODING_FORM_URLENCODED
         r = self._mpart(v, start, end)
-        if r != HTTP_POST_ENCODING_OTHER:
+        if r != _HTTP_POST_ENCODING_OTHER:
             return r
-        if enc == HTTP_POST_ENCODING_MULTIPART_FORMDATA:
-            return POST_PARSE_RES_FAILED_HEADER_NOT_MPART
+        if enc == _HTTP_POST_ENCODING_MULTIPART_FORMDATA:
+            return _POST_PARSE_RES_FAILED_HEADER_NOT_MPART
         if _opt_param(v, start, end, b"text/plain"):
-            return HTTP_POST_ENCODING_TEXT_PLAIN
-        return POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
+            return _HTTP_POST_ENCODING_TEXT_PLAIN
+        return _POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
 
     def _mpart(self, v, s, e):
         """multipart/form-data; boundary=...: 2, a failure, or 0 when it is not multipart."""
         i = _after_token(v, s, e, b"multipart/form-data")
         if i == -1:
-            return HTTP_POST_ENCODING_OTHER
+            return _HTTP_POST_ENCODING_OTHER
         self.data_start = self.data_end = -1  # the boundary's span, until reset()
         while i >= 0:
             i = _next_param(self, v, i, e)
@@ -162,11 +158,11 @@ class PostParser:
                 self.data_end = self.v_end
                 self.has_value = self.v_esc
         if i == -2:
-            return POST_PARSE_RES_FAILED_HEADER_MISFORMED
+            return _POST_PARSE_RES_FAILED_HEADER_MISFORMED
         if self.data_end <= self.data_start:
-            return POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
+            return _POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
         self.boundary = _copy(v, self.data_start, self.data_end, self.has_value)
-        return HTTP_POST_ENCODING_MULTIPART_FORMDATA
+        return _HTTP_POST_ENCODING_MULTIPART_FORMDATA
 
     def reset(self, enc, boundary=None, room=0x3FFFFFFF, strict=0):
         """Start a body. `boundary` (bytes) for multipart; `room`: the most bytes the caller can
@@ -178,9 +174,9 @@ class PostParser:
         self.strict = strict
         self.off = self.got = self.bad = self.nfield = self.result = 0
         self.first = 1
-        if enc == HTTP_POST_ENCODING_FORM_URLENCODED:
+        if enc == _HTTP_POST_ENCODING_FORM_URLENCODED:
             self.st = _U_NAME
-        elif enc == HTTP_POST_ENCODING_TEXT_PLAIN:
+        elif enc == _HTTP_POST_ENCODING_TEXT_PLAIN:
             self.st = _T_NAME
         else:
             self.dd = b"--" + bytes(boundary)
@@ -192,12 +188,12 @@ class PostParser:
         if end > pos:
             self.got = 1
         elif final and not self.got:
-            return _finish(self, POST_PARSE_RES_REQUEST_EMPTY)
+            return _finish(self, _POST_PARSE_RES_REQUEST_EMPTY)
         ev = _run(self, b, end, final)
         while ev == _AGAIN:
             ev = _run(self, b, end, final)
         if ev == NEED_MORE and end - self.pos >= self.room:
-            return _fail(self, POST_PARSE_RES_FAILED_NO_POOL_MEM)
+            return _fail(self, _POST_PARSE_RES_FAILED_NO_POOL_MEM)
         return ev
 
 
@@ -228,9 +224,9 @@ def _run(p, b, e, fin):
         return _m_pad(p, b, e, fin)
     if st == _M_EPI:
         p.pos = e  # the epilogue is read past (RFC 2046 section 5.1.1)
-        return _finish(p, POST_PARSE_RES_OK) if fin else NEED_MORE
+        return _finish(p, _POST_PARSE_RES_OK) if fin else NEED_MORE
     if st == _END:
-        return _finish(p, POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else POST_PARSE_RES_OK)
+        return _finish(p, _POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else _POST_PARSE_RES_OK)
     return DONE if st == _DONE else ERROR
 
 
@@ -248,7 +244,7 @@ def _fail(p, res):
 
 def _bad_format(p):
     # MHD2: PARTIAL when some field was given to the application, else FAILED
-    return _fail(p, POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else POST_PARSE_RES_FAILED_INVALID_POST_FORMAT)
+    return _fail(p, _POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else _POST_PARSE_RES_FAILED_INVALID_POST_FORMAT)
 
 
 def _field(p, s, e):
@@ -282,7 +278,7 @@ def _u_name(p, b, e, fin):
             p.off = e - s
             return NEED_MORE
         if e == s:
-            return _finish(p, POST_PARSE_RES_OK)
+            return _finish(p, _POST_PARSE_RES_OK)
         k = e
     p.off = 0
     p.has_value = 1 if k < e and b[k] == 61 else 0
@@ -368,7 +364,7 @@ def _t_name(p, b, e, fin):
             p.off = e - s
             return NEED_MORE
         if e == s:
-            return _finish(p, POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else POST_PARSE_RES_OK)
+            return _finish(p, _POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else _POST_PARSE_RES_OK)
         k = e
     p.off = 0
     if k < e and b[k] == 61:  # '='
@@ -467,7 +463,7 @@ def _m_pre(p, b, e, fin):
         return _AGAIN
     if fin:  # no delimiter at all: no fields, and MHD2 says OK
         p.pos = e
-        return _finish(p, POST_PARSE_RES_OK)
+        return _finish(p, _POST_PARSE_RES_OK)
     p.pos = _hold(p, b, s, e)
     return NEED_MORE
 

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "unit"))
 from test_post_parser import feed  # noqa: E402  (the engine-like feeder of the unit tests)
+import mhd_micro as mhd  # noqa: E402
 from mhd_micro import post_parser as pp  # noqa: E402
 
 requests = pytest.importorskip("requests")
@@ -48,7 +49,7 @@ class TestRequests:
     def test_urlencoded(self):
         ct, body = prepared(data=[("a", "1"), ("b", "x y&z=+%"), ("a", "2"), ("caf\u00e9", "\u00fc\u20ac")])
         fields, res = decode_all_ways(ct, body)
-        assert res == pp.POST_PARSE_RES_OK
+        assert res == mhd.POST_PARSE_RES_OK
         assert [(f[0], f[4]) for f in fields] == [
             (b"a", b"1"), (b"b", b"x y&z=+%"), (b"a", b"2"), ("caf\u00e9".encode(), "\u00fc\u20ac".encode())]
 
@@ -57,7 +58,7 @@ class TestRequests:
                             files=[("f", ("na\u00efve \"q\".txt", b"hello\r\n--world\r\n", "text/plain")),
                                    ("f", ("big.bin", BIG, "application/octet-stream"))])
         fields, res = decode_all_ways(ct, body)
-        assert res == pp.POST_PARSE_RES_OK
+        assert res == mhd.POST_PARSE_RES_OK
         assert fields == [
             (b"k", None, None, None, b"v v"), (b"e", None, None, None, b""),
             (b"f", "na\u00efve \"q\".txt".encode(), b"text/plain", None, b"hello\r\n--world\r\n"),
@@ -69,14 +70,14 @@ class TestUrllib3:
         body, ct = urllib3.encode_multipart_formdata([
             ("name\u00e9", "val\u00fce"), ("quote\"d", "x"), ("file", ("line\nbreak.txt", b"data", "text/plain"))])
         fields, res = decode_all_ways(ct, body)
-        assert res == pp.POST_PARSE_RES_OK
+        assert res == mhd.POST_PARSE_RES_OK
         assert fields == [
             ("name\u00e9".encode(), None, None, None, "val\u00fce".encode()), (b'quote"d', None, None, None, b"x"),
             (b"file", b"line\nbreak.txt", b"text/plain", None, b"data")]
 
     def test_custom_boundary(self):
         body, ct = urllib3.encode_multipart_formdata({"a": "1"}, boundary="----b0und'+_-.ary")
-        assert decode_all_ways(ct, body) == ([(b"a", None, None, None, b"1")], pp.POST_PARSE_RES_OK)
+        assert decode_all_ways(ct, body) == ([(b"a", None, None, None, b"1")], mhd.POST_PARSE_RES_OK)
         # bchars that are tspecials need a quoted parameter (RFC 2046 section 5.1.1); urllib3
         # does not quote, and MHD2 (like this parser) ends an unquoted value at ','
         body, ct = urllib3.encode_multipart_formdata({"a": "1"}, boundary="b'()+_,-./:=?")
@@ -127,18 +128,18 @@ class TestCurl:
             ct, body = capture(escape + ["-F", "a=1", "-F", "n=\u00e9t\u00e9", "-F", "a=2",
                                          "-F", "file=@%s;type=application/octet-stream;filename=\"%s\"" % (f, name.replace('"', '\\"'))])
             fields, res = decode_all_ways(ct, body)
-            assert res == pp.POST_PARSE_RES_OK
+            assert res == mhd.POST_PARSE_RES_OK
             assert fields == [(b"a", None, None, None, b"1"), (b"n", None, None, None, "\u00e9t\u00e9".encode()),
                               (b"a", None, None, None, b"2"), (b"file", name.encode(), b"application/octet-stream", None, BIG)], escape
 
     def test_urlencoded(self):
         ct, body = capture(["--data-urlencode", "q=1+1 = 2 & \u00e9", "--data-urlencode", "e=", "-d", "flag"])
         fields, res = decode_all_ways(ct, body)
-        assert res == pp.POST_PARSE_RES_OK
+        assert res == mhd.POST_PARSE_RES_OK
         assert [(f[0], f[4]) for f in fields] == [(b"q", "1+1 = 2 & \u00e9".encode()), (b"e", b""), (b"flag", None)]
 
     def test_text_plain(self):
         ct, body = capture(["-H", "Content-Type: text/plain; charset=utf-8", "--data-binary", "a=1\r\nb=x=y\r\n"])
         fields, res = decode_all_ways(ct, body)
-        assert res == pp.POST_PARSE_RES_OK
+        assert res == mhd.POST_PARSE_RES_OK
         assert [(f[0], f[4]) for f in fields] == [(b"a", b"1"), (b"b", b"x=y")]

@@ -2,14 +2,14 @@
 split at every byte and fed through a small buffer that is compacted as the engine does, and
 every way must give the same fields."""
 from testing import unittest
-from mhd_micro import post_parser as pp
+import mhd_micro as mhd
 from mhd_micro.post_parser import PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE, ERROR
 
-URL = pp.POST_ENCODING_FORM_URLENCODED
-MP = pp.POST_ENCODING_MULTIPART_FORMDATA
-TXT = pp.POST_ENCODING_TEXT_PLAIN
-OK = pp.POST_PARSE_RES_OK
-BAD_TERM = pp.POST_PARSE_RES_OK_BAD_TERMINATION
+URL = mhd.POST_ENCODING_FORM_URLENCODED
+MP = mhd.POST_ENCODING_MULTIPART_FORMDATA
+TXT = mhd.POST_ENCODING_TEXT_PLAIN
+OK = mhd.POST_PARSE_RES_OK
+BAD_TERM = mhd.POST_PARSE_RES_OK_BAD_TERMINATION
 
 
 def _span(b, s, e):
@@ -134,7 +134,7 @@ class TestUrlencoded(unittest.TestCase):
         self.check(b"k=1&k=2&k=3", [(b"k", b"1"), (b"k", b"2"), (b"k", b"3")])
 
     def test_empty_body(self):
-        self.assertEqual(feed(b"", URL), ([], DONE, pp.POST_PARSE_RES_REQUEST_EMPTY))
+        self.assertEqual(feed(b"", URL), ([], DONE, mhd.POST_PARSE_RES_REQUEST_EMPTY))
 
     def test_only_ampersand(self):
         self.check(b"&", [(b"", None)])
@@ -147,7 +147,7 @@ class TestUrlencoded(unittest.TestCase):
 
     def test_name_too_long_for_the_buffer(self):
         fields, ev, r = feed(b"a=1&" + b"n" * 40 + b"=1", URL, size=16, pieces=(3,))
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_FAILED_NO_POOL_MEM))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM))
         self.assertEqual(simple(fields), [(b"a", b"1")])
 
     def test_name_that_fits_exactly(self):
@@ -224,7 +224,7 @@ class TestMultipart(unittest.TestCase):
         body = b"--XyZZ\r\n--XyZ\r\n" + cd(b"a") + b"\r\n\r\n1\r\n--XyZ--\r\n"
         # "--XyZZ" is a delimiter line too (MHD2 reads past any padding after the boundary)
         fields, ev, r = every_split(self, body, MP, b"XyZ")
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_transport_padding(self):
         body = b"--XyZ  \t\r\n" + cd(b"a") + b"\r\n\r\n1\r\n--XyZ \r\n" + cd(b"b") + b"\r\n\r\n2\r\n--XyZ--  \r\n"
@@ -258,7 +258,7 @@ class TestMultipart(unittest.TestCase):
         self.check(b"--XyZ--\r\n", [])
 
     def test_empty_body(self):
-        self.assertEqual(feed(b"", MP, b"XyZ"), ([], DONE, pp.POST_PARSE_RES_REQUEST_EMPTY))
+        self.assertEqual(feed(b"", MP, b"XyZ"), ([], DONE, mhd.POST_PARSE_RES_REQUEST_EMPTY))
 
     def test_same_name_twice(self):
         body = mp_body([([cd(b"f", b'; filename="1"')], b"a"), ([cd(b"f", b'; filename="2"')], b"b")])
@@ -298,23 +298,23 @@ class TestMultipart(unittest.TestCase):
     def test_part_without_name(self):
         body = mp_body([([cd(b"a")], b"1"), ([b"Content-Type: text/plain"], b"2")])
         fields, ev, r = every_split(self, body, MP, b"XyZ")
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
         self.assertEqual(fields_of(fields), [(b"a", None, None, None, b"1")])
         fields, ev, r = feed(mp_body([([b"X: y"], b"2")]), MP, b"XyZ")
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_two_names_in_a_part(self):
         for h in ([cd(b"a"), cd(b"b")], [cd(b"a", b'; filename="1"'), b'Content-Disposition: form-data; filename="2"']):
-            self.assertEqual(feed(mp_body([(h, b"1")]), MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+            self.assertEqual(feed(mp_body([(h, b"1")]), MP, b"XyZ")[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_misformed_disposition(self):
         for h in (b'Content-Disposition: form-data; name="a', b"Content-Disposition: form-data x; name=a",
                   b"Content-Disposition: form-data; name", b'Content-Disposition: form-data; name="a"x'):
-            self.assertEqual(feed(mp_body([([h], b"1")]), MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), h)
+            self.assertEqual(feed(mp_body([([h], b"1")]), MP, b"XyZ")[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), h)
 
     def test_cr_without_lf_in_headers(self):
         body = b"--XyZ\r\n" + cd(b"a") + b"\rX\r\n\r\n1\r\n--XyZ--"
-        self.assertEqual(every_split(self, body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(every_split(self, body, MP, b"XyZ")[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_delimiter_in_headers(self):
         # a part cut off before its empty line: given without a value, as MHD2
@@ -324,7 +324,7 @@ class TestMultipart(unittest.TestCase):
     def test_bare_lf(self):
         body = b"--XyZ\n" + cd(b"a") + b"\n\n1\n--XyZ\r\n" + cd(b"b") + b"\n\n2\r\n--XyZ--"
         self.check(body, [(b"a", None, None, None, b"1"), (b"b", None, None, None, b"2")], strict=-2)
-        self.assertEqual(feed(body, MP, b"XyZ", strict=-1)[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(feed(body, MP, b"XyZ", strict=-1)[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
         # at levels > -2 a bare LF before "--boundary" is data
         body = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n1\n--XyZ\r\n--XyZ--"
         self.check(body, [(b"a", None, None, None, b"1\n--XyZ")])
@@ -356,7 +356,7 @@ class TestMultipart(unittest.TestCase):
 
     def test_headers_too_long_for_the_buffer(self):
         body = mp_body([([cd(b"a"), b"X-Long: " + b"l" * 100], b"1")])
-        self.assertEqual(feed(body, MP, b"XyZ", 64, (5,))[1:], (ERROR, pp.POST_PARSE_RES_FAILED_NO_POOL_MEM))
+        self.assertEqual(feed(body, MP, b"XyZ", 64, (5,))[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM))
 
     def test_long_boundary_split_everywhere(self):
         bnd = b"----WebKitFormBoundary7MA4YWxkTrZu0gW"
@@ -394,15 +394,15 @@ class TestTextPlain(unittest.TestCase):
     def test_bare_lf(self):
         self.check(b"a=1\nb=2\n", [(b"a", b"1"), (b"b", b"2")])
         fields, ev, r = feed(b"a=1\nb=2\n", TXT, strict=1)
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
 
     def test_cr_without_lf(self):
         fields, ev, r = every_split(self, b"a=1\rb=2\r\n", TXT)
-        self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
-        self.assertEqual(feed(b"a\rb", TXT)[1:], (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
+        self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
+        self.assertEqual(feed(b"a\rb", TXT)[1:], (ERROR, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT))
 
     def test_empty_body(self):
-        self.assertEqual(feed(b"", TXT), ([], DONE, pp.POST_PARSE_RES_REQUEST_EMPTY))
+        self.assertEqual(feed(b"", TXT), ([], DONE, mhd.POST_PARSE_RES_REQUEST_EMPTY))
 
     def test_value_larger_than_buffer(self):
         fields, ev, r = every_split(self, b"big=" + b"v" * 100 + b"\r\nn=1\r\n", TXT, size=8)
@@ -418,7 +418,7 @@ class TestDetect(unittest.TestCase):
         self.assertEqual(self.detect(b"application/x-www-form-urlencoded"), (URL, None))
         self.assertEqual(self.detect("Application/X-WWW-Form-URLEncoded"), (URL, None))
         self.assertEqual(self.detect(b"application/x-www-form-urlencoded; charset=UTF-8"), (URL, None))
-        self.assertEqual(self.detect(b"application/x-www-form-urlencodedx")[0], pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(self.detect(b"application/x-www-form-urlencodedx")[0], mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
 
     def test_multipart(self):
         self.assertEqual(self.detect(b"multipart/form-data; boundary=abc"), (MP, b"abc"))
@@ -428,39 +428,39 @@ class TestDetect(unittest.TestCase):
         self.assertEqual(self.detect(bytearray(b"multipart/form-data; boundary=\"q\\\\\"")), (MP, b"q\\"))
 
     def test_multipart_failures(self):
-        self.assertEqual(self.detect(b"multipart/form-data")[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
-        self.assertEqual(self.detect(b"multipart/form-data; charset=x")[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
-        self.assertEqual(self.detect(b"multipart/form-data; boundary=")[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
-        self.assertEqual(self.detect(b'multipart/form-data; boundary=""')[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(self.detect(b"multipart/form-data")[0], mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(self.detect(b"multipart/form-data; charset=x")[0], mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(self.detect(b"multipart/form-data; boundary=")[0], mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(self.detect(b'multipart/form-data; boundary=""')[0], mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
         for v in (b'multipart/form-data; boundary="abc', b"multipart/form-data x; boundary=a",
                   b"multipart/form-data; boundary", b'multipart/form-data; boundary="a"b'):
-            self.assertEqual(self.detect(v)[0], pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED, v)
-        self.assertEqual(self.detect(b"multipart/mixed; boundary=a")[0], pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+            self.assertEqual(self.detect(v)[0], mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED, v)
+        self.assertEqual(self.detect(b"multipart/mixed; boundary=a")[0], mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
 
     def test_text_plain(self):
         self.assertEqual(self.detect(b"text/plain"), (TXT, None))
         self.assertEqual(self.detect(b"TEXT/PLAIN ; charset=utf-8"), (TXT, None))
-        self.assertEqual(self.detect(b"text/plainx")[0], pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(self.detect(b"text/plainx")[0], mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
 
     def test_no_or_unknown_content_type(self):
-        self.assertEqual(self.detect(None)[0], pp.POST_PARSE_RES_FAILED_NO_CNTN_TYPE)
-        self.assertEqual(self.detect(None, MP)[0], pp.POST_PARSE_RES_FAILED_NO_CNTN_TYPE)
-        self.assertEqual(self.detect(b"application/json")[0], pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
-        self.assertEqual(self.detect(b"")[0], pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(self.detect(None)[0], mhd.POST_PARSE_RES_FAILED_NO_CNTN_TYPE)
+        self.assertEqual(self.detect(None, MP)[0], mhd.POST_PARSE_RES_FAILED_NO_CNTN_TYPE)
+        self.assertEqual(self.detect(b"application/json")[0], mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(self.detect(b"")[0], mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
 
     def test_forced_encodings(self):
         # urlencoded and text/plain need no header; multipart needs its boundary from it
         self.assertEqual(self.detect(None, URL), (URL, None))
         self.assertEqual(self.detect(b"application/json", TXT), (TXT, None))
         self.assertEqual(self.detect(b"multipart/form-data; boundary=b", MP), (MP, b"b"))
-        self.assertEqual(self.detect(b"application/x-www-form-urlencoded", MP)[0], pp.POST_PARSE_RES_FAILED_HEADER_NOT_MPART)
-        self.assertEqual(self.detect(b"multipart/form-data", MP)[0], pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(self.detect(b"application/x-www-form-urlencoded", MP)[0], mhd.POST_PARSE_RES_FAILED_HEADER_NOT_MPART)
+        self.assertEqual(self.detect(b"multipart/form-data", MP)[0], mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
 
     def test_value_inside_a_buffer(self):
         p = PostParser()
         b = bytearray(b"Content-Type: multipart/form-data; boundary=\"x\\y\"\r\n")
         self.assertEqual((p.detect(b, 0, 14, len(b) - 2), p.boundary), (MP, b"xy"))
-        self.assertEqual(p.detect(b, 0, 14, 33), pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
+        self.assertEqual(p.detect(b, 0, 14, 33), mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY)
 
     def test_header_bytes_left_alone(self):
         v = bytearray(b'multipart/form-data; boundary="a\\"b"')
@@ -469,13 +469,13 @@ class TestDetect(unittest.TestCase):
         self.assertEqual(bytes(v), before)
 
     def test_names(self):
-        self.assertEqual((pp.HTTP_POST_ENCODING_OTHER, pp.HTTP_POST_ENCODING_FORM_URLENCODED,
-                          pp.HTTP_POST_ENCODING_MULTIPART_FORMDATA, pp.HTTP_POST_ENCODING_TEXT_PLAIN), (0, 1, 2, 3))
-        self.assertEqual((pp.POST_PARSE_RES_OK, pp.POST_PARSE_RES_REQUEST_EMPTY, pp.POST_PARSE_RES_OK_BAD_TERMINATION,
-                          pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT, pp.POST_PARSE_RES_FAILED_NO_POOL_MEM,
-                          pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE, pp.POST_PARSE_RES_FAILED_NO_CNTN_TYPE,
-                          pp.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY, pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED,
-                          pp.POST_PARSE_RES_FAILED_HEADER_NOT_MPART, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT),
+        self.assertEqual((mhd.HTTP_POST_ENCODING_OTHER, mhd.HTTP_POST_ENCODING_FORM_URLENCODED,
+                          mhd.HTTP_POST_ENCODING_MULTIPART_FORMDATA, mhd.HTTP_POST_ENCODING_TEXT_PLAIN), (0, 1, 2, 3))
+        self.assertEqual((mhd.POST_PARSE_RES_OK, mhd.POST_PARSE_RES_REQUEST_EMPTY, mhd.POST_PARSE_RES_OK_BAD_TERMINATION,
+                          mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT, mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM,
+                          mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE, mhd.POST_PARSE_RES_FAILED_NO_CNTN_TYPE,
+                          mhd.POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY, mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED,
+                          mhd.POST_PARSE_RES_FAILED_HEADER_NOT_MPART, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT),
                          (0, 1, 2, 3, 60, 80, 81, 82, 83, 84, 90))
 
 
@@ -499,7 +499,7 @@ class TestEdges(unittest.TestCase):
     def test_detect_an_empty_range(self):
         p = PostParser()
         v = b"multipart/form-data; boundary=x"
-        self.assertEqual(p.detect(v, 0, 0, 0), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(p.detect(v, 0, 0, 0), mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
         self.assertEqual(p.detect(v, 0, 0, -1), MP)
 
     def test_text_equals_line_does_not_hold_the_body(self):
@@ -550,7 +550,7 @@ class TestEdges(unittest.TestCase):
     def test_vectors_found_by_mutation_testing(self):
         # (body, encoding, buffer size, strictness, piece sizes) -> (fields, event, result):
         # inputs on which a surviving mutant differed (docs/mutation.md), checked by hand
-        F90, F60, P3 = pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT, pp.POST_PARSE_RES_FAILED_NO_POOL_MEM, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT
+        F90, F60, P3 = mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT, mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT
         for args, want in (
                 # an earlier name is decoded once: "%4A" left by "%%4%41" is not decoded again
                 ((b"bx\n%%4%41&+x&%2\r\n%4b", URL, 40, 1, (6, 30)),
@@ -602,25 +602,25 @@ class TestMoreEdges(unittest.TestCase):
 
     def test_second_disposition_with_junk(self):
         body = mp_body([([cd(b"a"), b"Content-Disposition: form-data x"], b"1")])
-        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_bare_lf_or_cr_in_part_headers(self):
         bare = b"--XyZ\r\n" + cd(b"a") + b"\n\r\n1\r\n--XyZ--"
         for level in (-1, 0, 1):
-            self.assertEqual(feed(bare, MP, b"XyZ", strict=level)[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+            self.assertEqual(feed(bare, MP, b"XyZ", strict=level)[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
         self.assertEqual(self.mp(bare, -2), ([(b"a", None, None, None, b"1")], DONE, OK))
         body = b"--XyZ\r\n" + cd(b"a") + b"\r\nContent-Type: a\rb\r\n\r\n1\r\n--XyZ--"
-        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+        self.assertEqual(feed(body, MP, b"XyZ")[1:], (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
 
     def test_delimiter_line_ends(self):
         rest = cd(b"a") + b"\r\n\r\n1\r\n--XyZ--"
         for level in (-1, 0, 1):  # a bare LF after the delimiter
             self.assertEqual(feed(b"--XyZ\n" + rest, MP, b"XyZ", strict=level)[1:],
-                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
+                             (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT))
         # a CR in the padding that is not the one before the LF
         for pad in (b" \r \r\n", b"\r\r\n", b"\rx\r\n"):
             self.assertEqual(feed(b"--XyZ" + pad + rest, MP, b"XyZ")[1:],
-                             (ERROR, pp.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), pad)
+                             (ERROR, mhd.POST_PARSE_RES_FAILED_INVALID_POST_FORMAT), pad)
 
     def test_body_ends_in_the_padding(self):
         head = b"--XyZ\r\n" + cd(b"a") + b"\r\n\r\n1\r\n--XyZ"
@@ -628,7 +628,7 @@ class TestMoreEdges(unittest.TestCase):
             self.assertEqual(self.mp(head + tail), ([(b"a", None, None, None, b"1")], DONE, BAD_TERM), tail)
         for tail in (b" \r \r", b"\rx"):  # a CR with more after it, and no LF
             fields, ev, r = feed(head + tail, MP, b"XyZ")
-            self.assertEqual((ev, r), (ERROR, pp.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT), tail)
+            self.assertEqual((ev, r), (ERROR, mhd.POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT), tail)
 
     def test_disposition_parameters(self):
         body = mp_body([([cd(b"a+b", b"; size=12; filenamex=UTF-8''evil; filename=\"c+d.txt\"")], b"1")])
@@ -645,21 +645,21 @@ class TestMoreEdges(unittest.TestCase):
 
     def test_detect_parameters(self):
         p = PostParser()
-        for v, want in ((b"multipart/form-datax; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
-                        (b"multipart/form-data-x; boundary=b", pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+        for v, want in ((b"multipart/form-datax; boundary=b", mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
+                        (b"multipart/form-data-x; boundary=b", mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE),
                         (b"multipart/form-data; boundary=b;", MP), (b"multipart/form-data; boundary=b; ", MP),
                         (b"multipart/form-data; boundary=b, text/plain", MP),
-                        (b"multipart/form-data; x; boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
-                        (b"multipart/form-data; x, boundary=b", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
-                        (b"multipart/form-data; boundary", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
-                        (b"multipart/form-data; boundary=ab cd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
-                        (b"multipart/form-data; boundary=ab\tcd", pp.POST_PARSE_RES_FAILED_HEADER_MISFORMED)):
+                        (b"multipart/form-data; x; boundary=b", mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; x, boundary=b", mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary", mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab cd", mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED),
+                        (b"multipart/form-data; boundary=ab\tcd", mhd.POST_PARSE_RES_FAILED_HEADER_MISFORMED)):
             self.assertEqual(p.detect(v), want, v)
             if want == MP:
                 self.assertEqual(p.boundary, b"b", v)
         # a value shorter than the types, at the end of a buffer
         b = bytearray(b"Content-Type: text")
-        self.assertEqual(p.detect(b, 0, 14, len(b)), pp.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
+        self.assertEqual(p.detect(b, 0, 14, len(b)), mhd.POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE)
 
     def test_body_at_an_offset(self):
         # the caller may keep other bytes before the body: the parser only reads from pos on
