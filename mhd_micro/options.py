@@ -11,7 +11,6 @@
 # DISABLE_URI_QUERY_PLUS_AS_SPACE. Work modes with threads and the edge-triggered external
 # event loop are refused. TLS is tls.py's, loaded by start for a daemon that asks for it.
 from .platform import const, listen, HAS_IPV6
-from .pools import DEFAULT_CONN_LIMIT
 from .lazy import load
 
 # D_OPTION_<NAME> -> D_O_<NAME> code: D_OPTION_<NAME>(*values) makes (code, *values).
@@ -263,7 +262,10 @@ def start(d):
         return _SC_OPTIONS_CONFLICT
     # the default backlog holds every slot's worth of waiting clients: with fewer, a burst of
     # new connections overflows the accept queue and those clients wait for a SYN retransmit
-    backlog = s.get(_D_O_LISTEN_BACKLOG, (0,))[0] or max(16, s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or DEFAULT_CONN_LIMIT)
+    # pools.py's default limit only when needed: imported at the top, pools.py would stay in the
+    # heap through the whole set-up, next to this module and the response modules
+    backlog = s.get(_D_O_LISTEN_BACKLOG, (0,))[0] or max(
+        16, s.get(_D_O_GLOBAL_CONNECTION_LIMIT, (0,))[0] or load("pools").DEFAULT_CONN_LIMIT)
     if _D_O_LISTEN_SOCKET in s:
         d.lsock = s[_D_O_LISTEN_SOCKET][0]
         d.lsock.setblocking(False)

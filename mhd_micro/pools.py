@@ -2,7 +2,7 @@
 # action) and every pooled response is made here, once; after this, serving takes no new
 # memory. Setup code: the package loads this module for daemon_start and lets it go.
 #
-# The entry point is alloc(daemon); options.py reads the defaults for the listen backlog.
+# The entry point is alloc(daemon); options.py reads the default limit for the listen backlog.
 import sys
 
 from .platform import const, collect, mem_free, Poller, POLLIN
