@@ -92,6 +92,7 @@ TARGET_HEAP_INPLACE_KIB = 40  # core executed in place from ROMFS (issue 13)
 TARGET_ALLOC = 192
 NOTES_MARK = "<!-- hand-written notes: tools/bench.py keeps what follows this line -->"
 HEAP_CONN_MEMORY = (2048, 1024)  # the engine's small-board default first: that one is judged
+HEAP_SHARED_BUFFERS = 2  # also measured: the 8 connections sharing this many buffers (--buffers)
 
 
 def find_tool(name):
@@ -373,8 +374,10 @@ class Bench:
         return ["cpython"] + (["micropython"] if self.micropython else [])
 
     # -- smallest heap ----------------------------------------------------------------------
-    def heap_trial(self, kib, conn_memory, what="hello.mpy"):
+    def heap_trial(self, kib, conn_memory, what="hello.mpy", buffers=0):
         extra = ["--connections", "8", "--conn-memory", str(conn_memory), "--timeout", "30"]
+        if buffers:
+            extra += ["--buffers", str(buffers)]
         if what == "microdot":
             extra = []
         elif what == "hello.inplace":  # the image is in the heap here, not on a board: not counted
@@ -410,23 +413,23 @@ class Bench:
         return (self.romfs_size + 64 + 32 + 1023) // 1024
 
     def smallest_heap(self):
-        runs = [("hello.mpy", cm) for cm in HEAP_CONN_MEMORY]
+        runs = [("hello.mpy", cm, 0) for cm in HEAP_CONN_MEMORY] + [("hello.mpy", HEAP_CONN_MEMORY[-1], HEAP_SHARED_BUFFERS)]
         if self.romfs_size:
-            runs.append(("hello.inplace", HEAP_CONN_MEMORY[-1]))
+            runs += [("hello.inplace", HEAP_CONN_MEMORY[-1], 0), ("hello.inplace", HEAP_CONN_MEMORY[-1], HEAP_SHARED_BUFFERS)]
         if not self.microdot_missing:
-            runs.append(("microdot", None))
+            runs.append(("microdot", None, 0))
         results = []
         lo0, hi0 = self.args.heap_range
-        for what, cm in runs:
+        for what, cm, nbuf in runs:
             trials = []
 
             def trial(k):
-                ok, why = self.heap_trial(k, cm, what)
+                ok, why = self.heap_trial(k, cm, what, nbuf)
                 trials.append((k, ok, why))
-                self.log("  heap %4dK %s conn-memory %s: %s (%s)" % (k, what, cm, "ok" if ok else "fails", why))
+                self.log("  heap %4dK %s conn-memory %s buffers %s: %s (%s)" % (k, what, cm, nbuf or "own", "ok" if ok else "fails", why))
                 return ok
 
-            res = {"what": what, "conn_memory": cm, "trials": trials, "kib": None}
+            res = {"what": what, "conn_memory": cm, "buffers": nbuf, "trials": trials, "kib": None}
             if not trial(hi0):
                 results.append(res)
                 continue
@@ -861,7 +864,7 @@ def heap_split(heap, mach, sizes, boards=("esp32", "rp2040")):
     if mach and sizes:
         for what, dep in (("hello.mpy", ".mpy"), ("hello.inplace", "in place")):
             h = next((x for x in heap if x.get("what", "hello.mpy") == what and x["conn_memory"] == HEAP_CONN_MEMORY[-1]
-                      and x["kib"]), None)
+                      and not x.get("buffers") and x["kib"]), None)
             row = mach["rows"].get((dep, "engine"))
             if not h or not row:
                 continue
@@ -1033,11 +1036,13 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
                 "-" if ratio is None else met(ratio >= target and (row.get("cpu_ratio") or 0) >= target)))
     for what, target, label in (("hello.mpy", TARGET_HEAP_KIB, "core as .mpy"),
                                 ("hello.inplace", TARGET_HEAP_INPLACE_KIB, "core executed in place from ROMFS, the image not counted")):
-        h = next((x for x in heap if x.get("what") == what), None)
-        if h:
-            w("| smallest MicroPython heap for 8 keep-alive clients ≤ %d KiB (%s) | %s (`--connections 8 --conn-memory %d`) | %s |"
-              % (target, label, "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1], h["conn_memory"],
-                 met(h["kib"] is not None and h["kib"] <= target)))
+        # each connection with its buffer (the first size measured), then sharing a few
+        for shared in (False, True):
+            h = next((x for x in heap if x.get("what") == what and bool(x.get("buffers")) == shared), None)
+            if h:
+                w("| smallest MicroPython heap for 8 keep-alive clients ≤ %d KiB (%s) | %s (`--connections 8 --conn-memory %d%s`) | %s |"
+                  % (target, label, "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1], h["conn_memory"],
+                     " --buffers %d" % h["buffers"] if shared else "", met(h["kib"] is not None and h["kib"] <= target)))
     plain = next((x for x in alloc if x["case"] == "plain"), None)
     if plain:
         extra = ""
@@ -1101,12 +1106,16 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
           % (b.image_kib() if b.romfs_size else "-"))
         w("which on a board sits in flash. *microdot*: `micropython -m microdot_hello` (microdot as .mpy).")
         w("")
-        w("| server | --conn-memory | smallest heap | trials (KiB: result) |")
-        w("|---|---:|---:|---|")
+        w("*--buffers 2*: the 8 connections share 2 buffers (`D_OPTION_CONN_BUFFER_POOL_SIZE`): a connection")
+        w("holds one while its request is in progress, and an idle one keeps its own until another needs it.")
+        w("")
+        w("| server | --conn-memory | buffers | smallest heap | trials (KiB: result) |")
+        w("|---|---:|---|---:|---|")
         for h in heap:
-            w("| %s | %s | %s | %s |" % (HEAP_NAMES.get(h.get("what"), h.get("what")), h["conn_memory"] or "-",
-                                          "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1],
-                                          ", ".join("%d: %s" % (k, "ok" if ok else "fails") for k, ok, _ in h["trials"])))
+            bufs = "-" if h.get("what") == "microdot" else "%d shared" % h["buffers"] if h.get("buffers") else "one each"
+            w("| %s | %s | %s | %s | %s |" % (HEAP_NAMES.get(h.get("what"), h.get("what")), h["conn_memory"] or "-", bufs,
+                                               "%d KiB" % h["kib"] if h["kib"] else "> %d KiB" % a.heap_range[1],
+                                               ", ".join("%d: %s" % (k, "ok" if ok else "fails") for k, ok, _ in h["trials"])))
         fails = [(h.get("what"), h["conn_memory"], k, why) for h in heap for k, ok, why in h["trials"] if not ok]
         for what in sorted(set(f[0] for f in fails)):
             _, cm, k, why = max((f for f in fails if f[0] == what), key=lambda t: t[2])
@@ -1234,7 +1243,8 @@ def peers(b, speed, heap, alloc, md_alloc, w):
                 r["runtime"], r["load"], fmt_rps(h), fmt_rps(m), fmt_pct(r.get("microdot_ratio")),
                 fmt_us(m and m["p99_us"]), fmt_cpu_us(h), fmt_cpu_us(m), fmt_err(m)))
         w("")
-    hm = next((x for x in heap if x.get("what") == "hello.mpy" and x["conn_memory"] == HEAP_CONN_MEMORY[-1]), None)
+    hm = next((x for x in heap if x.get("what") == "hello.mpy" and x["conn_memory"] == HEAP_CONN_MEMORY[-1]
+               and not x.get("buffers")), None)
     md = next((x for x in heap if x.get("what") == "microdot"), None)
     plain = next((x for x in alloc if x["case"] == "reusable"), None)
     if hm or md or md_alloc:
