@@ -4,14 +4,15 @@
 # helpers (digest_auth_calc_*), and the challenge of a 401 reply, with a new nonce each time
 # the reply is sent.
 #
-# Nonces: 16 bytes of SHA-256 over the daemon's entropy (D_OPTION_RANDOM_ENTROPY), a counter,
-# the client's address and the expiry, then the expiry (seconds of a monotonic clock, 4
-# bytes): 40 hex digits. Each one is tracked in a slot of a fixed table taken at daemon start
+# Nonces: 12 bytes of SHA-256 over the daemon's entropy (D_OPTION_RANDOM_ENTROPY), a counter,
+# the expiry and the client's IP address, then the counter and the expiry (seconds of a
+# monotonic clock), 4 bytes each: 40 hex digits. Each one is tracked in a slot of a fixed table taken at daemon start
 # (Nonces, only when the daemon has D_OPTION_RANDOM_ENTROPY), chosen by the nonce's first
 # bytes: 20 bytes a slot (8 bytes of the nonce, its expiry, the highest nonce count seen and
 # a 32-bit window of the counts below it), so a count is accepted once, out of order within
-# 32 of the highest (MHD2: 64). A nonce not in its slot any more is stale when a newer nonce
-# took the slot, and wrong when it never was one of ours. As in MHD2, RFC 2069 replies (no
+# 32 of the highest (MHD2: 64). A nonce not in its slot any more is stale when its hash shows
+# it ours (another nonce took the slot, even within the same second) and it has not expired,
+# and wrong when it never was one of ours. As in MHD2, RFC 2069 replies (no
 # qop) count as nc 1: their nonces serve once. Not supported, as in MHD2: -sess algorithms,
 # auth-int, binding nonces to the URI or realm.
 #
@@ -22,7 +23,7 @@
 import struct
 from binascii import hexlify
 
-from .platform import const, ticks_ms, ticks_diff, ticks_add
+from .platform import const, ticks_ms, ticks_diff, ticks_add, peer_key
 from .auth_parser import (credentials, digest_params, unquote, ext_value, from_hex, to_text, quote, same,
                           hash_of, challenge_refused, challenge_action)
 from .request import request_path
@@ -307,7 +308,7 @@ def _check(r, realm, username, password, userdigest, max_nc, mqop, malgo):
     if nc > (max_nc or table.max_nc):
         return _DAUTH_NONCE_STALE
     nonce = unquote(p[b"nonce"][0])
-    rc = table.check(nonce, nc)
+    rc = table.check(nonce, nc, r.conn.addr)
     if rc != _DAUTH_OK:
         return rc
     uri = unquote(p[b"uri"][0])
@@ -406,9 +407,8 @@ class Nonces:
             # find no other (as MHD's retry), and never from the nonce made just before: the
             # challenges of one reply would else overwrite each other now and then, and the
             # client's answer to the first would be stale
-            self.made += 1
-            h = self.sha256(b"%s:%d:%d:%s" % (self.entropy, self.made, exp, str(addr).encode())).digest()
-            nonce_bin = h[:16] + struct.pack("<I", exp)
+            self.made = (self.made + 1) & 0xFFFFFFFF
+            nonce_bin = self._hash(self.made, exp, addr) + struct.pack("<II", self.made, exp)
             at = self._slot(nonce_bin)
             slot_exp, top = struct.unpack_from("<II", self.slots, at + 8)
             if (at != self.last or self.size == 1) and (k >= _TRIES or not slot_exp or slot_exp < now or top):
@@ -418,21 +418,28 @@ class Nonces:
         struct.pack_into(_SLOT, self.slots, at, nonce_bin[4:12], exp, 0, 0)
         return hexlify(nonce_bin)
 
-    def check(self, nonce, nc):
-        """Whether nonce (hex bytes) is ours, in time, and nc was not used with it yet:
-        DAUTH_OK, DAUTH_NONCE_STALE or DAUTH_NONCE_WRONG. An OK records nc."""
+    def _hash(self, made, exp, addr):
+        """The 12 bytes that make a nonce ours: only this daemon's entropy gives them. Over the
+        client's IP, not its port: its next connection may bring the nonce."""
+        key = peer_key(addr)
+        return self.sha256(b"%s:%d:%d:%s" % (self.entropy, made, exp, key if isinstance(key, bytes) else
+                                             str(key).encode())).digest()[:12]
+
+    def check(self, nonce, nc, addr):
+        """Whether nonce (hex bytes) is ours (made for a client at `addr`), in time, and nc was
+        not used with it yet: DAUTH_OK, DAUTH_NONCE_STALE or DAUTH_NONCE_WRONG. An OK records nc."""
         if len(nonce) != _NONCE_LEN or nonce.lower() != nonce:
             return _DAUTH_NONCE_WRONG  # ours are lower-case hex
         nonce_bin = from_hex(nonce)
         if nonce_bin is None:
             return _DAUTH_NONCE_WRONG
-        exp = struct.unpack_from("<I", nonce_bin, 16)[0]
+        made, exp = struct.unpack_from("<II", nonce_bin, 12)
         at = self._slot(nonce_bin)
         fp, slot_exp, top, window = struct.unpack_from(_SLOT, self.slots, at)
         now = self.now()
         if not (slot_exp and slot_exp == exp and same(fp, nonce_bin[4:12])):  # 0: an empty slot
-            # not in its slot: overwritten by a newer nonce (stale), or never ours
-            if slot_exp > exp and exp - self.timeout <= now:
+            # not in its slot: another nonce took it (stale, once its hash shows it ours), or never ours
+            if exp - self.timeout <= now and same(self._hash(made, exp, addr), nonce_bin[:12]):
                 return _DAUTH_NONCE_STALE
             return _DAUTH_NONCE_WRONG
         if now > exp:

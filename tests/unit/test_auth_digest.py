@@ -6,7 +6,7 @@ import hashlib
 import sys
 from binascii import hexlify
 
-from testing import unittest, request_over
+from testing import unittest, request_over, CLIENT
 import mhd_micro as mhd
 from mhd_micro import auth_digest as ad
 from mhd_micro.parser import parse_head
@@ -60,44 +60,58 @@ def check(auth, t, malgo=65, mqop=AUTH, target=b"/dir/index.html", max_nc=0, pas
 class TestNonces(unittest.TestCase):
     def test_counts_once_and_out_of_order(self):
         t = table()
-        n = t.new(("1.2.3.4", 5))
+        n = t.new(CLIENT)
         self.assertEqual(len(n), 40)
-        self.assertEqual(t.check(n, 1), mhd.DAUTH_OK)
-        self.assertEqual(t.check(n, 1), mhd.DAUTH_NONCE_STALE)  # replayed
-        self.assertEqual(t.check(n, 4), mhd.DAUTH_OK)
-        self.assertEqual(t.check(n, 3), mhd.DAUTH_OK)  # out of order, once
-        self.assertEqual(t.check(n, 3), mhd.DAUTH_NONCE_STALE)
-        self.assertEqual(t.check(n, 2), mhd.DAUTH_OK)
-        self.assertEqual(t.check(n, 40), mhd.DAUTH_OK)
-        self.assertEqual(t.check(n, 8), mhd.DAUTH_OK)  # 32 behind: still known
-        self.assertEqual(t.check(n, 7), mhd.DAUTH_NONCE_STALE)  # 33 behind: too far to tell
-        self.assertEqual(t.check(n, 200), mhd.DAUTH_OK)  # a jump past the window clears it
-        self.assertEqual(t.check(n, 199), mhd.DAUTH_OK)
+        self.assertEqual(t.check(n, 1, CLIENT), mhd.DAUTH_OK)
+        self.assertEqual(t.check(n, 1, CLIENT), mhd.DAUTH_NONCE_STALE)  # replayed
+        self.assertEqual(t.check(n, 4, CLIENT), mhd.DAUTH_OK)
+        self.assertEqual(t.check(n, 3, CLIENT), mhd.DAUTH_OK)  # out of order, once
+        self.assertEqual(t.check(n, 3, CLIENT), mhd.DAUTH_NONCE_STALE)
+        self.assertEqual(t.check(n, 2, CLIENT), mhd.DAUTH_OK)
+        self.assertEqual(t.check(n, 40, CLIENT), mhd.DAUTH_OK)
+        self.assertEqual(t.check(n, 8, CLIENT), mhd.DAUTH_OK)  # 32 behind: still known
+        self.assertEqual(t.check(n, 7, CLIENT), mhd.DAUTH_NONCE_STALE)  # 33 behind: too far to tell
+        self.assertEqual(t.check(n, 200, CLIENT), mhd.DAUTH_OK)  # a jump past the window clears it
+        self.assertEqual(t.check(n, 199, CLIENT), mhd.DAUTH_OK)
 
     def test_forged_and_malformed_nonces_are_wrong(self):
         t = table()
-        n = t.new("a")
+        n = t.new(CLIENT)
         flipped = n[:10] + (b"0" if n[10:11] != b"0" else b"1") + n[11:]
-        self.assertEqual(t.check(flipped, 1), mhd.DAUTH_NONCE_WRONG)
+        self.assertEqual(t.check(flipped, 1, CLIENT), mhd.DAUTH_NONCE_WRONG)
         if n.upper() != n:
-            self.assertEqual(t.check(n.upper(), 1), mhd.DAUTH_NONCE_WRONG)  # ours are lower case
-        self.assertEqual(t.check(n[:-2], 1), mhd.DAUTH_NONCE_WRONG)
-        self.assertEqual(t.check(b"z" * 40, 1), mhd.DAUTH_NONCE_WRONG)
-        self.assertEqual(table().check(b"0" * 40, 1), mhd.DAUTH_NONCE_WRONG)  # an empty slot: never ours
+            self.assertEqual(t.check(n.upper(), 1, CLIENT), mhd.DAUTH_NONCE_WRONG)  # ours are lower case
+        self.assertEqual(t.check(n[:-2], 1, CLIENT), mhd.DAUTH_NONCE_WRONG)
+        self.assertEqual(t.check(b"z" * 40, 1, CLIENT), mhd.DAUTH_NONCE_WRONG)
+        self.assertEqual(table().check(b"0" * 40, 1, CLIENT), mhd.DAUTH_NONCE_WRONG)  # an empty slot: never ours
 
     def test_expired_nonce_is_stale(self):
         t = table(timeout=10)
-        n = t.new("a")
+        n = t.new(CLIENT)
         t.secs += 11  # the clock moves past the expiry
-        self.assertEqual(t.check(n, 1), mhd.DAUTH_NONCE_STALE)
+        self.assertEqual(t.check(n, 1, CLIENT), mhd.DAUTH_NONCE_STALE)
 
     def test_overwritten_nonce_is_stale(self):
         t = table(size=1)
-        n1 = t.new("a")
+        n1 = t.new(CLIENT)
         t.secs += 1
-        n2 = t.new("a")  # the one slot now holds n2
-        self.assertEqual(t.check(n1, 1), mhd.DAUTH_NONCE_STALE)
-        self.assertEqual(t.check(n2, 1), mhd.DAUTH_OK)
+        n2 = t.new(CLIENT)  # the one slot now holds n2
+        self.assertEqual(t.check(n1, 1, CLIENT), mhd.DAUTH_NONCE_STALE)
+        self.assertEqual(t.check(n2, 1, CLIENT), mhd.DAUTH_OK)
+
+    def test_a_nonce_overwritten_within_its_second_is_stale(self):
+        # the clock does not move: only the nonce's hash can tell it ours (it was wrong here,
+        # and a client that went on with its nonce was asked for its password again)
+        t = table(size=1)
+        n1 = t.new(CLIENT)
+        self.assertEqual(t.check(n1, 1, CLIENT), mhd.DAUTH_OK)  # used: its slot is free
+        n2 = t.new(CLIENT)
+        self.assertEqual(t.check(n1, 2, CLIENT), mhd.DAUTH_NONCE_STALE)
+        self.assertEqual(t.check(n1, 2, ("127.0.0.1", 40001)), mhd.DAUTH_NONCE_STALE)  # its next connection
+        self.assertEqual(t.check(n1, 2, ("127.0.0.2", 40000)), mhd.DAUTH_NONCE_WRONG)  # made for another client
+        forged = n1[:4] + (b"0" if n1[4:5] != b"0" else b"1") + n1[5:]  # out of its slot, not ours
+        self.assertEqual(t.check(forged, 2, CLIENT), mhd.DAUTH_NONCE_WRONG)
+        self.assertEqual(t.check(n2, 1, CLIENT), mhd.DAUTH_OK)
 
     def test_a_new_nonce_never_takes_the_slot_of_the_one_before(self):
         # the challenges of one 401 (MD5 and SHA-256) are made one after the other: with the
@@ -105,25 +119,25 @@ class TestNonces(unittest.TestCase):
         # the first (it did one time in 16, and curl's answer to the first was stale)
         t = table(size=4)
         for _ in range(8):
-            t.new("flood")  # wrong passwords: every slot holds a fresh, unused nonce
+            t.new(("10.9.9.9", 1))  # wrong passwords: every slot holds a fresh, unused nonce
         for _ in range(100):
-            first = t.new("a")
-            second = t.new("a")
-            self.assertEqual(t.check(first, 1), mhd.DAUTH_OK)
-            self.assertEqual(t.check(second, 1), mhd.DAUTH_OK)
+            first = t.new(CLIENT)
+            second = t.new(CLIENT)
+            self.assertEqual(t.check(first, 1, CLIENT), mhd.DAUTH_OK)
+            self.assertEqual(t.check(second, 1, CLIENT), mhd.DAUTH_OK)
 
     def test_nonces_differ(self):
         t = table()
         seen = set()
         for i in range(50):
-            seen.add(t.new("a"))
+            seen.add(t.new(CLIENT))
         self.assertEqual(len(seen), 50)
 
 
 class TestCheck(unittest.TestCase):
     def test_md5_and_sha256(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(header(n), t), mhd.DAUTH_OK)
         self.assertEqual(check(header(n), t), mhd.DAUTH_NONCE_STALE)  # the same nc again
         self.assertEqual(check(header(n, nc="00000002"), t), mhd.DAUTH_OK)
@@ -131,7 +145,7 @@ class TestCheck(unittest.TestCase):
 
     def test_sha512_256_where_the_runtime_has_it(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         if mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_TYPE_DIGEST_AUTH_SHA512_256)[1]:  # CPython: OpenSSL's
 
             def new(data):
@@ -149,7 +163,7 @@ class TestCheck(unittest.TestCase):
 
     def test_wrong_password_username_realm_uri(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(header(n, password="nope"), t), mhd.DAUTH_RESPONSE_WRONG)
         self.assertEqual(check(header(n, nc="2", user="Simba"), t), mhd.DAUTH_WRONG_USERNAME)
         self.assertEqual(check(header(n, nc="3", realm="other"), t), mhd.DAUTH_WRONG_REALM)
@@ -158,7 +172,7 @@ class TestCheck(unittest.TestCase):
 
     def test_algorithm_and_qop_choices(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(header(n), t, malgo=66), mhd.DAUTH_WRONG_ALGO)  # MD5 used, SHA-256 asked
         self.assertEqual(check(header(n, algo="MD5-sess"), t, malgo=255), mhd.DAUTH_UNSUPPORTED_ALGO)
         self.assertEqual(check(header(n, algo="SHA-1"), t, malgo=255), mhd.DAUTH_UNSUPPORTED_ALGO)
@@ -168,7 +182,7 @@ class TestCheck(unittest.TestCase):
 
     def test_rfc2069_nonce_serves_once(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(header(n, qop=None), t, mqop=ANY_QOP), mhd.DAUTH_OK)
         self.assertEqual(check(header(n, qop=None), t, mqop=ANY_QOP), mhd.DAUTH_NONCE_STALE)
         # nc with no qop, and qop with no nc, are broken
@@ -177,7 +191,7 @@ class TestCheck(unittest.TestCase):
 
     def test_nonce_count_limits(self):
         t = table(max_nc=5)
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(header(n, nc="6"), t), mhd.DAUTH_NONCE_STALE)  # the daemon's limit
         self.assertEqual(check(header(n, nc="5"), t), mhd.DAUTH_OK)
         self.assertEqual(check(header(n, nc="3"), t, max_nc=2), mhd.DAUTH_NONCE_STALE)  # the call's limit
@@ -187,7 +201,7 @@ class TestCheck(unittest.TestCase):
 
     def test_missing_broken_and_error(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         self.assertEqual(check(None, t), mhd.DAUTH_HEADER_MISSING)
         self.assertEqual(check(b"Basic dTpw", t), mhd.DAUTH_HEADER_MISSING)
         self.assertEqual(check(b"Digest", t), mhd.DAUTH_WRONG_QOP)  # as MHD2: no qop is RFC 2069's
@@ -204,7 +218,7 @@ class TestCheck(unittest.TestCase):
 
     def test_userhash_and_extended_username(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         uh = h(hashlib.sha256, USER, REALM)
         self.assertEqual(mhd.digest_auth_calc_userhash_hex(66, USER, REALM), (0, uh))
         auth = header(n, algo="SHA-256", new=hashlib.sha256, username='username="%s", userhash=true' % uh.upper())
@@ -218,7 +232,7 @@ class TestCheck(unittest.TestCase):
 
     def test_check_digest(self):
         t = table()
-        n = t.new("a").decode()
+        n = t.new(CLIENT).decode()
         sc, ud = mhd.digest_auth_calc_userdigest(66, USER, REALM, PASSWORD)
         self.assertEqual((sc, len(ud)), (0, 32))
         r = request_with(header(n, algo="SHA-256", new=hashlib.sha256), table=t)
@@ -240,7 +254,7 @@ class TestRfc7616Examples(unittest.TestCase):
 
     def test_md5_and_sha256(self):
         t = table()
-        t.check = lambda nonce, nc: 1
+        t.check = lambda nonce, nc, addr: 1
         self.assertEqual(check(self.auth("MD5", "8ca523f5e9506fed4657c9700eebdbec"), t), mhd.DAUTH_OK)
         self.assertEqual(check(self.auth("SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"),
                                t, malgo=66), mhd.DAUTH_OK)
@@ -338,7 +352,7 @@ class TestHostileHeaders(unittest.TestCase):
         import random
         random.seed(15)
         t = table()
-        good = header(t.new("a").decode())
+        good = header(t.new(CLIENT).decode())
         specials = b'",=\\; \t*\'%\x00'
         checked = 0
         for i in range(300):

@@ -7,12 +7,16 @@ except ImportError:  # MicroPython's unix port has no unittest
 from mhd_micro.request import Request
 
 
+CLIENT = ("127.0.0.1", 40000)
+
+
 class _Conn:
     """Enough of a Connection for the parser: a buffer and a daemon with options."""
 
     def __init__(self, size=1024):
         self.buf = bytearray(size)
         self.daemon = _Daemon()
+        self.addr = CLIENT  # as a bare-metal port's accept gives it
 
 
 class _Daemon:
