@@ -25,7 +25,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ("parser", "chunked", "framing", "websocket", "post_parser")
+MODULES = ("parser", "chunked", "framing", "websocket", "post_parser", "post_pairs")
 BIN = os.path.dirname(sys.executable)
 DOC = os.path.join(ROOT, "docs", "mutation.md")
 ALIVE = ("survived", "no tests", "suspicious", "not checked")

@@ -1,0 +1,190 @@
+# The name=value encodings of POST bodies for post_parser.py: application/x-www-form-urlencoded
+# and text/plain. Apart from the multipart decoder so that a multipart upload (a board's file
+# upload) does not load them; post_parser.py loads this module at the first body in one of
+# them. Sans-I/O, as post_parser.py: the state stays in the PostParser.
+from .platform import const
+from .post_parser import NEED_MORE, FIELD, _finish, _bad_format, _data, _pct
+
+_POST_PARSE_RES_OK = const(0)  # = mhd.POST_PARSE_RES_OK
+_POST_PARSE_RES_OK_BAD_TERMINATION = const(2)  # = mhd.POST_PARSE_RES_OK_BAD_TERMINATION
+_AGAIN = const(6)  # = post_parser._AGAIN
+_U_NAME = const(0)  # = post_parser._U_NAME
+_U_VALUE = const(1)  # = post_parser._U_VALUE
+_T_NAME = const(2)  # = post_parser._T_NAME
+_T_VALUE = const(3)  # = post_parser._T_VALUE
+_T_EOL = const(4)  # = post_parser._T_EOL
+_FEND = const(11)  # = post_parser._FEND
+
+
+def run(p, b, e, fin):
+    """The step of post_parser._run for this module's states (below _M_PRE)."""
+    st = p.st
+    if st == _U_VALUE:  # the hot states first
+        return _u_value(p, b, e, fin)
+    if st == _T_VALUE:
+        return _t_value(p, b, e, fin)
+    if st == _U_NAME:
+        return _u_name(p, b, e, fin)
+    if st == _T_NAME:
+        return _t_name(p, b, e, fin)
+    return _t_eol(p, b, e, fin)
+
+
+def _field(p, s, e):
+    """A field named b[s:e] starts (urlencoded and text/plain); p.has_value is set."""
+    p.name_start = s
+    p.name_end = e
+    p.filename_start = p.filename_end = p.ctype_start = p.ctype_end = p.tenc_start = p.tenc_end = -1
+    p.nfield += 1
+    return FIELD
+
+
+# ---- application/x-www-form-urlencoded: name=value&name=value
+# https://url.spec.whatwg.org/#application/x-www-form-urlencoded ; as MHD2: '+' is a space, a
+# bad %-escape stays as it is, "&&" and "=v" give a field with an empty name, a name without
+# '=' a field without a value.
+
+
+def _u_name(p, b, e, fin):
+    s = p.pos
+    k = _eq_amp(b, s + p.off, e)
+    if k < 0:
+        if not fin:
+            p.off = e - s
+            return NEED_MORE
+        if e == s:
+            return _finish(p, _POST_PARSE_RES_OK)
+        k = e
+    p.off = 0
+    p.has_value = 1 if k < e and b[k] == 61 else 0
+    p.pos = k + 1 if k < e else e
+    p.st = _U_VALUE if p.has_value else _FEND
+    p.after = _U_NAME
+    k = _pct(b, s, k, 1)
+    return _field(p, s, k)
+
+
+def _u_value(p, b, e, fin):
+    s = p.pos
+    k = b.find(b"&", s, e)
+    if k >= 0 or fin:
+        if k < 0:
+            k = e
+        p.pos = k + 1 if k < e else e
+        p.st = _FEND
+    else:
+        k = _split_pct(b, s, e)
+        if k == s:
+            return NEED_MORE
+        p.pos = k
+    k = _pct(b, s, k, 1)
+    return _data(p, s, k)
+
+
+def _split_pct(b, s, e):
+    """Where to stop so that no %XX escape is cut: before a '%' among the last two bytes."""
+    if e - 2 >= s and b[e - 2] == 37:
+        return e - 2
+    if e - 1 >= s and b[e - 1] == 37:
+        return e - 1
+    return e
+
+
+def _eq_amp(b, s, e):
+    """The first '=' or '&' in b[s:e], or -1."""
+    i = b.find(b"=", s, e)
+    j = b.find(b"&", s, e if i < 0 else i)
+    return j if j >= 0 else i
+
+
+# ---- text/plain: name=value CRLF (HTML: https://html.spec.whatwg.org/#text/plain-encoding-algorithm)
+# as MHD2: no decoding; a line without '=' is a field without a value; empty lines are skipped;
+# a bare LF ends a line at strictness levels <= 0; a CR not followed by LF is a format error; a
+# last line without its CRLF is given, with OK_BAD_TERMINATION.
+
+
+def _t_name(p, b, e, fin):
+    s = p.pos
+    k = _eol_eq(b, s + p.off, e)
+    if k < 0:
+        if not fin:
+            p.off = e - s
+            return NEED_MORE
+        if e == s:
+            return _finish(p, _POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else _POST_PARSE_RES_OK)
+        k = e
+    p.off = 0
+    if k < e and b[k] == 61:  # '='
+        if k == s:  # "=" and the line end: skipped as an empty line, as MHD2
+            if k + 1 == e and not fin:
+                return NEED_MORE
+            if k + 1 == e or b[k + 1] == 13 or b[k + 1] == 10:
+                p.pos = k + 1
+                p.after = _T_NAME
+                p.st = _T_EOL
+                return _AGAIN
+        p.pos = k + 1
+        p.st = _T_VALUE
+        p.has_value = 1
+        return _field(p, s, k)
+    p.pos = k
+    p.st = _T_EOL
+    if k == s:  # an empty line
+        p.after = _T_NAME
+        return _AGAIN
+    p.after = _FEND
+    p.has_value = 0
+    return _field(p, s, k)
+
+
+def _t_value(p, b, e, fin):
+    s = p.pos
+    k = _find_eol(b, s, e)
+    if k >= 0 or fin:
+        if k < 0:
+            k = e
+        p.after = _FEND
+        p.st = _T_EOL
+    elif s == e:
+        return NEED_MORE
+    else:
+        k = e
+    p.pos = k
+    return _data(p, s, k)
+
+
+def _t_eol(p, b, e, fin):
+    """The line end at p.pos: CR LF, or a bare LF at levels <= 0."""
+    s = p.pos
+    if s == e or (b[s] == 13 and s + 1 == e):
+        if not fin:
+            return NEED_MORE
+        p.bad = 1
+        p.pos = e
+    elif b[s] == 13:
+        if b[s + 1] != 10:
+            return _bad_format(p)
+        p.pos = s + 2
+    elif p.strict > 0:
+        return _bad_format(p)
+    else:
+        p.pos = s + 1
+    p.st = p.after
+    p.after = _T_NAME
+    return _AGAIN
+
+
+def _find_eol(b, s, e):
+    """The first CR or LF in b[s:e], or -1."""
+    i = b.find(b"\r", s, e)
+    if i < 0:
+        return b.find(b"\n", s, e)
+    j = b.find(b"\n", s, i)
+    return j if j >= 0 else i
+
+
+def _eol_eq(b, s, e):
+    """The first CR, LF or '=' in b[s:e], or -1."""
+    i = _find_eol(b, s, e)
+    j = b.find(b"=", s, e if i < 0 else i)
+    return j if j >= 0 else i
