@@ -292,7 +292,8 @@ def _target(r, b):
     spaces only as the level allows. Sets the path (r.path_start..r.path_end) and query (r.query_start..r.target_end)."""
     ts = r.target_start
     te = r.target_end
-    c = _target_chars(r, b, ts, te)
+    # (a one-byte target, "/" or "*", by the table alone: no call)
+    c = _target_chars(r, b, ts, te) if te - ts > 1 or not CHARS[b[ts]] else 0
     if c:
         if c == 400 or r.strict > 0:
             return 400

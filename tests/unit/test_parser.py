@@ -352,6 +352,20 @@ class TestTargetBytes(unittest.TestCase):
                     for level in range(-3, 4):
                         self.assertEqual(parse(raw, level)[0], self.want(c, level, pos), (level, raw))
 
+    def test_one_byte_targets(self):
+        # "/" (and "*" for OPTIONS) are taken without a look at the bytes of the target; any
+        # other single byte is refused, as a byte or as a target of no form (NUL, TAB, LF, VT,
+        # FF, CR and space are delimiters or line ends: rows of their own)
+        for c in range(256):
+            if c in (0, 9, 10, 11, 12, 13, 32):
+                continue
+            for method in (b"GET", b"OPTIONS"):
+                raw = method + b" " + bytes((c,)) + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+                want = 0 if c == 47 or (c == 42 and method == b"OPTIONS") else 400
+                for level in range(-3, 4):
+                    r, b, n = request_over(raw)
+                    self.assertEqual(parse_head(r, b, n, level), want, (level, raw))
+
     def test_earlier_path_then_clean_targets(self):
         # the same path, a longer one, another query, a shorter target than the key: all accepted
         for key in self.KEYS:
