@@ -609,7 +609,10 @@ class Connection:
         self.resp = None
         if resp is not None:
             if resp.ended is None:
-                self._release(resp)
+                if resp.refs > 1:  # not the last reference (a reusable response): no callback can run, no call
+                    resp.refs -= 1
+                else:
+                    self._release(resp)
             else:
                 self._ended(resp, _REQUEST_ENDED_COMPLETED_OK)
         self.out = None

@@ -36,11 +36,16 @@ _HTTP_METHOD_OTHER = const(255)  # = mhd.HTTP_METHOD_OTHER
 
 _MAX_CL_DIGITS = const(18)
 
+# A byte's class, one table for two tests: 1 for a tchar, 2 for the other visible ASCII bytes
+# (33..126), 0 for the rest (space, control bytes, DEL, bytes past ASCII), which a request target
+# takes only as the level allows (_target_chars).
 # tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
 #         / DIGIT / ALPHA                      https://www.rfc-editor.org/rfc/rfc9110#section-5.6.2
-TOKEN = bytearray(128)
+CHARS = bytearray(256)
+for _c in range(33, 127):
+    CHARS[_c] = 2
 for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
-    TOKEN[_c] = 1
+    CHARS[_c] = 1
 
 
 # Every function here is written for MicroPython's frames: a function whose locals and
@@ -249,8 +254,7 @@ def _method(r, b):
     s = r.head_start
     e = r.method_end
     while s < e:
-        c = b[s]
-        if c > 127 or not TOKEN[c]:
+        if CHARS[b[s]] != 1:  # not a tchar
             return 400
         s += 1
     r.method = _method_id(b, r.head_start, e)
@@ -288,7 +292,8 @@ def _target(r, b):
     spaces only as the level allows. Sets the path (r.path_start..r.path_end) and query (r.query_start..r.target_end)."""
     ts = r.target_start
     te = r.target_end
-    c = _target_chars(b, ts, te, r.strict)
+    # (a one-byte target, "/" or "*", by the table alone: no call)
+    c = _target_chars(r, b, ts, te) if te - ts > 1 or not CHARS[b[ts]] else 0
     if c:
         if c == 400 or r.strict > 0:
             return 400
@@ -317,17 +322,28 @@ def _target(r, b):
     return 0
 
 
-def _target_chars(b, s, e, strict):
+def _target_chars(r, b, s, e):
     """0 if b[s:e] has no control bytes or spaces, 1 if it has spaces, else 400. Levels 1 and
-    up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2)."""
+    up also refuse bytes past ASCII, which a URI cannot hold (RFC 3986 section 2). A target's
+    start that equals r.path_key, the path of an earlier request on this slot (the same daemon,
+    so the same level), is not looked at again."""
+    k = CHARS
+    if e - s > 4:  # (for a short target the search and the steps of four cost more than they spare)
+        # the last path request_path gave was accepted at this level: its bytes need no second look
+        if r.path_key is not None and b.find(r.path_key, s, e) == s:
+            s += len(r.path_key)
+        # the usual bytes (33..126) by the table, four to a test: a Python step per byte costs most
+        e -= 3
+        while s < e and k[b[s]] and k[b[s + 1]] and k[b[s + 2]] and k[b[s + 3]]:
+            s += 4
+        e += 3
     sp = 0
     while s < e:
-        if (b[s] - 33) & 255 > 93:  # not 33..126, in one test for the usual byte
-            c = b[s]
-            if c <= 32 or c == 127 or strict > 0:
-                if c != 32:
-                    return 400
+        if not k[b[s]]:
+            if b[s] == 32:
                 sp = 1
+            elif b[s] < 128 or r.strict > 0:  # a control byte or DEL; past ASCII only at levels 1 and up
+                return 400
         s += 1
     return sp
 

@@ -23,7 +23,7 @@ class Request:
         self.hdr = array("H" if size < 65536 else "I", bytearray((2 if size < 65536 else 4) * 4 * nfields))
         self.hdr_cap = 4 * nfields  # len(hdr), without a call to len() for each field
         self.app_context = None
-        self.path_key = None  # the last path's bytes and string (request_path)
+        self.path_key = None  # the last path's bytes and string (request_path); parser._target_chars trusts these bytes
         self.path = None
         self.post = None  # post.py's state, made the first time this request state parses a form
         # the parser's scratch for the current parse (parser.py): every attribute exists

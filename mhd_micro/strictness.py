@@ -6,7 +6,7 @@
 # parser.py calls these only when it meets such input (or, for bad_field, at levels >= 1),
 # and loads this module then: a server that gets well-formed requests never loads it.
 from .platform import const
-from .parser import DROP, NEXT, F_SKIPPED, store, _special, TOKEN
+from .parser import DROP, NEXT, F_SKIPPED, store, _special, CHARS
 
 _MAX_EMPTY_LINES = const(1024)  # MHD_MAX_EMPTY_LINES_SKIP
 
@@ -110,7 +110,7 @@ def bad_field(r, b, ve):
     ns = r.name_start
     while ns < r.name_end:
         c = b[ns]
-        if c > 127 or not TOKEN[c]:
+        if CHARS[c] != 1:  # not a tchar
             return True
         ns += 1
     while vs < ve:

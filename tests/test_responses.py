@@ -208,6 +208,19 @@ def test_reusable_response_served_many_times_and_at_once(srv):
         s.close()
 
 
+def test_reusable_response_freed_by_the_last_reference(srv):
+    # a reusable response the application keeps is never freed by a connection; one it let
+    # go of during the request is freed when the reply is done (Connection._done drops the
+    # connection's reference: not the last one, or the last one with the free callback)
+    before = int(stats(srv)["free"])
+    for _ in range(3):
+        assert get(srv, "/reusable").body == b"shared"
+    assert int(stats(srv)["free"]) == before
+    for _ in range(3):
+        assert get(srv, "/reusable-dropped").body == b"dropped"
+    assert int(stats(srv)["free"]) == before + 3
+
+
 def test_head_only_response_keeps_app_content_length(srv):
     data, _ = exchange(srv.port, b"GET /head-only HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head = data.partition(b"\r\n\r\n")[0]

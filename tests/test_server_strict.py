@@ -158,3 +158,32 @@ def test_cookie_strictness(serve):
     for level, want in ((2, b""), (1, b"a=1\nd=2"), (-1, b"a=1\nd=2")):
         srv = serve("--strict", level)
         assert answer(srv.port, raw)[:2] == (200, want), level
+
+
+@pytest.mark.parametrize("level", [3, 2, 1, 0, -1, -2, -3])
+def test_target_bytes_after_the_same_path(serve, level):
+    # A control byte or DEL in the target: 400 at every level; a byte past ASCII: 400 above 0;
+    # a space: 400 above 0, 301 at 0 and -1. Each time right after a request for the same path
+    # on the same connection: the parser skips a target's start that equals the path the slot
+    # kept (request_path), and must still find the byte after it, or inside it.
+    srv = serve("--strict", level)
+    wrong = []
+    for x in (b"\x01", b"\x1f", b"\x7f", b"\xc3\xa9", b" "):
+        if x[0] < 32 and x != b" " or x == b"\x7f":
+            refused, accepted_at = 400, None
+        elif x == b" ":
+            refused, accepted_at = (400 if level > 0 else 301), -2
+        else:
+            refused, accepted_at = 400, 0
+        # (the byte in the query, after the kept path; in the path, after it; inside it)
+        for target, served in ((b"/echo?a=" + x + b"1", (200, b"/echo 1 0")), (b"/echo" + x + b"?a=1", (404, b"not found")),
+                               (b"/e" + x + b"ho?a=1", (404, b"not found"))):
+            with Client(srv.port) as c:
+                first = c.exchange(b"GET /echo?a=1 HTTP/1.1\r\n" + H + b"\r\n")
+                assert (first.status, first.body) == (200, b"/echo 1 0")
+                r = c.exchange(b"GET " + target + b" HTTP/1.1\r\n" + H + b"\r\n")
+                got = (r.status, r.body) if accepted_at is not None and level <= accepted_at else r.status
+                want = served if accepted_at is not None and level <= accepted_at else refused
+                if got != want:
+                    wrong.append("%r: expected %r, got %r" % (target, want, got))
+    assert not wrong, "at --strict %d:\n  " % level + "\n  ".join(wrong)

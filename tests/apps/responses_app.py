@@ -150,6 +150,14 @@ def on_request(reusable, request, path, method, upload_size):
         return act(request, r)
     if path == "/reusable":
         return mhd.action_from_response(request, reusable)
+    if path == "/reusable-dropped":
+        # a reusable response the application lets go of at once: the connection's reference
+        # keeps it to the end of the reply, and the free callback runs then, once
+        r = mhd.response_from_buffer(200, b"dropped", on_free, "free")
+        mhd.response_set_option(r, mhd.R_OPTION_REUSABLE(True))
+        a = mhd.action_from_response(request, r)
+        mhd.response_destroy(r)
+        return a
     if path == "/head-only":
         r = mhd.response_from_empty(200)
         mhd.response_set_option(r, mhd.R_OPTION_HEAD_ONLY_RESPONSE(True))

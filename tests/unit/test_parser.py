@@ -317,6 +317,68 @@ class TestUsualRequestLine(unittest.TestCase):
                 self.assertEqual(found(st, r, b, n), found(st2, r2, b2, n), "level %d: %r" % (level, line))
 
 
+class TestTargetBytes(unittest.TestCase):
+    """The request target's bytes (docs/strictness.md): a control byte or DEL is refused at
+    every level, a byte past ASCII above 0, a space is a 301 at 0 and -1 and passed at -2 and
+    -3; wherever it is in a long target, and whether or not the slot still holds an earlier
+    request's path (request_path keeps its bytes in r.path_key, and parser._target_chars does
+    not look again at a target's start that equals it)."""
+
+    TARGET = b"/api/v1/sensors/temperature?unit=c&x=12"
+    # earlier paths: none, the target's own path, a part of it, one longer than any target here
+    KEYS = (None, b"/api/v1/sensors/temperature", b"/api", b"/api/v1/sensors/temperature?unit=c&x=123")
+
+    @staticmethod
+    def want(c, level, pos):
+        if c == 32:
+            return 400 if level > 0 else 301 if level > -2 else 0
+        if c < 32 or c == 127 or level > 0 or pos == 0:  # a target not starting with "/" is no origin-form
+            return 400
+        return 0
+
+    def test_every_byte_at_every_position(self):
+        t = self.TARGET
+        for c in (1, 8, 14, 27, 31, 127, 128, 0xC3, 0xFF, 32):
+            # a space at either end is a delimiter (TestStrictness.test_whitespace_runs)
+            for pos in range(1, len(t) - 1) if c == 32 else range(len(t)):
+                raw = b"GET " + t[:pos] + bytes((c,)) + t[pos + 1:] + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+                for level in range(-3, 4):
+                    want = self.want(c, level, pos)
+                    for key in self.KEYS:
+                        r, b, n = request_over(raw)
+                        r.path_key = key
+                        self.assertEqual(parse_head(r, b, n, level), want, "level %d, key %r: %r" % (level, key, raw))
+                if pos % 8 == 1:  # and the fast and full paths agree (parse): a few positions, it is slow
+                    for level in range(-3, 4):
+                        self.assertEqual(parse(raw, level)[0], self.want(c, level, pos), (level, raw))
+
+    def test_one_byte_targets(self):
+        # "/" (and "*" for OPTIONS) are taken without a look at the bytes of the target; any
+        # other single byte is refused, as a byte or as a target of no form (NUL, TAB, LF, VT,
+        # FF, CR and space are delimiters or line ends: rows of their own)
+        for c in range(256):
+            if c in (0, 9, 10, 11, 12, 13, 32):
+                continue
+            for method in (b"GET", b"OPTIONS"):
+                raw = method + b" " + bytes((c,)) + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+                want = 0 if c == 47 or (c == 42 and method == b"OPTIONS") else 400
+                for level in range(-3, 4):
+                    r, b, n = request_over(raw)
+                    self.assertEqual(parse_head(r, b, n, level), want, (level, raw))
+
+    def test_earlier_path_then_clean_targets(self):
+        # the same path, a longer one, another query, a shorter target than the key: all accepted
+        for key in self.KEYS:
+            for t in (self.TARGET, self.TARGET + b"x", b"/api/v1/sensors/temperature", b"/api", b"/", b"/ap",
+                      b"/api/v1/sensors/temperature?\xc3\xa9", b"http://h/api"):
+                raw = b"GET " + t + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+                for level in range(-3, 4):
+                    r, b, n = request_over(raw)
+                    r.path_key = key
+                    want = 400 if level > 0 and b"\xc3" in t else 0
+                    self.assertEqual(parse_head(r, b, n, level), want, (level, key, t))
+
+
 class TestEdges(unittest.TestCase):
     """Cases next to the usual ones (found by mutation testing: docs/mutation.md)."""
 
@@ -430,7 +492,7 @@ class TestEdges(unittest.TestCase):
         self.assertEqual(parse(b"GET /HTTP/ HTTP/1.1\r\nHost: h\r\n\r\n")[0], 0)
 
     def test_method_bytes(self):
-        for method in (b"G\x80T", b"\xffET", b"GE\x7f"):
+        for method in (b"G\x80T", b"\xffET", b"GE\x7f", b"G(T", b"G/T", b"GE@"):  # the last three visible, no tchars
             self.assertEqual(parse(method + b" / HTTP/1.1\r\nHost: h\r\n\r\n")[0], 400, method)
         # only GET itself is GET, whatever the bytes around the request line
         for method in (b"GETS", b"PET", b"HET", b"GFT", b"GEU", b"GXT", b"GEX"):
