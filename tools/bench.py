@@ -92,6 +92,7 @@ TARGET_HEAP_INPLACE_KIB = 40  # core executed in place from ROMFS (issue 13)
 TARGET_ALLOC = 192
 NOTES_MARK = "<!-- hand-written notes: tools/bench.py keeps what follows this line -->"
 HEAP_CONN_MEMORY = (2048, 1024)  # the engine's small-board default first: that one is judged
+NATIVE_LOADS = ("keep-alive c8", "browser c8")  # also measured with the request path native (build.py --native)
 HEAP_SHARED_BUFFERS = 2  # also measured: the 8 connections sharing this many buffers (--buffers)
 
 
@@ -173,6 +174,7 @@ class Bench:
         self.ncpu = os.cpu_count() or 1
         self.pin = self.taskset is not None and self.ncpu >= 2 and not args.no_pin
         self.tree = None
+        self.tree_native = None  # the core with the request path as x64 machine code (build.py --native)
         self.romfs_size = None
         self.inplace_missing = None
         try:
@@ -209,6 +211,8 @@ class Bench:
         if what == "hello":
             script = ["examples/hello.py"]
             cwd = self.tree if runtime == "micropython" else self.src
+        elif what == "hello.native":
+            script, cwd = ["examples/hello.py"], self.tree_native
         elif what == "hello.mpy":
             script, cwd = ["-m", "hello"], self.tree
         elif what == "hello.inplace":
@@ -252,8 +256,31 @@ class Bench:
         os.makedirs(os.path.join(tree, "tools"))
         shutil.copy(ALLOC, os.path.join(tree, "tools", "bench_alloc.py"))
         self.tree = tree
+        self.build_native(tmp)
         self.build_inplace(tree)
         self.build_microdot(tree)
+
+    def build_native(self, tmp):
+        """tmp/native/: the core with build.py's NATIVE_MODULES as x64 machine code (the unix
+        port here runs x64 code), hello.py as source."""
+        if platform.machine() not in ("x86_64", "AMD64"):
+            self.log("native: skipped, the unix port's native code here is not x64")
+            return
+        sys.path.insert(0, HERE)
+        try:
+            import build
+        finally:
+            sys.path.remove(HERE)
+        tree = os.path.join(tmp, "native")
+        pkg = os.path.join(tree, "mhd_micro")
+        os.makedirs(pkg)
+        for name in sorted(os.listdir(os.path.join(self.src, "mhd_micro"))):
+            if name.endswith(".py"):
+                build.compile_mpy(self.mpy_cross, os.path.join(self.src, "mhd_micro", name),
+                                  os.path.join(pkg, name[:-3] + ".mpy"), "mhd_micro/" + name,
+                                  build.mpy_args("x64", name[:-3], native=True))
+        shutil.copytree(os.path.join(self.src, "examples"), os.path.join(tree, "examples"))
+        self.tree_native = tree
 
     def build_inplace(self, tree):
         """tree/inplace/: the ROMFS image of the core (tools/build.py's writer), hello.mpy and
@@ -330,6 +357,8 @@ class Bench:
             for label, conns, head in LOADS:
                 row = {"runtime": runtime, "load": label, "conns": conns, "keep_alive": head != "close", "head": head}
                 whats = ("hello", "ceiling") + (("microdot",) if head == "keep-alive" and not self.microdot_missing else ())
+                if runtime == "micropython" and self.tree_native and label in NATIVE_LOADS:
+                    whats += ("hello.native",)
                 for _ in range(self.args.repeat):
                     for what in whats:
                         r = self.speed_run(runtime, what, label, conns, seconds, head)
@@ -340,6 +369,11 @@ class Bench:
                     row["ratio"] = h["rps"] / c["rps"]
                 if h and c and h.get("cpu_us") and c.get("cpu_us"):
                     row["cpu_ratio"] = c["cpu_us"] / h["cpu_us"]
+                n = row.get("hello.native")
+                if n and c and c["rps"]:
+                    row["native_ratio"] = n["rps"] / c["rps"]
+                    if n.get("cpu_us") and c.get("cpu_us"):
+                        row["native_cpu_ratio"] = c["cpu_us"] / n["cpu_us"]
                 m = row.get("microdot")
                 if m and h and h["rps"]:
                     row["microdot_ratio"] = m["rps"] / h["rps"]
@@ -1034,6 +1068,13 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
                 label % (target * 100), rt, fmt_pct(ratio), fmt_rps(row and row.get("hello")),
                 fmt_rps(row and row.get("ceiling")), fmt_pct(row and row.get("cpu_ratio")),
                 "-" if ratio is None else met(ratio >= target and (row.get("cpu_ratio") or 0) >= target)))
+            nr = row.get("native_ratio") if row else None
+            if nr is not None:  # the same with the request path as machine code (opt-in: build.py --native)
+                w("| %s and server CPU per reply (%s, the request path native: `tools/build.py --native`) | "
+                  "%s (%s vs %s req/s; by server CPU per reply: %s) | %s |" % (
+                      label % (target * 100), rt, fmt_pct(nr), fmt_rps(row.get("hello.native")),
+                      fmt_rps(row.get("ceiling")), fmt_pct(row.get("native_cpu_ratio")),
+                      met(nr >= target and (row.get("native_cpu_ratio") or 0) >= target)))
     for what, target, label in (("hello.mpy", TARGET_HEAP_KIB, "core as .mpy"),
                                 ("hello.inplace", TARGET_HEAP_INPLACE_KIB, "core executed in place from ROMFS, the image not counted")):
         # each connection with its buffer (the first size measured), then sharing a few
@@ -1084,6 +1125,10 @@ def report(b, facts, speed, heap, alloc, imp, elapsed, extra=None):
     w("or virtual machine, and it says where the time goes at c1, where the round trip, not the server, sets the pace.")
     w("*client CPU* = wrk's CPU time / wall time (one thread): near 100%, the client, not the server, was the limit")
     w("(typical of *close* runs, where connection set-up dominates on both sides).")
+    w("")
+    w("MicroPython at %s also ran hello.py on a core built with `tools/build.py --native` (the request path's" % " and ".join(NATIVE_LOADS))
+    w("modules as x64 machine code, the rest bytecode): its ratios are the *native* rows of the targets above. An")
+    w("opt-in: on a board whose code sits in RAM those modules take about 4 times the room of their bytecode.")
     w("")
     w("| runtime | load | hello req/s | ceiling req/s | hello / ceiling | hello p99 | ceiling p99 | server CPU µs / reply (hello, ceiling) | client CPU (hello, ceiling) | errors / non-2xx (hello, ceiling) | bytes / reply (hello, ceiling) |")
     w("|---|---|---:|---:|---:|---:|---:|---|---|---|---|")

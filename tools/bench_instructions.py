@@ -5,6 +5,7 @@ the load on a shared machine, for comparing two versions of the engine on MicroP
     .venv/bin/python tools/bench_instructions.py                 # the working tree
     .venv/bin/python tools/bench_instructions.py --rev 2618b9a   # and a commit, side by side
     .venv/bin/python tools/bench_instructions.py --head browser  # a browser's request head
+    .venv/bin/python tools/bench_instructions.py --native        # the request path as x64 machine code
 
 examples/hello.py (core and hello.py as .mpy) serves N keep-alive GETs on one connection, once
 with N = --few and once with N = --many, under `valgrind --tool=callgrind`; the difference of
@@ -48,7 +49,7 @@ HEADS = {
 }
 
 
-def tree(rev, out):
+def tree(rev, out, native=False):
     """mhd_micro/ and hello.py as .mpy, from the working tree or a git revision."""
     src = os.path.join(out, "src")
     os.makedirs(src)
@@ -64,7 +65,7 @@ def tree(rev, out):
     for name in os.listdir(os.path.join(src, "mhd_micro")):
         if name.endswith(".py"):
             build.compile_mpy(mpyc, os.path.join(src, "mhd_micro", name), os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
-                              "mhd_micro/" + name)
+                              "mhd_micro/" + name, build.mpy_args("x64", name[:-3], True) if native else ())
     build.compile_mpy(mpyc, os.path.join(src, "examples", "hello.py"), os.path.join(dst, "hello.mpy"), "hello.py")
     return dst
 
@@ -111,9 +112,9 @@ def run(mpy, n, head):
     return int(m.group(1))
 
 
-def measure(rev, few, many, head):
+def measure(rev, few, many, head, native=False):
     with tempfile.TemporaryDirectory(prefix="mhd-instr-") as tmp:
-        mpy = tree(rev, tmp)
+        mpy = tree(rev, tmp, native)
         a = run(mpy, few, head)
         b = run(mpy, many, head)
     return (b - a) / (many - few)
@@ -127,14 +128,18 @@ def main():
     p.add_argument("--head", choices=sorted(HEADS), default="minimal",
                    help="the request head: minimal (GET / with Host, the default), browser (12 fields, 440 bytes) "
                         "or path (minimal with a 34-byte target; hello.py's 404)")
+    p.add_argument("--native", action="store_true", help="also measure each version with the request path's modules "
+                   "as x64 machine code (tools/build.py --native)")
     a = p.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("valgrind is missing: apt-get install valgrind")
     print("| version | instructions per keep-alive GET, %s head (MicroPython, hello.py) |" % a.head)
     print("|---|---:|")
     for rev in a.rev + [None]:
-        print("| %s | %d |" % (rev or "working tree", measure(rev, a.few, a.many, HEADS[a.head])))
-        sys.stdout.flush()
+        for native in (False, True) if a.native else (False,):
+            print("| %s%s | %d |" % (rev or "working tree", ", request path native" if native else "",
+                                     measure(rev, a.few, a.many, HEADS[a.head], native)))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

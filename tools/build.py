@@ -21,8 +21,10 @@ and prints the size of every module and the total.
 
 Arch: xtensawin (ESP32), armv6m (RP2040), x64 (MicroPython's unix port on a 64-bit PC; the
 unix port loads native x64 code), host (plain bytecode, no native code: loads on any port).
-The code has no @micropython.native functions yet, so today the .mpy files are the same for
-every arch (their header records none); the arch matters once native code is added.
+Without --native the .mpy files are bytecode, the same for every arch (their header records
+none). With --native the modules of the request path (NATIVE_MODULES) are the arch's machine
+code: measured on the unix port only (x64), not yet on a board; a frozen build's manifest
+freezes the sources as bytecode either way.
 
 Features (a config's "features" object or --with/--without): the ones with a module are on
 when their module exists; those that later issues bring (tls) have no module yet and the
@@ -57,6 +59,19 @@ FEATURE_EXTRAS = {"post_parser": ("post_parser", "post_pairs"), "upgrade": ("web
 # modules several features share: left out only when all of them are
 SHARED_EXTRAS = {"auth_parser": ("auth_basic", "auth_digest")}
 ARCHS = {"xtensawin": ["-march=xtensawin"], "armv6m": ["-march=armv6m"], "x64": ["-march=x64"], "host": []}
+# --native: the modules every request runs through, compiled to the arch's machine code
+# (mpy-cross -X emit=native) instead of bytecode: on the unix port (x64) a keep-alive GET
+# then costs about 17% fewer instructions (tools/bench_instructions.py --native). The rest
+# stays bytecode, smaller where code sits in RAM. Where a port keeps machine code (the unix
+# port: outside the GC heap; a board: its own allocator) is the port's choice, so the heap
+# figures of such a bundle are not comparable with a bytecode one.
+NATIVE_MODULES = ("__init__", "action", "connection", "daemon", "framing", "parser", "request", "response")
+
+
+def mpy_args(arch, module, native=False, opt=None):
+    """mpy-cross's flags for `module` of a bundle for `arch`."""
+    return (ARCHS[arch] + (["-X", "emit=native"] if native and module in NATIVE_MODULES else [])
+            + (["-O%d" % opt] if opt else []))
 
 
 class BuildError(Exception):
@@ -149,9 +164,11 @@ def compile_mpy(mpyc, src, dst, name, args=()):
         raise BuildError("mpy-cross failed on %s:\n%s" % (name, p.stderr or p.stdout))
 
 
-def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
+def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None, native=False):
     if arch not in ARCHS:
         raise BuildError("unknown arch %r; one of: %s" % (arch, ", ".join(ARCHS)))
+    if native and not ARCHS[arch]:
+        raise BuildError("--native needs the board's arch (--arch x64 for this machine's unix port)")
     mpyc = mpy_cross_cmd()
     out = out_dir or os.path.join(ROOT, "build", name)
     if os.path.isdir(out):
@@ -169,7 +186,7 @@ def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
     sizes = {}
     for mod in mods:
         compile_mpy(mpyc, os.path.join(src, mod + ".py"), os.path.join(dst, mod + ".mpy"), "mhd_micro/%s.py" % mod,
-                    ARCHS[arch] + (["-O%d" % opt] if opt else []))
+                    mpy_args(arch, mod, native, opt))
         sizes[mod] = os.path.getsize(os.path.join(dst, mod + ".mpy"))
     version = _version()
     files = ["mhd_micro/%s.mpy" % m for m in mods]
@@ -179,7 +196,8 @@ def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None):
     with open(os.path.join(out, "manifest.py"), "w") as f:
         f.write(_manifest(name, arch, flags, mods, version))
     info = {"name": name, "arch": arch, "version": version, "features": flags, "modules": sizes,
-            "total": sum(sizes.values()), "mpy_cross": _mpy_cross_version(mpyc), "config": config}
+            "total": sum(sizes.values()), "mpy_cross": _mpy_cross_version(mpyc), "config": config,
+            "native": sorted(m for m in mods if native and m in NATIVE_MODULES)}
     image = romfs_image(out, ["mhd_micro"])
     if image is not None:
         with open(os.path.join(out, ROMFS_FILE), "wb") as f:
@@ -291,6 +309,8 @@ def report(info, out):
     for mod, size in sorted(info["modules"].items(), key=lambda kv: -kv[1]):
         print("  %-22s %7d bytes" % (mod + ".mpy", size))
     print("  %-22s %7d bytes (%d modules)" % ("total", info["total"], len(info["modules"])))
+    if info.get("native"):
+        print("  machine code (--native): %s" % ", ".join(info["native"]))
     if info.get("romfs"):
         print("  %-22s %7d bytes (a ROMFS image of mhd_micro/: `mpremote romfs deploy`)" % (ROMFS_FILE, info["romfs"]))
 
@@ -317,6 +337,9 @@ def main(argv=None):
                     help="leave a feature out: " + ", ".join(FEATURES))
     ap.add_argument("--out", help="output directory (default build/<name>)")
     ap.add_argument("-O", dest="opt", type=int, help="mpy-cross optimisation level")
+    ap.add_argument("--native", action="store_true", help="compile the request path's modules (%s) to the arch's "
+                    "machine code: fewer instructions per request; .mpy bundles and ROMFS images only, not the "
+                    "manifest of a frozen build" % ", ".join(NATIVE_MODULES))
     ap.add_argument("--list-features", action="store_true", help="print the features and exit")
     ap.add_argument("--update-docs", action="store_true",
                     help="measure the bundles and the core's heap and rewrite those figures in boards/*/README.md")
@@ -336,7 +359,8 @@ def main(argv=None):
         name = args.name or (os.path.basename(os.path.dirname(path)) if path else "custom")
         arch = args.arch or config.get("arch") or "host"
         flags = resolve_features(config.get("features"), args.with_, args.without)
-        build(name, arch, flags, args.out, args.opt, config=os.path.relpath(path, ROOT) if path else None)
+        build(name, arch, flags, args.out, args.opt, config=os.path.relpath(path, ROOT) if path else None,
+              native=args.native)
     except BuildError as e:
         print("build.py: error: %s" % e, file=sys.stderr)
         return 2
