@@ -99,6 +99,8 @@ def parse_head(r, b, end, strict):
     (400, 413, 417, 431, 501, 505; 301 for a request target with spaces at levels 0 and -1)."""
     r.end = end
     r.strict = strict
+    # store()'s one test per field for both of its rare cases: levels 1 and up, and no room left
+    r.store_cap = 0 if strict > 0 else r.hdr_cap
     if not r.phase:
         # When the whole head is here and holds no NUL (the usual case), say so once in
         # r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an
@@ -190,14 +192,15 @@ def _lines(r, b):
 def store(r, b, s, c, e):
     """Keep the field whose name is b[s:c], c its ':', and whose value runs to the line's end
     e: offsets in r.hdr, the value without OWS."""
-    if r.strict > 0:
-        r.name_start = s
-        r.name_end = c
-        if _bad_field(r, b, e):
-            return 400
     i = r.nhdr * 4
-    if i >= r.hdr_cap:
-        return 431
+    if i >= r.store_cap:  # levels 1 and up, or no room left (parse_head)
+        if r.strict > 0:
+            r.name_start = s
+            r.name_end = c
+            if _bad_field(r, b, e):
+                return 400
+        if i >= r.hdr_cap:
+            return 431
     h = r.hdr
     h[i] = s
     h[i + 1] = c
@@ -212,7 +215,7 @@ def store(r, b, s, c, e):
             e -= 1
     h[i + 2] = c
     h[i + 3] = e
-    r.nhdr += 1
+    r.nhdr = (i >> 2) + 1  # one read of r.nhdr less than += 1
     # the first letter, h c t e (in either case) for the fields _special acts on: bits 8, 3, 20
     # and 5 of _SPECIAL_LETTERS (a few other bytes share them: _special looks again). Shifted
     # right: 1 << 30 would be a long int on a 32-bit board.
