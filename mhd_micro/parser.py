@@ -99,19 +99,22 @@ def parse_head(r, b, end, strict):
     (400, 413, 417, 431, 501, 505; 301 for a request target with spaces at levels 0 and -1)."""
     r.end = end
     r.strict = strict
-    # store()'s one test per field for both of its rare cases: levels 1 and up, and no room left
-    r.store_cap = 0 if strict > 0 else r.hdr_cap
     if not r.phase:
         # When the whole head is here and holds no NUL (the usual case), say so once in
         # r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an
         # LF comes before it the line skips the checks for bare CR and NUL. (Such a line ends
         # the clean part: _start and _lines take it and the rest the long way. Each line's own
         # search for an LF costs less than counting the CR LFs and LFs of the whole head.)
-        strict = r.line  # the head's start (a local reused: the frame stays on the C stack)
-        # usually the head is all that came: it ends the bytes (one search of 4 bytes, no longer)
-        if end - strict < 4 or b.find(b"\r\n\r\n", end - 4, end) < 0:
-            end = b.find(b"\r\n\r\n", strict, end) + 4
-        r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
+        # Levels 1 and up take every line the long way, where _lines checks the field's bytes
+        # (bad_field): store() then has no test of the level to make for each field.
+        if strict > 0:
+            r.clean_end = 0
+        else:
+            strict = r.line  # the head's start (a local reused: the frame stays on the C stack)
+            # usually the head is all that came: it ends the bytes (one search of 4 bytes, no longer)
+            if end - strict < 4 or b.find(b"\r\n\r\n", end - 4, end) < 0:
+                end = b.find(b"\r\n\r\n", strict, end) + 4
+            r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
         strict = _start(r, b)
         if strict:
             return strict
@@ -171,6 +174,8 @@ def _lines(r, b):
                 return 400
             if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
                 load("strictness").unskip(r, b, s, ce)
+            if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
+                return 400
         if ce == s:
             c = 0  # the empty line: the head is complete
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
@@ -193,14 +198,8 @@ def store(r, b, s, c, e):
     """Keep the field whose name is b[s:c], c its ':', and whose value runs to the line's end
     e: offsets in r.hdr, the value without OWS."""
     i = r.nhdr * 4
-    if i >= r.store_cap:  # levels 1 and up, or no room left (parse_head)
-        if r.strict > 0:
-            r.name_start = s
-            r.name_end = c
-            if _bad_field(r, b, e):
-                return 400
-        if i >= r.hdr_cap:
-            return 431
+    if i >= r.hdr_cap:
+        return 431
     h = r.hdr
     h[i] = s
     h[i + 1] = c
@@ -222,11 +221,6 @@ def store(r, b, s, c, e):
     if _SPECIAL_LETTERS >> (b[s] & 31) & 1:
         return _special(r, b, i)
     return NEXT
-
-
-def _bad_field(r, b, e):
-    # a call of its own: the lookup's stack would take store()'s frame to the heap
-    return load("strictness").bad_field(r, b, e)
 
 
 def _split(r, b, s, e):

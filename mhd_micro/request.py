@@ -28,7 +28,7 @@ class Request:
         self.post = None  # post.py's state, made the first time this request state parses a form
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
-        self.end = self.strict = self.name_start = self.name_end = self.version_start = self.clean_end = self.store_cap = 0
+        self.end = self.strict = self.name_end = self.version_start = self.clean_end = 0
         self.method_end = self.path_start = self.path_end = 0  # set by every parse before any read
         self.upload_size = self.body_mode = 1  # so that reset() sets the body's state too
         self.reset()

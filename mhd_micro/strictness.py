@@ -101,14 +101,16 @@ def _name_end(r, b, s, c):
     return n
 
 
-def bad_field(r, b, ve):
-    """Levels 1 and up (beyond MHD2's checks): the name (r.name_start..r.name_end, its ':')
-    must be a token and the value (up to ve, the line's end) free of control bytes but HTAB
+def bad_field(b, ns, ve):
+    """Levels 1 and up (beyond MHD2's checks), for the field line b[ns:ve] (parser._lines):
+    the name must be a token and the value free of control bytes but HTAB
     (https://www.rfc-editor.org/rfc/rfc9110#section-5.1 and 5.5). OWS is no bad byte: the
-    value is checked before its trimming."""
-    vs = r.name_end + 1
-    ns = r.name_start
-    while ns < r.name_end:
+    value is checked before its trimming. A line without ':' or name is odd_name's (400 at
+    these levels)."""
+    vs = b.find(b":", ns, ve) + 1  # the value's start
+    if vs <= ns + 1:
+        return False
+    while ns < vs - 1:
         c = b[ns]
         if CHARS[c] != 1:  # not a tchar
             return True
