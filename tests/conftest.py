@@ -208,13 +208,17 @@ def mpy_tree(tmp_path_factory):
     out = tmp_path_factory.mktemp("mpy")
     pkg = out / "mhd_micro"
     pkg.mkdir()
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    from build import source_name  # the source names a bundle's .mpy files keep: not this checkout's path
     for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
         if name.endswith(".py"):
-            subprocess.check_call([mpyc, "-o", str(pkg / (name[:-3] + ".mpy")), os.path.join(ROOT, "mhd_micro", name)])
+            subprocess.check_call([mpyc, "-s", source_name(name[:-3]), "-o", str(pkg / (name[:-3] + ".mpy")),
+                                   os.path.join(ROOT, "mhd_micro", name)])
     shutil.copytree(os.path.join(ROOT, "examples"), out / "examples")
     shutil.copytree(os.path.join(ROOT, "tests", "apps"), out / "tests" / "apps")
     # the test apps as modules too ("-m name"): compiling source needs more heap than a board has
     for name in os.listdir(os.path.join(ROOT, "tests", "apps")):
         if name.endswith(".py"):
-            subprocess.check_call([mpyc, "-o", str(out / (name[:-3] + ".mpy")), os.path.join(ROOT, "tests", "apps", name)])
+            subprocess.check_call([mpyc, "-s", name, "-o", str(out / (name[:-3] + ".mpy")),
+                                   os.path.join(ROOT, "tests", "apps", name)])
     return str(out)

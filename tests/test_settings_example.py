@@ -173,7 +173,7 @@ def test_as_mpy_in_a_small_heap(serve, runtime, mpy_tree, config, tmp_path):
     tree = tmp_path / "tree"
     tree.mkdir()
     os.symlink(os.path.join(mpy_tree, "mhd_micro"), str(tree / "mhd_micro"))
-    subprocess.check_call([mpyc, "-o", str(tree / "settings.mpy"), os.path.join(ROOT, SCRIPT)])
+    subprocess.check_call([mpyc, "-s", "settings.py", "-o", str(tree / "settings.mpy"), os.path.join(ROOT, SCRIPT)])
     srv = serve("--config", str(config), "--port", 0, "--connections", 4, script="-m settings", cwd=str(tree), heap="208K")
     assert request(srv.port, "/").status == 401
     assert get(srv).status_code == 200

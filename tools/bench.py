@@ -239,15 +239,19 @@ class Bench:
         self.src = src
 
     def build_tree(self, tmp):
+        sys.path.insert(0, HERE)
+        try:
+            import build
+        finally:
+            sys.path.remove(HERE)
         tree = os.path.join(tmp, "tree")
         pkg = os.path.join(tree, "mhd_micro")
         os.makedirs(pkg)
         for name in sorted(os.listdir(os.path.join(self.src, "mhd_micro"))):
             if name.endswith(".py"):
-                # -s: tracebacks name mhd_micro/x.py, not the temporary path
-                subprocess.check_call([self.mpy_cross, "-s", "mhd_micro/" + name,
-                                       "-o", os.path.join(pkg, name[:-3] + ".mpy"),
-                                       os.path.join(self.src, "mhd_micro", name)])
+                # the module's name as the .mpy's source name, as a board's bundle (build.source_name)
+                build.compile_mpy(self.mpy_cross, os.path.join(self.src, "mhd_micro", name),
+                                  os.path.join(pkg, name[:-3] + ".mpy"), build.source_name(name[:-3]))
         shutil.copytree(os.path.join(self.src, "examples"), os.path.join(tree, "examples"))
         # hello as a compiled module too (micropython -m hello), as a board runs it: compiling
         # the source at start takes more heap than serving does
@@ -277,7 +281,7 @@ class Bench:
         for name in sorted(os.listdir(os.path.join(self.src, "mhd_micro"))):
             if name.endswith(".py"):
                 build.compile_mpy(self.mpy_cross, os.path.join(self.src, "mhd_micro", name),
-                                  os.path.join(pkg, name[:-3] + ".mpy"), "mhd_micro/" + name,
+                                  os.path.join(pkg, name[:-3] + ".mpy"), build.source_name(name[:-3]),
                                   build.mpy_args("x64", name[:-3], native=True))
         shutil.copytree(os.path.join(self.src, "examples"), os.path.join(tree, "examples"))
         self.tree_native = tree

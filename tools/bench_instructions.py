@@ -65,7 +65,7 @@ def tree(rev, out, native=False):
     for name in os.listdir(os.path.join(src, "mhd_micro")):
         if name.endswith(".py"):
             build.compile_mpy(mpyc, os.path.join(src, "mhd_micro", name), os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
-                              "mhd_micro/" + name, build.mpy_args("x64", name[:-3], True) if native else ())
+                              build.source_name(name[:-3]), build.mpy_args("x64", name[:-3], True) if native else ())
     build.compile_mpy(mpyc, os.path.join(src, "examples", "hello.py"), os.path.join(dst, "hello.mpy"), "hello.py")
     return dst
 

@@ -73,9 +73,11 @@ class Run:
         self.tree = os.path.join(self.tmp, "tree")
         os.makedirs(os.path.join(self.tree, "mhd_micro"))
         os.makedirs(os.path.join(self.tree, "examples"))
+        from build import source_name  # tools/build.py: the source names a bundle's .mpy files keep
         for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
             if name.endswith(".py"):
-                subprocess.check_call([self.mpy_cross, "-o", os.path.join(self.tree, "mhd_micro", name[:-3] + ".mpy"),
+                subprocess.check_call([self.mpy_cross, "-s", source_name(name[:-3]),
+                                       "-o", os.path.join(self.tree, "mhd_micro", name[:-3] + ".mpy"),
                                        os.path.join(ROOT, "mhd_micro", name)])
         shutil.copy(os.path.join(ROOT, "examples", "upload.py"), os.path.join(self.tree, "examples"))
 

@@ -156,6 +156,15 @@ def modules_for(flags):
     return out
 
 
+def source_name(module):
+    """The source name the .mpy of mhd_micro's `module` keeps (mpy-cross -s), which tracebacks
+    show: the module's own name (mhd_micro.parser; mhd_micro for __init__). Importing the
+    module interns that string anyway, so the .mpy brings no name of its own; a file name would
+    cost one interned name a module, and a checkout's path would make heap figures depend on
+    where the checkout sits."""
+    return "mhd_micro" if module == "__init__" else "mhd_micro." + module
+
+
 def compile_mpy(mpyc, src, dst, name, args=()):
     """mpy-cross src -> dst. The .mpy keeps `name` as its source name, which an import puts in
     the heap: the checkout's own path there would make heap figures depend on where it sits."""
@@ -185,7 +194,7 @@ def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None, n
     mods = sorted(mods + ["features"])
     sizes = {}
     for mod in mods:
-        compile_mpy(mpyc, os.path.join(src, mod + ".py"), os.path.join(dst, mod + ".mpy"), "mhd_micro/%s.py" % mod,
+        compile_mpy(mpyc, os.path.join(src, mod + ".py"), os.path.join(dst, mod + ".mpy"), source_name(mod),
                     mpy_args(arch, mod, native, opt))
         sizes[mod] = os.path.getsize(os.path.join(dst, mod + ".mpy"))
     version = _version()

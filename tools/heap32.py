@@ -155,7 +155,7 @@ def mpy_tree(out):
     for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
         if name.endswith(".py"):
             build.compile_mpy(mpyc, os.path.join(ROOT, "mhd_micro", name), os.path.join(pkg, name[:-3] + ".mpy"),
-                              "mhd_micro/" + name)
+                              build.source_name(name[:-3]))
     for name, text in (("socket.py", STUB_SOCKET), ("select.py", STUB_SELECT)):
         with open(os.path.join(out, name), "w") as f:
             f.write(text)
