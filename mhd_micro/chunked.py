@@ -22,9 +22,13 @@ def transfer_encoding(r, b, i):
     if ieq(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
         r.flags |= F_CHUNKED
         return NEXT
-    if has_token(b, r.hdr[i + 2], r.hdr[i + 3], b"chunked"):
-        return 400  # "chunked" not the only coding: framing can't be trusted
-    return 501  # a transfer coding we do not implement (RFC 9112 section 6.1)
+    s = r.hdr[i + 2]
+    e = r.hdr[i + 3]
+    while e > s and b[e - 1] != 44:  # back to the last comma: the coding after it is the last one
+        e -= 1
+    if has_token(b, s, e, b"chunked"):
+        return 400  # chunked before another coding or twice: the body's length is unknown
+    return 501  # a coding we do not implement, with chunked last or without (RFC 9112 section 6.1: SHOULD)
 
 
 def _ieq_ows(b, s, e, lower):

@@ -199,7 +199,13 @@ class TestTransferEncodingField(unittest.TestCase):
         self.assertEqual(st, 0)
         self.assertTrue(r.flags & F_CHUNKED)
         self.assertEqual(self.head(b"Transfer-Encoding: gzip\r\n")[0], 501)
-        self.assertEqual(self.head(b"Transfer-Encoding: gzip, chunked\r\n")[0], 400)
+        # chunked last after a coding we lack: 501 (RFC 9112 section 6.1); chunked not last or twice: 400
+        self.assertEqual(self.head(b"Transfer-Encoding: gzip, chunked\r\n")[0], 501)
+        self.assertEqual(self.head(b"Transfer-Encoding: gzip ,\tChunked\r\n")[0], 501)
+        self.assertEqual(self.head(b"Transfer-Encoding: chunked, gzip\r\n")[0], 400)
+        self.assertEqual(self.head(b"Transfer-Encoding: chunked,gzip, chunked\r\n")[0], 400)
+        self.assertEqual(self.head(b"Transfer-Encoding: gzip, chunked, chunked\r\n")[0], 400)
+        self.assertEqual(self.head(b"Transfer-Encoding: gzip, br\r\n")[0], 501)
         self.assertEqual(self.head(b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")[0], 400)
 
     def test_only_its_own_value_is_read(self):
