@@ -19,8 +19,10 @@ def action_suspend(request):
 
 
 def request_resume(request):
+    """Resume a suspended request. Nothing happens for a request that is not suspended, or
+    has ended (its connection closed: an abort, or suspending was disallowed)."""
     c = request.conn
-    if c.wake():
+    if c is not None and c.wake():
         c.daemon.resume_requested = True  # the daemon's next process() runs it
 
 

@@ -2,6 +2,7 @@
 wire by h11 and llhttp (wire.py) and, for chunked extensions and trailers, by curl."""
 import shutil
 import subprocess
+import time
 
 import h11
 import pytest
@@ -159,6 +160,16 @@ def test_curl_reads_chunked_with_extensions_and_trailers(srv):
 def test_dcc_suspend_then_resume(srv):
     r = get(srv, "/cb/suspend?n=800&unknown=1")
     assert r.body == pattern(0, 800)
+
+
+def test_dcc_suspend_disallowed_aborts(serve):
+    # D_OPTION_DISALLOW_SUSPEND_RESUME: dcc_action_suspend gives None, an abort: the chunked
+    # reply stops unfinished and the connection closes; the server goes on
+    s = serve("--no-suspend", 1, script="tests/apps/responses_app.py")
+    data, closed = exchange(s.port, b"GET /cb/suspend?n=800&unknown=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert closed and data.startswith(b"HTTP/1.1 200 ") and not data.endswith(b"0\r\n\r\n"), data
+    time.sleep(0.3)
+    assert get(s, "/reusable").body == b"shared"
 
 
 def test_dcc_abort_closes(srv):

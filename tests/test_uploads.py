@@ -175,6 +175,19 @@ def test_suspend_resume_and_aborts(serve, body):
         assert c.exchange(get("/")).status == 404
 
 
+def test_suspend_disallowed_aborts_the_upload(serve, body):
+    # D_OPTION_DISALLOW_SUSPEND_RESUME: upload_action_suspend gives None, an abort; the app's
+    # later request_resume of that ended request must not disturb the next one
+    srv = serve("--no-suspend", 1, script=APP)
+    with Client(srv.port) as c:
+        c.send(post("/suspend", body))
+        assert c.closed()
+    time.sleep(0.3)
+    with Client(srv.port) as c:
+        check(c.exchange(post("/inc", body[:3000])), "inc", body[:3000])
+        assert c.exchange(get("/")).status == 404
+
+
 def test_client_leaving_mid_upload_frees_what_it_held(serve, body):
     # the pool holds one such body at a time: after each client leaves, the next one gets it
     srv = serve("--conn-memory", 4096, "--large", 100000, script=APP)

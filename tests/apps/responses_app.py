@@ -228,6 +228,8 @@ def main():
             mhd.D_OPTION_LOG_CALLBACK(on_log, None)]
     if argv("--pool"):
         opts.append(mhd.D_OPTION_RESPONSE_POOL_SIZE(int(argv("--pool"))))
+    if argv("--no-suspend"):
+        opts.append(mhd.D_OPTION_DISALLOW_SUSPEND_RESUME(True))
     if argv("--conn-memory"):
         opts.append(mhd.D_OPTION_CONN_MEMORY_LIMIT(int(argv("--conn-memory"))))
     rc = mhd.daemon_set_options(d, opts) or mhd.daemon_start(d)

@@ -145,6 +145,8 @@ def main():
                          ("--timeout", mhd.D_OPTION_DEFAULT_TIMEOUT)):
         if opt(name) is not None:
             opts.append(option(int(opt(name))))
+    if opt("--no-suspend") is not None:
+        opts.append(mhd.D_OPTION_DISALLOW_SUSPEND_RESUME(True))
     if opt("--cert") is not None:  # HTTPS (tests/test_tls.py): PEM files
         with open(opt("--cert"), "rb") as f, open(opt("--key"), "rb") as g:
             opts += [mhd.D_OPTION_TLS(mhd.TLS_BACKEND_ANY), mhd.D_OPTION_TLS_CERT_KEY(f.read(), g.read(), None)]
