@@ -74,6 +74,26 @@ class TestOptions(unittest.TestCase):
         self.assertEqual(rc, SC_OK)
         self.assertEqual(mhd.daemon_start(d), SC_OPTIONS_CONFLICT)
 
+    def test_bind_sa_ipv6_is_dual_stack(self):
+        # BIND_SA with an IPv6 address: always dual stack, whatever `dual` says (lib info
+        # LIB_INFO_FIXED_TYPE_IPV6 answers DUAL_ONLY), so IPv4 clients reach it too
+        from mhd_micro import platform
+        import socket
+        if not platform.HAS_IPV6:
+            return
+        for dual in (True, False):
+            d, rc = daemon(mhd.D_OPTION_BIND_SA(("::", 0), dual))
+            self.assertEqual(rc, SC_OK)
+            self.assertEqual(mhd.daemon_start(d), SC_OK)
+            port = mhd.daemon_get_info_fixed(d, mhd.DAEMON_INFO_FIXED_BIND_PORT)[1]
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                c.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])  # refused if IPv6-only
+            finally:
+                c.close()
+                mhd.daemon_destroy(d)
+        self.assertEqual(mhd.lib_get_info_fixed(mhd.LIB_INFO_FIXED_TYPE_IPV6)[1], mhd.LIB_INFO_FIXED_IPV6_TYPE_DUAL_ONLY)
+
     def test_listen_backlog(self):
         # 0 (the default) holds every slot's worth of waiting clients, at least 16
         from mhd_micro import platform
