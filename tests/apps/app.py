@@ -145,7 +145,10 @@ def on_request(hello, request, path, method, upload_size):
         return mhd.action_from_response(request, mhd.response_from_fd(200, open("tests/apps/app.py", "rb")))
     if path == "/tls":
         conn = mhd.request_get_info_fixed(request, mhd.REQUEST_INFO_FIXED_CONNECTION)[1]
-        return reply(request, "%d %s" % mhd.connection_get_info_dynamic(conn, mhd.CONNECTION_INFO_DYNAMIC_TLS_VER))
+        sock = mhd.connection_get_info_fixed(conn, mhd.CONNECTION_INFO_FIXED_CONNECTION_SOCKET)[1]
+        kinds = [t.__name__ for t in getattr(type(sock), "__mro__", (type(sock),))]  # CPython's is a subclass
+        return reply(request, "%d %s %s" % (mhd.connection_get_info_dynamic(conn, mhd.CONNECTION_INFO_DYNAMIC_TLS_VER)
+                                            + ("SSLSocket" in kinds,)))
     if path == "/uri":
         return reply(request, repr(mhd.request_get_info_fixed(request, mhd.REQUEST_INFO_FIXED_APP_CONTEXT)[1]))
     if path == "/notify":
