@@ -284,6 +284,8 @@ HEADS = [
     b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nY: b\r\n\r\n",  # ... before a field
     b"GET / HTTP/1.1\r\nHost: h\r\nX: a\n\r\n\r\n",  # right before the CR
     b"GET / HTTP/1.1\r\nHost: h\r\nX: a \n\r\nY: b\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: h\r\nX: a\n\r\nContent-Length: 3\r\n\r\n",  # a head that ends before a framing field
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\n\r\nConnection: close\r\nHost: i\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\nHost: i\r\n\r\n",  # a second Host after it
     b"GET / HTTP/1.1\r\nHost: h\r\nX: 1\nHost: i\r\n\r\n",
     b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\nX: y\r\n\r\n",  # a field the engine acts on
