@@ -55,6 +55,7 @@ for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 _SPECIAL_LETTERS = const(0x100128)  # bit (letter & 31) set for h, c, t, e (store)
 NEXT = const(-3)  # a field line was taken: go on with the next one
 _BAD = const(-4)  # a bare LF the strictness level forbids
+_AGAIN = const(-5)  # a clean walk of the field lines met an unusual one (_lines)
 
 
 def ieq(b, s, e, lower):
@@ -101,10 +102,12 @@ def parse_head(r, b, end, strict):
     r.strict = strict
     if not r.phase:
         # When the whole head is here and holds no NUL (the usual case), say so once in
-        # r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an
-        # LF comes before it the line skips the checks for bare CR and NUL. (Such a line ends
-        # the clean part: _start and _lines take it and the rest the long way. Each line's own
-        # search for an LF costs less than counting the CR LFs and LFs of the whole head.)
+        # r.clean_end: a line before it ends at its first CR, and unless that CR is bare the
+        # line skips the checks for bare CR and NUL. A bare LF must still end a line (levels
+        # 0 and below): _start looks for one in the request line, and _lines counts the LFs
+        # of all field lines once at the end (a search per line costs a call per line); a
+        # field line that is not clean, or an LF too many, and _lines takes them all again
+        # the long way.
         # Levels 1 and up take every line the long way, where _lines checks the field's bytes
         # (bad_field): store() then has no test of the level to make for each field.
         if strict > 0:
@@ -164,8 +167,11 @@ def _lines(r, b):
     s = r.line  # the line's start: a local, written back to r.line only on the way out
     while True:
         ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b.find(b"\n", s, ce + 2) != ce + 1:  # not clean, a bare CR or LF: the long way from here on (parse_head)
-            r.clean_end = 0
+        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way from here on (parse_head)
+            if r.clean_end:  # a clean walk (parse_head) ends: its lines are taken again, the long way
+                r.clean_end = r.nhdr = r.flags = 0  # the fields' state as _start left it
+                r.cl = -1
+                s = r.line  # (still the first field line)
             r.line = s
             ce = line_end(r, b, s)
             if ce < 0:
@@ -181,12 +187,20 @@ def _lines(r, b):
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
             if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-                # no ':', an empty name or whitespace (a line that starts with it is a fold): the level decides
-                c = load("strictness").odd_name(r, b, s, ce)
+                # no ':', an empty name or whitespace (a line that starts with it is a fold): the level
+                # decides, on the long way (odd_name may change bytes: a clean walk stops before it)
+                c = _AGAIN if r.clean_end else load("strictness").odd_name(r, b, s, ce)
             else:
                 c = store(r, b, s, c, ce)
         s = ce + 2 if b[ce] == 13 else ce + 1
         if c != NEXT:  # c: the line's status
+            # The end of a clean walk (parse_head), which has not looked for bare LFs: one count
+            # of the LFs before the empty line checks all its lines (each ends in CR LF). An LF
+            # too many, an error or an unusual line (_AGAIN), and its lines are taken again the
+            # long way, where a bare LF ends a line.
+            if r.clean_end and (c or b.count(b"\n", r.line, ce) != r.nhdr):
+                s = r.clean_end  # past the clean part: the loop's top starts again
+                continue
             r.line = s
             if c:
                 return c
