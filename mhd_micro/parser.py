@@ -55,7 +55,6 @@ for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 _SPECIAL_LETTERS = const(0x100128)  # bit (letter & 31) set for h, c, t, e (store)
 NEXT = const(-3)  # a field line was taken: go on with the next one
 _BAD = const(-4)  # a bare LF the strictness level forbids
-_AGAIN = const(-5)  # a clean walk of the field lines met an unusual one (_lines)
 
 
 def ieq(b, s, e, lower):
@@ -104,9 +103,9 @@ def parse_head(r, b, end, strict):
         # When the whole head is here and holds no NUL (the usual case), say so once in
         # r.clean_end: a line before it ends at its first CR, and unless that CR is bare the
         # line skips the checks for bare CR and NUL. A bare LF must still end a line (levels
-        # 0 and below): _start looks for one in the request line, and _lines counts the LFs
-        # of all field lines once at the end (a search per line costs a call per line); a
-        # field line that is not clean, or an LF too many, and _lines takes them all again
+        # 0 and below): _start looks for one in the request line, and _clean walks the field
+        # lines and counts their LFs once at the end (a search per line costs a call per
+        # line); at a line that is not clean, or an LF too many, _lines takes them all again
         # the long way.
         # Levels 1 and up take every line the long way, where _lines checks the field's bytes
         # (bad_field): store() then has no test of the level to make for each field.
@@ -164,48 +163,62 @@ def _start(r, b):
 
 def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
-    s = r.line  # the line's start: a local, written back to r.line only on the way out
+    if r.clean_end:  # a clean head (parse_head)
+        s = _clean(r, b)
+        if s:
+            r.line = r.body_start = s
+            return _head_done(r, b)
+        r.clean_end = r.nhdr = r.flags = 0  # the long way, from the first line again: the fields'
+        r.cl = -1  # state as _start left it
+    s = r.line  # the line's start
     while True:
-        ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b[ce + 1] != 10:  # not clean, or a bare CR: the long way from here on (parse_head)
-            if r.clean_end:  # a clean walk (parse_head) ends: its lines are taken again, the long way
-                r.clean_end = r.nhdr = r.flags = 0  # the fields' state as _start left it
-                r.cl = -1
-                s = r.line  # (still the first field line)
-            r.line = s
-            ce = line_end(r, b, s)
-            if ce < 0:
-                return 400 if ce == _BAD else MORE
-            if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
-                return 400
-            if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
-                load("strictness").unskip(r, b, s, ce)
-            if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
-                return 400
+        r.line = s  # where a parse that needs more bytes goes on
+        ce = line_end(r, b, s)
+        if ce < 0:
+            return 400 if ce == _BAD else MORE
+        if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+            return 400
+        if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
+            load("strictness").unskip(r, b, s, ce)
+        if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
+            return 400
         if ce == s:
             c = 0  # the empty line: the head is complete
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
             c = b.find(b":", s, ce)
             if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0:
-                # no ':', an empty name or whitespace (a line that starts with it is a fold): the level
-                # decides, on the long way (odd_name may change bytes: a clean walk stops before it)
-                c = _AGAIN if r.clean_end else load("strictness").odd_name(r, b, s, ce)
+                # no ':', an empty name or whitespace (a line that starts with it is a fold): the level decides
+                c = load("strictness").odd_name(r, b, s, ce)
             else:
                 c = store(r, b, s, c, ce)
         s = ce + 2 if b[ce] == 13 else ce + 1
         if c != NEXT:  # c: the line's status
-            # The end of a clean walk (parse_head), which has not looked for bare LFs: one count
-            # of the LFs before the empty line checks all its lines (each ends in CR LF). An LF
-            # too many, an error or an unusual line (_AGAIN), and its lines are taken again the
-            # long way, where a bare LF ends a line.
-            if r.clean_end and (c or b.count(b"\n", r.line, ce) != r.nhdr):
-                s = r.clean_end  # past the clean part: the loop's top starts again
-                continue
             r.line = s
             if c:
                 return c
             r.body_start = s
             return _head_done(r, b)
+
+
+def _clean(r, b):
+    """The field lines of a clean head (parse_head), from r.line: each ends at its first CR,
+    which must be followed by LF. Returns the end of the empty line that ends the head, or 0
+    when _lines must take all of them again, the long way: at a bare CR or LF, a line odd_name
+    decides (it may change bytes: a fold) or a status. (The long way gives the same answers
+    for the lines taken here.)"""
+    s = r.line
+    while True:
+        ce = b.find(b"\r", s)
+        if b[ce + 1] != 10:  # a bare CR
+            return 0
+        if ce == s:  # the empty line. No line was searched for a bare LF: one count does it for
+            # all (a search per line costs a call per line); each line ends in CR LF, as seen
+            return s + 2 if b.count(b"\n", r.line, s) == r.nhdr else 0
+        c = b.find(b":", s, ce)
+        # _lines' test of the name, and its store
+        if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0 or store(r, b, s, c, ce) != NEXT:
+            return 0
+        s = ce + 2
 
 
 def store(r, b, s, c, e):
