@@ -100,13 +100,14 @@ def parse_head(r, b, end, strict):
     r.end = end
     r.strict = strict
     if not r.phase:
-        # When the whole head is here and holds no NUL (the usual case), say so once in
-        # r.clean_end: a line before it ends at its first CR, and unless that CR is bare the
-        # line skips the checks for bare CR and NUL. A bare LF must still end a line (levels
-        # 0 and below): _start looks for one in the request line, and _clean walks the field
-        # lines and counts their LFs once at the end (a search per line costs a call per
-        # line); at a line that is not clean, or an LF too many, _lines takes them all again
-        # the long way.
+        # When the whole head is here and holds no NUL and no TAB (the usual case), say so
+        # once in r.clean_end: a line before it ends at its first CR, and unless that CR is
+        # bare the line skips the checks for bare CR, NUL and TAB (in the request line and in
+        # field names: one search of the head costs about what a search per name did). A bare
+        # LF must still end a line (levels 0 and below): _start looks for one in the request
+        # line, and _clean walks the field lines and counts their LFs once at the end (a
+        # search per line costs a call per line); at a line that is not clean, or an LF too
+        # many, _lines takes them all again the long way.
         # Levels 1 and up take every line the long way, where _lines checks the field's bytes
         # (bad_field): store() then has no test of the level to make for each field.
         if strict > 0:
@@ -116,7 +117,9 @@ def parse_head(r, b, end, strict):
             # usually the head is all that came: it ends the bytes (one search of 4 bytes, no longer)
             if end - strict < 4 or b.find(b"\r\n\r\n", end - 4, end) < 0:
                 end = b.find(b"\r\n\r\n", strict, end) + 4
-            r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
+            if end < 4 or b.find(b"\0", strict, end) >= 0 or b.find(b"\t", strict, end) >= 0:
+                end = 0  # not complete, or not clean
+            r.clean_end = end
         strict = _start(r, b)
         if strict:
             return strict
@@ -145,7 +148,7 @@ def _start(r, b):
     # request-line = method SP request-target SP HTTP-version  https://www.rfc-editor.org/rfc/rfc9112#section-3
     if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
         return 400
-    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, ce) >= 0):
+    if r.strict < 0 or (r.strict == 0 and ce >= r.clean_end and b.find(b"\t", s, ce) >= 0):  # (clean: no TAB)
         load("strictness").relax(b, s, ce, r.strict)  # TAB (and below 0, VT and FF) as delimiters
     if (ce - s >= 14 and b.find(b"GET ", s, s + 4) == s and b.find(b" HTTP/1.1", ce - 9, ce) == ce - 9
             and b[s + 4] != 32 and b[ce - 10] != 32):
@@ -215,8 +218,8 @@ def _clean(r, b):
             # all (a search per line costs a call per line); each line ends in CR LF, as seen
             return s + 2 if b.count(b"\n", r.line, s) == r.nhdr else 0
         c = b.find(b":", s, ce)
-        # _lines' test of the name, and its store
-        if c <= s or b.find(b" ", s, c) >= 0 or b.find(b"\t", s, c) >= 0 or store(r, b, s, c, ce) != NEXT:
+        # _lines' test of the name (which holds no TAB: parse_head), and its store
+        if c <= s or b.find(b" ", s, c) >= 0 or store(r, b, s, c, ce) != NEXT:
             return 0
         s = ce + 2
 

@@ -304,6 +304,15 @@ HEADS = [
     BROWSER.replace(b"Firefox/128.0", b"Fire\nfox/128.0"),  # deep in a long head
     BROWSER.replace(b"br, zstd\r\n", b"br, zstd\n"),
     BROWSER.replace(b"max-age=0\r\n", b"max-age=0\n"),  # the last field line's end
+] + [
+    # a TAB in a head that is otherwise clean: in a name (first, inside, before the ':'), in a
+    # value, in the request line
+    b"GET / HTTP/1.1\r\nHost: h\r\nX\t: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost:\th\r\nX\tY: a\r\n\r\n",
+    BROWSER.replace(b"Sec-Fetch-Mode", b"Sec-Fetch\tMode"),
+    BROWSER.replace(b"gzip, deflate", b"gzip,\tdeflate"),
+    BROWSER.replace(b"GET / HTTP", b"GET /\tHTTP"),
 ]
 
 
