@@ -181,7 +181,7 @@ def _lines(r, b):
             return 400 if ce == _BAD else MORE
         if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
             return 400
-        if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
+        if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name)
             load("strictness").unskip(r, b, s, ce)
         if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
             return 400
