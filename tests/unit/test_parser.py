@@ -332,6 +332,23 @@ class TestBothPaths(unittest.TestCase):
         self.assertEqual(text(b, r.hdr[4 * 5 + 2], r.hdr[4 * 5 + 3]), "keep-alive")
         self.assertEqual(text(b, r.hdr[4 * 11], r.hdr[4 * 11 + 1]), "Cache-Control")
 
+    def test_a_second_head_behind(self):
+        """A whole second request in the same read (pipelining) does not change how the first
+        is parsed, whether it is clean or holds a TAB, a NUL or a bare LF (parse_head looks at
+        all the bytes up to the last CR LF CR LF when they end the read)."""
+        firsts = (BROWSER, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n",
+                  b"GET / HTTP/1.1\r\nHost: h\r\nX Y: a\r\n\r\n")
+        seconds = (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost:\tx\r\n\r\n",
+                   b"GET / HTTP/1.1\r\nHost: x\x00\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\nY: z\r\n\r\n")
+        for first in firsts:
+            n = len(first)
+            for level in range(-3, 4):
+                r, b, _ = request_over(first)
+                alone = found(parse_head(r, b, n, level), r, b, n)
+                for second in seconds:
+                    r2, b2, n2 = request_over(first + second)
+                    self.assertEqual(found(parse_head(r2, b2, n2, level), r2, b2, n), alone, (level, first, second))
+
 
 class TestUsualRequestLine(unittest.TestCase):
     """parser._start takes b"GET <target> HTTP/1.1" in two searches; every line it takes or
