@@ -100,11 +100,14 @@ def parse_head(r, b, end, strict):
     r.end = end
     r.strict = strict
     if not r.phase:
-        # When the whole head is here and holds no NUL (the usual case), say so once in
-        # r.clean_end: a line before it ends at its first CR, and unless that CR is bare or an
-        # LF comes before it the line skips the checks for bare CR and NUL. (Such a line ends
-        # the clean part: _start and _lines take it and the rest the long way. Each line's own
-        # search for an LF costs less than counting the CR LFs and LFs of the whole head.)
+        # When the whole head is here and holds no NUL and no TAB (the usual case), say so
+        # once in r.clean_end: a line before it ends at its first CR, and unless that CR is
+        # bare the line skips the checks for bare CR, NUL and TAB (in the request line and in
+        # field names: one search of the head costs about what a search per name did). A bare
+        # LF must still end a line (levels 0 and below): _start looks for one in the request
+        # line, and _clean walks the field lines and counts their LFs once at the end (a
+        # search per line costs a call per line); at a line that is not clean, or an LF too
+        # many, _lines takes them all again the long way.
         # Levels 1 and up take every line the long way, where _lines checks the field's bytes
         # (bad_field): store() then has no test of the level to make for each field.
         if strict > 0:
@@ -114,7 +117,9 @@ def parse_head(r, b, end, strict):
             # usually the head is all that came: it ends the bytes (one search of 4 bytes, no longer)
             if end - strict < 4 or b.find(b"\r\n\r\n", end - 4, end) < 0:
                 end = b.find(b"\r\n\r\n", strict, end) + 4
-            r.clean_end = end if end > 3 and b.find(b"\0", strict, end) < 0 else 0
+            if end < 4 or b.find(b"\0", strict, end) >= 0 or b.find(b"\t", strict, end) >= 0:
+                end = 0  # not complete, or not clean
+            r.clean_end = end
         strict = _start(r, b)
         if strict:
             return strict
@@ -143,7 +148,7 @@ def _start(r, b):
     # request-line = method SP request-target SP HTTP-version  https://www.rfc-editor.org/rfc/rfc9112#section-3
     if ce >= r.clean_end and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
         return 400
-    if r.strict < 0 or (r.strict == 0 and b.find(b"\t", s, ce) >= 0):
+    if r.strict < 0 or (r.strict == 0 and ce >= r.clean_end and b.find(b"\t", s, ce) >= 0):  # (clean: no TAB)
         load("strictness").relax(b, s, ce, r.strict)  # TAB (and below 0, VT and FF) as delimiters
     if (ce - s >= 14 and b.find(b"GET ", s, s + 4) == s and b.find(b" HTTP/1.1", ce - 9, ce) == ce - 9
             and b[s + 4] != 32 and b[ce - 10] != 32):
@@ -161,21 +166,25 @@ def _start(r, b):
 
 def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
-    s = r.line  # the line's start: a local, written back to r.line only on the way out
+    if r.clean_end:  # a clean head (parse_head)
+        s = _clean(r, b)
+        if s:
+            r.line = r.body_start = s
+            return _head_done(r, b)
+        r.clean_end = r.nhdr = r.flags = 0  # the long way, from the first line again: the fields'
+        r.cl = -1  # state as _start left it
+    s = r.line  # the line's start
     while True:
-        ce = b.find(b"\r", s) if s < r.clean_end else -1
-        if ce < 0 or b.find(b"\n", s, ce + 2) != ce + 1:  # not clean, a bare CR or LF: the long way from here on (parse_head)
-            r.clean_end = 0
-            r.line = s
-            ce = line_end(r, b, s)
-            if ce < 0:
-                return 400 if ce == _BAD else MORE
-            if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
-                return 400
-            if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name sent the rest the long way)
-                load("strictness").unskip(r, b, s, ce)
-            if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
-                return 400
+        r.line = s  # where a parse that needs more bytes goes on
+        ce = line_end(r, b, s)
+        if ce < 0:
+            return 400 if ce == _BAD else MORE
+        if ce > s and has_cr_nul(b, s, ce) and load("strictness").fix_cr_nul(b, s, ce, r.strict):
+            return 400
+        if r.flags & F_SKIPPED:  # the line after a skipped one (odd_name)
+            load("strictness").unskip(r, b, s, ce)
+        if r.strict > 0 and ce > s and load("strictness").bad_field(b, s, ce):  # (parse_head)
+            return 400
         if ce == s:
             c = 0  # the empty line: the head is complete
         else:  # field-line = field-name ":" OWS field-value OWS  (https://www.rfc-editor.org/rfc/rfc9112#section-5)
@@ -192,6 +201,27 @@ def _lines(r, b):
                 return c
             r.body_start = s
             return _head_done(r, b)
+
+
+def _clean(r, b):
+    """The field lines of a clean head (parse_head), from r.line: each ends at its first CR,
+    which must be followed by LF. Returns the end of the empty line that ends the head, or 0
+    when _lines must take all of them again, the long way: at a bare CR or LF, a line odd_name
+    decides (it may change bytes: a fold) or a status. (The long way gives the same answers
+    for the lines taken here.)"""
+    s = r.line
+    while True:
+        ce = b.find(b"\r", s)
+        if b[ce + 1] != 10:  # a bare CR
+            return 0
+        if ce == s:  # the empty line. No line was searched for a bare LF: one count does it for
+            # all (a search per line costs a call per line); each line ends in CR LF, as seen
+            return s + 2 if b.count(b"\n", r.line, s) == r.nhdr else 0
+        c = b.find(b":", s, ce)
+        # _lines' test of the name (which holds no TAB: parse_head), and its store
+        if c <= s or b.find(b" ", s, c) >= 0 or store(r, b, s, c, ce) != NEXT:
+            return 0
+        s = ce + 2
 
 
 def store(r, b, s, c, e):

@@ -73,8 +73,7 @@ def odd_name(r, b, s, e):
     if c < 0:  # no ':': the line is skipped from level -2 down
         if r.strict > -2:
             return 400
-        r.flags |= F_SKIPPED
-        r.clean_end = 0  # parser._lines clears the flag at the next line that is no fold: the long way
+        r.flags |= F_SKIPPED  # parser._lines clears it at the next line that is no fold
         return NEXT
     r.name_end = _name_end(r, b, s, c)
     if r.name_end < 0:

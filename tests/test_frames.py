@@ -9,7 +9,7 @@ from conftest import ROOT, mpy_cross_cmd
 
 # the functions a plain GET runs through, module -> names as tools/mpy_frames.py prints them
 HOT = {
-    "parser": ["parse_head", "_start", "line_end", "has_cr_nul", "_lines", "store",
+    "parser": ["parse_head", "_start", "line_end", "has_cr_nul", "_lines", "_clean", "store",
                "_special", "_named", "ieq", "_connection", "_option", "_split", "_method",
                "_method_id", "_version", "_target", "_target_chars", "_head_done"],
     "connection": ["_read", "_write", "Connection.run", "Connection.process", "Connection.receive", "Connection._head",

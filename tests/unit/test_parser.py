@@ -266,6 +266,53 @@ HEADS = [
     b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 31 + b"\r\n",
     b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 32 + b"\r\n",
+] + [
+    # a bare LF in a head that is otherwise clean (CR LF everywhere, no NUL): wherever it is,
+    # the fast path must give what the full path gives (levels 0 and below take it as a line end)
+    b"GET /a\nb HTTP/1.1\r\nHost: h\r\n\r\n",  # in the request line
+    b"GET /a HTTP/1.1\nJunk HTTP/1.1\r\nHost: h\r\n\r\n",
+    b"GET / HTTP/1.1\n\r\nHost: h\r\n\r\n",  # right before the request line's CR
+    b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",  # as an empty line before it
+    b"GET / HTTP/1.1\r\n\nHost: h\r\n\r\n",  # at a field name's start: an empty line
+    b"GET / HTTP/1.1\r\nHost: h\r\n\nX: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX-\nY: a\r\n\r\n",  # inside a name
+    b"GET / HTTP/1.1\r\nHo\nst: h\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX\n: a\r\n\r\n",  # right before the ':'
+    b"GET / HTTP/1.1\r\nHost: h\r\nX:\na\r\n\r\n",  # right after it
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n",  # inside a value
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\n b\r\n\r\n",  # ... before a fold
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nY: b\r\n\r\n",  # ... before a field
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\n\r\n\r\n",  # right before the CR
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a \n\r\nY: b\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: h\r\nX: a\n\r\nContent-Length: 3\r\n\r\n",  # a head that ends before a framing field
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\n\r\nConnection: close\r\nHost: i\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\nHost: i\r\n\r\n",  # a second Host after it
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: 1\nHost: i\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\nX: y\r\n\r\n",  # a field the engine acts on
+    b"POST / HTTP/1.1\r\nHost: h\r\nX: y\nContent-Length: 3\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\nX: y\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\nX: y\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nJunk\nX: a\r\n\r\n",  # after a line without ':'
+    b"GET / HTTP/1.1\r\nHost: h\r\nX Y: a\nZ: b\r\n\r\n",  # after whitespace in a name
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nY: b\r\nJunk\r\nZ: c\r\n\r\n",  # before a line without ':'
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n c\r\n\r\n",  # before a fold
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\nY: c\nd\r\n\r\n",  # after a bare CR
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\nY: c\rd\r\n\r\n",  # before one
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\nc\r\n\r\n",  # in a fold
+    b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 30 + b"A: b\nA: b\r\n\r\n",  # one field more than fit
+    b"GET / HTTP/1.1\r\nHost: h\r\n" + b"A: b\r\n" * 31 + b"A: b\nA: b\r\n\r\n",
+    BROWSER.replace(b"Firefox/128.0", b"Fire\nfox/128.0"),  # deep in a long head
+    BROWSER.replace(b"br, zstd\r\n", b"br, zstd\n"),
+    BROWSER.replace(b"max-age=0\r\n", b"max-age=0\n"),  # the last field line's end
+] + [
+    # a TAB in a head that is otherwise clean: in a name (first, inside, before the ':'), in a
+    # value, in the request line
+    b"GET / HTTP/1.1\r\nHost: h\r\nX\t: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost:\th\r\nX\tY: a\r\n\r\n",
+    BROWSER.replace(b"Sec-Fetch-Mode", b"Sec-Fetch\tMode"),
+    BROWSER.replace(b"gzip, deflate", b"gzip,\tdeflate"),
+    BROWSER.replace(b"GET / HTTP", b"GET /\tHTTP"),
 ]
 
 
@@ -284,6 +331,23 @@ class TestBothPaths(unittest.TestCase):
         self.assertEqual((st, r.method, r.nhdr, r.flags & F_CLOSE), (0, 1, 12, 0))
         self.assertEqual(text(b, r.hdr[4 * 5 + 2], r.hdr[4 * 5 + 3]), "keep-alive")
         self.assertEqual(text(b, r.hdr[4 * 11], r.hdr[4 * 11 + 1]), "Cache-Control")
+
+    def test_a_second_head_behind(self):
+        """A whole second request in the same read (pipelining) does not change how the first
+        is parsed, whether it is clean or holds a TAB, a NUL or a bare LF (parse_head looks at
+        all the bytes up to the last CR LF CR LF when they end the read)."""
+        firsts = (BROWSER, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost: h\r\nX: a\nb\r\n\r\n",
+                  b"GET / HTTP/1.1\r\nHost: h\r\nX Y: a\r\n\r\n")
+        seconds = (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost:\tx\r\n\r\n",
+                   b"GET / HTTP/1.1\r\nHost: x\x00\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\nY: z\r\n\r\n")
+        for first in firsts:
+            n = len(first)
+            for level in range(-3, 4):
+                r, b, _ = request_over(first)
+                alone = found(parse_head(r, b, n, level), r, b, n)
+                for second in seconds:
+                    r2, b2, n2 = request_over(first + second)
+                    self.assertEqual(found(parse_head(r2, b2, n2, level), r2, b2, n), alone, (level, first, second))
 
 
 class TestUsualRequestLine(unittest.TestCase):
