@@ -111,12 +111,14 @@ class Upgraded:
     """The handle of an upgraded connection (MHD's struct MHD_UpgradedHandle), one per
     connection slot, made on its first upgrade."""
 
+    waiter = None  # a one-socket poll, for upgraded_recv/send with a wait: made on first need
+    # (a class default: instance attributes take heap in every slot's handle)
+
     def __init__(self, c):
         self.conn = c
         self.open = False
         self.notify = None  # (cb, cls) of upgraded_notify
         self.events = 0  # what the application waits for: POLLIN, POLLOUT
-        self.waiter = None  # a one-socket poll, for upgraded_recv/send with a wait
 
     def begin(self):
         """The 101 is out: the handler gets the connection."""

@@ -257,11 +257,19 @@ class Decoder:
     the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
     """
 
+    # class defaults: MicroPython keeps an instance's attributes in a dict of its own, and
+    # most decoders never set these
+    rsv = 0
+    frsv = 0  # set only when an extension negotiated RSV bits (else every frame's are 0)
+
     def __init__(self, max_size=1 << 20, rsv=0):
         self.max_size = max_size
-        self.rsv = rsv
-        self.hdr = bytearray(14)  # the frame header being read: 2 + up to 8 + 4 (mask) bytes
-        self.key = bytearray(4)  # the current frame's masking key
+        if rsv:
+            self.rsv = rsv
+        # the frame header being read: 2 + up to 8 + 4 (mask) bytes; once it is complete,
+        # hdr[0:4] holds the frame's masking key (no buffer of its own) and hdr[4] the
+        # header's first byte (FIN, RSV, opcode: no attributes of their own)
+        self.hdr = bytearray(14)
         self.ctl = bytearray(125)  # a control frame's payload (section 5.5: at most 125)
         self.reset()
 
@@ -270,9 +278,6 @@ class Decoder:
         self.st = _HEAD
         self.hn = 0  # header bytes in hdr
         self.need = 2  # header bytes needed (known once the first two came)
-        self.op = 0  # the current frame's opcode
-        self.fin = False  # the current frame's FIN bit
-        self.frsv = 0  # the current frame's RSV bits
         self.left = 0  # payload bytes of the current frame still to come
         self.kp = 0  # the masking key byte for the next payload byte
         self.msg = 0  # the opcode of the message in progress (0: none)
@@ -280,13 +285,21 @@ class Decoder:
         self.fresh = False  # no piece of that message was handed over yet
         self.utf8 = UTF8_OK  # validator state of a text message (-1: not checked)
         self.clen = 0  # control payload bytes in ctl
-        self.code = 0  # the close frame's code
-        self.error = 0  # the close code for the protocol error
+        self.code = 0  # the close frame's code; after a protocol error, the code to send
         self.pos = 0
         self.start = 0
-        self.stop = 0
         self.first = False
         self.last = False
+
+    @property
+    def stop(self):
+        """The end of the piece of an OP_TEXT or OP_BINARY event: where the next call goes on."""
+        return self.pos
+
+    @property
+    def error(self):
+        """The close code for the protocol error that ended the decoder (0: none)."""
+        return self.code if self.st == _FAILED else 0
 
     def feed(self, b, pos, end):
         """Take bytes of b[pos:end]; the next event (see the class). d.pos: where to go on."""
@@ -309,7 +322,7 @@ class Decoder:
 
     def _fail(self, code):
         self.st = _FAILED
-        self.error = code
+        self.code = code
         return ERROR
 
     def _head(self, b, pos, end):
@@ -354,22 +367,23 @@ class Decoder:
         return 0
 
     def _begin(self, h, n):
-        """The header is complete (n bytes in h): take its length and key, then the payload."""
-        k = self.key
-        k[0] = h[n - 4]
-        k[1] = h[n - 3]
-        k[2] = h[n - 2]
-        k[3] = h[n - 1]
-        self.kp = 0
-        self.need = 2
+        """The header is complete (n bytes in h): take its length, then its masking key into
+        h[0:4] (forwards: the key is behind) and its first byte into h[4], then the payload."""
         ln = self._length(h)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
         self.left = ln
-        op = h[0] & 15
-        self.op = op
-        self.fin = h[0] >= 0x80
-        self.frsv = h[0] & 0x70
+        h0 = h[0]
+        op = h0 & 15
+        if self.rsv:
+            self.frsv = h0 & 0x70
+        h[0] = h[n - 4]
+        h[1] = h[n - 3]
+        h[2] = h[n - 2]
+        h[3] = h[n - 1]
+        h[4] = h0
+        self.kp = 0
+        self.need = 2
         if op & 8:
             self.clen = 0
             self.st = _CTRL
@@ -414,7 +428,7 @@ class Decoder:
         if n > self.left:
             n = self.left
         end = pos + n
-        self.kp = unmask(b, pos, end, self.key, self.kp)
+        self.kp = unmask(b, pos, end, self.hdr, self.kp)
         self.left -= n
         self.pos = end
         return end
@@ -436,16 +450,15 @@ class Decoder:
         the message's end too)."""
         u = utf8_step(b, s, e, self.utf8)
         self.utf8 = u
-        return u == UTF8_BAD or u and not self.left and self.fin
+        return u == UTF8_BAD or u and not self.left and self.hdr[4] >= 0x80
 
     def _piece(self, s, e):
         """Hand over b[s:e], unless it is an empty piece that does not end the message (a
         frame of 0 bytes without FIN)."""
-        last = not self.left and self.fin
+        last = not self.left and self.hdr[4] >= 0x80  # FIN
         if s == e and not last:
             return _AGAIN
-        self.start = s
-        self.stop = e
+        self.start = s  # e is self.pos (stop)
         self.first = self.fresh
         self.fresh = False
         self.last = last
@@ -462,9 +475,10 @@ class Decoder:
         if self.left:
             return MORE
         self.st = _HEAD
-        if self.op == OP_CLOSE:
+        op = self.hdr[4] & 15
+        if op == OP_CLOSE:
             return self._close()
-        return self.op
+        return op
 
     def _close(self):
         """A close frame: its code and reason (section 5.5.1, 7.4)."""

@@ -106,29 +106,36 @@ def _nothing(*args):
     pass
 
 
-class Conn:
-    """One WebSocket connection. Attributes for the application: cls (accept's), subprotocol
-    (the one chosen, or None), on_message, on_close, on_writable (set them in on_open)."""
+class Conn(_w.Decoder):
+    """One WebSocket connection, and its decoder (one object: MicroPython keeps an instance's
+    attributes in a dict of its own, so one object with fewer attributes takes less heap).
+    Attributes for the application: cls (accept's), subprotocol (the one chosen, or None),
+    on_message, on_close, on_writable (set them in on_open)."""
+
+    # class defaults, until accept or the application sets them on the connection
+    cls = None
+    subprotocol = None
+    on_message = staticmethod(_nothing)  # (conn, data, first, last, is_text)
+    on_close = staticmethod(_nothing)  # (conn, code): once, when the connection ends
+    on_writable = None  # (conn): the send queue, full before, is empty again
 
     def __init__(self, urh, args):
+        _w.Decoder.__init__(self, args[3])
         self.urh = urh
-        self.cls = args[1]
-        self.subprotocol = args[2]
-        self.on_message = _nothing  # (conn, data, first, last, is_text)
-        self.on_close = _nothing  # (conn, code): once, when the connection ends
-        self.on_writable = None  # (conn): the send queue, full before, is empty again
-        self.dec = _w.Decoder(args[3])
-        self.inb = bytearray(args[4])
-        self.inv = memoryview(self.inb)
-        self.out = bytearray(args[5])
-        self.outv = memoryview(self.out)
-        self.pos = self.end = 0  # inb[pos:end]: read, not decoded yet
+        if args[1] is not None:
+            self.cls = args[1]
+        if args[2] is not None:
+            self.subprotocol = args[2]
+        # the buffers as memoryviews: slices of them (a piece for on_message, the queue for
+        # upgraded_send) copy nothing, and no bytearray needs an attribute of its own
+        self.inb = memoryview(bytearray(args[4]))
+        self.out = memoryview(bytearray(args[5]))
+        self.end = 0  # inb[pos:end]: read, not decoded yet (pos: the decoder's)
         self.sent = self.queued = 0  # out[sent:queued]: to send
         self.state = _OPEN
-        self.code = 0  # the close code given to on_close (0: not yet)
-        self.waited = False  # the queue could not all go out: say so when it did
         self.busy = False  # in the layer's own loop: it arms the poll at its end
-        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write
+        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write (the queue could
+        # not all go out: on_writable once it did)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -156,19 +163,14 @@ class Conn:
 
     def _frame(self, op, fin, data):
         n = len(data)
-        p = self._head(op, fin, n)
+        p = self._reserve(header_size(n) + n)
         if p < 0:
             return False
+        p = frame_header(self.out, p, op, fin, n)
         self.out[p:p + n] = data
         self.queued = p + n
         self._kick()
         return True
-
-    def _head(self, op, fin, n):
-        """Reserve a frame of n payload bytes and write its header; where its payload goes
-        (-1: no room)."""
-        p = self._reserve(header_size(n) + n)
-        return p if p < 0 else frame_header(self.out, p, op, fin, n)
 
     def ping(self, payload=b""):
         """Queue a ping (payload: at most 125 bytes); the layer takes the pong. False as
@@ -227,19 +229,19 @@ class Conn:
         """Send what is queued; True when all of it is out."""
         s = self.sent
         if s < self.queued:
-            sc, n = upgraded_send(self.urh, self.outv[s:self.queued], 0)
+            sc, n = upgraded_send(self.urh, self.out[s:self.queued], 0)
             if sc != _SC_OK:  # broken: nothing more goes out
                 self.sent = self.queued = 0
-                self.state = _DONE
+                if self.state < _DONE:
+                    self._done(CLOSE_ABNORMAL)
                 return True
             s += n
             if s < self.queued:
                 self.sent = s
-                self.waited = True
                 return False
             self.sent = self.queued = 0
-        if self.waited:
-            self.waited = False
+        if self.armed == 2:  # the poll waited for the socket to take what the queue held
+            self.armed = 0  # (that is over: _arm tells the poll again)
             if self.on_writable is not None and self.state == _OPEN:
                 self.on_writable(self)
                 return self.sent == self.queued
@@ -282,44 +284,38 @@ class Conn:
 
     def _step(self):
         """Decode the next event and act on it."""
-        d = self.dec
-        ev = d.feed(self.inb, self.pos, self.end)
-        self.pos = d.pos
+        ev = self.feed(self.inb, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
-            if self.state == _OPEN:  # after our close, data is dropped
-                self._deliver(d, ev == _OP_TEXT)
+            if self.state == _OPEN:  # after our close, data is dropped; a piece ends at pos
+                self.on_message(self, self.inb[self.start:self.pos], self.first, self.last, ev == _OP_TEXT)
         elif ev == _OP_PING:
             if self.state == _OPEN:
-                self._pong(d)
+                p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
+                self.queued = write_control(self.out, p, _OP_PONG, self.ctl, self.clen)
         elif ev == _OP_CLOSE or ev == _ERROR:
-            self._closed(d.code if ev == _OP_CLOSE else d.error)
-
-    def _deliver(self, d, text):
-        self.on_message(self, self.inv[d.start:d.stop], d.first, d.last, text)
-
-    def _pong(self, d):
-        p = self._reserve(d.clen + 2)  # the queue is empty here: it fits
-        self.queued = write_control(self.out, p, _OP_PONG, d.ctl, d.clen)
+            self._closed(self.code if ev == _OP_CLOSE else self.error)
 
     def _closed(self, code):
         """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
         if self.state == _OPEN:  # answer it: echo the code (or send the error's)
             p = self._reserve(4)
             self.queued = _w.write_close(self.out, p, code)
-        self.state = _DONE
-        self._ended(code)
+        self._done(code)
 
-    def _ended(self, code):
-        if not self.code:
-            self.code = code
-            self.on_close(self, code)
+    def _done(self, code):
+        """The connection is over for the application: on_close, once (the state is _DONE
+        from here on, then _CLOSED)."""
+        self.state = _DONE
+        self.on_close(self, code)
 
     def _finish(self):
-        """Close the upgraded connection (once)."""
-        if self.state != _CLOSED:
+        """Close the upgraded connection (once); on_close(1006) if it ended without a close."""
+        st = self.state
+        if st != _CLOSED:
             self.state = _CLOSED
             upgraded_close(self.urh)
-            self._ended(CLOSE_ABNORMAL)
+            if st != _DONE:
+                self.on_close(self, CLOSE_ABNORMAL)
 
 
 def _move(b, s, e):
