@@ -178,7 +178,7 @@ def upgraded_recv(urh, buf, max_wait_millisec=0):
             return _SC_UPGRADED_NET_CONN_BROKEN, 0
         if n is not None:
             return _SC_OK, n
-        if not _wait(urh, POLLIN, max_wait_millisec):
+        if not max_wait_millisec or not _wait(urh, POLLIN, max_wait_millisec):  # 0: no poll object
             return _SC_UPGRADED_NET_TIMEOUT, 0
 
 
