@@ -257,18 +257,21 @@ class Decoder:
     the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
     """
 
-    # class defaults: MicroPython keeps an instance's attributes in a dict of its own, and
-    # most decoders never set these
+    # class defaults: MicroPython keeps an instance's attributes in a dict of its own (one
+    # that grows in steps: 23 entries take 416 bytes on a 64-bit port, 29 take 512), and most
+    # decoders never set these
     rsv = 0
     frsv = 0  # set only when an extension negotiated RSV bits (else every frame's are 0)
+    code = 0  # set by a close frame or a protocol error
 
     def __init__(self, max_size=1 << 20, rsv=0):
         self.max_size = max_size
         if rsv:
             self.rsv = rsv
-        # the frame header being read: 2 + up to 8 + 4 (mask) bytes; once it is complete,
-        # hdr[0:4] holds the frame's masking key (no buffer of its own) and hdr[4] the
-        # header's first byte (FIN, RSV, opcode: no attributes of their own)
+        # the frame header being read: 2 + up to 8 + 4 (mask) bytes. Once it is complete,
+        # hdr[0:4] holds the frame's masking key, hdr[4] the header's first byte (FIN, RSV,
+        # opcode) and, for a control frame, hdr[5] its payload's length: no attributes of
+        # their own
         self.hdr = bytearray(14)
         self.ctl = bytearray(125)  # a control frame's payload (section 5.5: at most 125)
         self.reset()
@@ -276,25 +279,36 @@ class Decoder:
     def reset(self):
         """Start over, as for a new connection."""
         self.st = _HEAD
-        self.hn = 0  # header bytes in hdr
-        self.need = 2  # header bytes needed (known once the first two came)
-        self.left = 0  # payload bytes of the current frame still to come
-        self.kp = 0  # the masking key byte for the next payload byte
-        self.msg = 0  # the opcode of the message in progress (0: none)
+        # two fields serve the header and then the payload (never both at once):
+        self.at = 0  # header bytes in hdr; then the masking key byte for the next payload byte
+        self.left = 0  # the header's size (known once its first two bytes came); then the
+        # frame's payload bytes still to come
+        self.msg = 0  # the opcode of the message in progress (0: none), negative until a
+        # piece of it was handed over
         self.size = 0  # payload bytes of that message so far, with the current frame's
-        self.fresh = False  # no piece of that message was handed over yet
         self.utf8 = UTF8_OK  # validator state of a text message (-1: not checked)
-        self.clen = 0  # control payload bytes in ctl
-        self.code = 0  # the close frame's code; after a protocol error, the code to send
+        if self.code:
+            self.code = 0
         self.pos = 0
         self.start = 0
         self.first = False
-        self.last = False
 
+    # an event's details that follow from the decoder's state (read them before the next feed)
     @property
     def stop(self):
-        """The end of the piece of an OP_TEXT or OP_BINARY event: where the next call goes on."""
+        """The end of an OP_TEXT or OP_BINARY piece: where the next call goes on."""
         return self.pos
+
+    @property
+    def last(self):
+        """An OP_TEXT or OP_BINARY piece ends its message: the frame's FIN, and no payload left."""
+        return not self.left and self.hdr[4] >= 0x80
+
+    @property
+    def clen(self):
+        """The payload length of a control frame (OP_PING, OP_PONG, OP_CLOSE): d.ctl[0:clen];
+        while one is gathered, the bytes in d.ctl."""
+        return self.hdr[5] - self.left
 
     @property
     def error(self):
@@ -327,10 +341,10 @@ class Decoder:
 
     def _head(self, b, pos, end):
         """Copy header bytes into hdr; at its end, begin the frame."""
-        n = self.hn
-        while n < self.need:
+        n = self.at
+        while n < 2 or n < self.left:
             if pos == end:
-                self.hn = n
+                self.at = n
                 self.pos = pos
                 return MORE
             self.hdr[n] = b[pos]
@@ -338,7 +352,6 @@ class Decoder:
             pos += 1
             if n == 2 and self._first_two():
                 return ERROR
-        self.hn = 0
         self.pos = pos
         return self._begin(self.hdr, n)
 
@@ -363,7 +376,7 @@ class Decoder:
                 return self._fail(CLOSE_PROTOCOL_ERROR)
         elif self.msg:  # a new message before the last one's final frame
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        self.need = 6 if n < 126 else 8 if n == 126 else 14
+        self.left = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
         return 0
 
     def _begin(self, h, n):
@@ -372,7 +385,6 @@ class Decoder:
         ln = self._length(h)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        self.left = ln
         h0 = h[0]
         op = h0 & 15
         if self.rsv:
@@ -382,10 +394,10 @@ class Decoder:
         h[2] = h[n - 2]
         h[3] = h[n - 1]
         h[4] = h0
-        self.kp = 0
-        self.need = 2
+        self.left = ln
+        self.at = 0
         if op & 8:
-            self.clen = 0
+            h[5] = ln  # at most 125
             self.st = _CTRL
             return _AGAIN
         if op:
@@ -415,9 +427,8 @@ class Decoder:
 
     def _message(self, op):
         """A data frame with an opcode starts a message."""
-        self.msg = op
+        self.msg = -op  # no piece of it handed over yet
         self.size = 0
-        self.fresh = True
         # text is UTF-8 (section 8.1), unless an extension (RSV1: compression) transforms it
         self.utf8 = UTF8_OK if op == OP_TEXT and not self.frsv & 0x40 else -1
 
@@ -428,7 +439,7 @@ class Decoder:
         if n > self.left:
             n = self.left
         end = pos + n
-        self.kp = unmask(b, pos, end, self.hdr, self.kp)
+        self.at = unmask(b, pos, end, self.hdr, self.at)
         self.left -= n
         self.pos = end
         return end
@@ -440,7 +451,7 @@ class Decoder:
             if end == pos:
                 return MORE
         else:
-            self.st = _HEAD
+            self.st = _HEAD  # (at is 0 again: _piece)
         if self.utf8 >= 0 and self._bad_text(b, pos, end):
             return self._fail(CLOSE_INVALID_DATA)
         return self._piece(pos, end)
@@ -450,40 +461,41 @@ class Decoder:
         the message's end too)."""
         u = utf8_step(b, s, e, self.utf8)
         self.utf8 = u
-        return u == UTF8_BAD or u and not self.left and self.hdr[4] >= 0x80
+        return u == UTF8_BAD or u and self.last
 
     def _piece(self, s, e):
         """Hand over b[s:e], unless it is an empty piece that does not end the message (a
         frame of 0 bytes without FIN)."""
         last = not self.left and self.hdr[4] >= 0x80  # FIN
+        if not self.left:
+            self.at = 0  # the next header's bytes
         if s == e and not last:
             return _AGAIN
         self.start = s  # e is self.pos (stop)
-        self.first = self.fresh
-        self.fresh = False
-        self.last = last
         op = self.msg
-        if last:
-            self.msg = 0
+        self.first = op < 0
+        if op < 0:
+            op = -op
+        self.msg = 0 if last else op
         return op
 
     def _ctrl(self, b, pos, end):
         """Gather a control frame's payload into ctl; hand the frame over when complete."""
+        at = self.clen  # the bytes gathered so far
         end = self._take(b, pos, end)
-        _copy(self.ctl, self.clen, b, pos, end)
-        self.clen += end - pos
+        _copy(self.ctl, at, b, pos, end)
         if self.left:
             return MORE
         self.st = _HEAD
-        op = self.hdr[4] & 15
-        if op == OP_CLOSE:
+        self.at = 0
+        if self.hdr[4] & 15 == OP_CLOSE:
             return self._close()
-        return op
+        return self.hdr[4] & 15  # (no local: the frame stays on the stack)
 
     def _close(self):
         """A close frame: its code and reason (section 5.5.1, 7.4)."""
         self.st = _CLOSED
-        n = self.clen
+        n = self.hdr[5]
         c = self.ctl
         if n == 0:
             self.code = CLOSE_NO_STATUS

@@ -163,14 +163,19 @@ class Conn(_w.Decoder):
 
     def _frame(self, op, fin, data):
         n = len(data)
-        p = self._reserve(header_size(n) + n)
+        p = self._frame_head(op, fin, n)
         if p < 0:
             return False
-        p = frame_header(self.out, p, op, fin, n)
         self.out[p:p + n] = data
         self.queued = p + n
         self._kick()
         return True
+
+    def _frame_head(self, op, fin, n):
+        """Reserve a frame of n payload bytes and write its header; where its payload goes
+        (-1: no room). (A function of its own: _frame's call frame stays on the stack.)"""
+        p = self._reserve(header_size(n) + n)
+        return p if p < 0 else frame_header(self.out, p, op, fin, n)
 
     def ping(self, payload=b""):
         """Queue a ping (payload: at most 125 bytes); the layer takes the pong. False as
