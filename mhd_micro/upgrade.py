@@ -260,14 +260,3 @@ def _wait(urh, event, ms):
     finally:
         p.unregister(sock)
 
-
-def report_open(d):
-    """daemon_destroy: upgraded connections the application did not close are closed now,
-    and said so (MHD2 asks to close them before destroying the daemon)."""
-    n = 0
-    for c in d.slots:
-        if c.urh is not None and c.urh.open:
-            c.urh.open = False
-            n += 1
-    if n:
-        d.log(_SC_UPGRADED_HANDLE_INVALID, "daemon destroyed with %d upgraded connection(s) still open: closed" % n)

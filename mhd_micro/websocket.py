@@ -67,7 +67,7 @@ def _bytes(v):
     return v.encode() if isinstance(v, str) else v
 
 
-def _has_token(v, tok):
+def has_token(v, tok):
     """True if the comma-separated list v (bytes) holds tok (lower case), ignoring case and OWS."""
     for t in v.split(b","):
         if t.strip().lower() == tok:
@@ -95,7 +95,7 @@ def handshake_status(upgrade, key, version):
     must carry "Sec-WebSocket-Version: 13", VERSION_FIELD). The method (GET), the HTTP
     version (1.1) and "Connection: upgrade" are the HTTP layer's checks."""
     upgrade = _bytes(upgrade)
-    if upgrade is None or not _has_token(upgrade, b"websocket"):
+    if upgrade is None or not has_token(upgrade, b"websocket"):
         return 400
     if version is None or _bytes(version).strip() != b"13":
         return 426
@@ -219,8 +219,8 @@ def unmask(b, s, e, k, p):
     return p & 3
 
 
-def _copy(dst, d, b, s, e):
-    """dst[d:] = b[s:e] without a temporary slice."""
+def copy_into(dst, d, b, s, e):
+    """dst[d:] = b[s:e] without a temporary slice (forwards: also within one buffer, d < s)."""
     while s < e:
         dst[d] = b[s]
         d += 1
@@ -483,7 +483,7 @@ class Decoder:
         """Gather a control frame's payload into ctl; hand the frame over when complete."""
         at = self.clen  # the bytes gathered so far
         end = self._take(b, pos, end)
-        _copy(self.ctl, at, b, pos, end)
+        copy_into(self.ctl, at, b, pos, end)
         if self.left:
             return MORE
         self.st = _HEAD
@@ -544,7 +544,7 @@ def write_control(b, pos, op, src, n):
     """Write a whole control frame (OP_PING, OP_PONG, OP_CLOSE) with payload src[0:n] (n <=
     125) at b[pos:]. Returns its end."""
     pos = frame_header(b, pos, op, True, n)
-    _copy(b, pos, src, 0, n)
+    copy_into(b, pos, src, 0, n)
     return pos + n
 
 
@@ -559,5 +559,5 @@ def write_close(b, pos, code=CLOSE_NO_STATUS, reason=b""):
     b[pos + 1] = code & 255
     pos += 2
     n -= 2
-    _copy(b, pos, reason, 0, n)
+    copy_into(b, pos, reason, 0, n)
     return pos + n

@@ -23,7 +23,7 @@ import mhd_micro as _mhd
 from .platform import const
 from .upgrade import action_upgrade, upgraded_recv, upgraded_send, upgraded_notify, upgraded_close
 from . import websocket as _w
-from .websocket import header_size, frame_header, write_control
+from .websocket import header_size, frame_header, write_control, copy_into
 
 CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a close frame
 
@@ -51,16 +51,17 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     than 13, or an upgrade the daemon refuses). max_message: the largest message taken
     (1009 past it); buffer: the read buffer's size; queue: the send queue's size (0: buffer
     + 14 + 127, room for a piece as large as the read buffer and a control frame)."""
-    get = _mhd.request_get_value
-    h = _mhd.VK_HEADER
-    key = get(request, h, "Sec-WebSocket-Key")
-    sc = _w.handshake_status(get(request, h, "Upgrade"), key, get(request, h, "Sec-WebSocket-Version"))
-    if sc == 101 and (request.method != _HTTP_METHOD_GET or not _has(get(request, h, "Connection"), "upgrade")):
+    f = _fields(request)
+    key = f.get(b"sec-websocket-key")
+    sc = _w.handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
+    if sc == 101 and request.method != _HTTP_METHOD_GET:
+        sc = 400
+    if sc == 101 and not _w.has_token(f.get(b"connection", b""), b"upgrade"):
         sc = 400
     if sc != 101:
         return _refuse(request, sc)
     fields = [("Sec-WebSocket-Accept", _w.accept_key(key).decode())]
-    proto = _w.choose_subprotocol(get(request, h, "Sec-WebSocket-Protocol"), subprotocols)
+    proto = _w.choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
     if proto is not None:
         proto = proto.decode() if isinstance(proto, bytes) else proto
         fields.append(("Sec-WebSocket-Protocol", proto))
@@ -69,13 +70,19 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     return act if act is not None else _refuse(request, 400)
 
 
-def _has(v, token):
-    if v is None:
-        return False
-    for t in v.split(","):
-        if t.strip().lower() == token:
-            return True
-    return False
+def _fields(r):
+    """The handshake's header fields: {lower-case name: value}, as bytes, the first line of
+    each name. Read here from the parser's field index, without request_get_value:
+    values.py would stay loaded for it (6 KB of heap on a 64-bit port, half on a board)."""
+    mv = r.conn.mv
+    h = r.hdr
+    got = {}
+    for i in range(0, r.nhdr * 4, 4):
+        name = bytes(mv[h[i]:h[i + 1]]).lower()
+        if name.startswith(b"sec-websocket-") or name in (b"upgrade", b"connection"):
+            if name not in got:
+                got[name] = bytes(mv[h[i + 2]:h[i + 3]])
+    return got
 
 
 def _refuse(request, sc):
@@ -216,7 +223,7 @@ class Conn(_w.Decoder):
         q = self.queued
         if q - s + n > len(out):
             return -1
-        _move(out, s, q)  # the unsent bytes to the front
+        copy_into(out, 0, out, s, q)  # the unsent bytes to the front (forwards: s > 0)
         self.sent = 0
         self.queued = q - s
         return self.queued
@@ -322,11 +329,3 @@ class Conn(_w.Decoder):
             if st != _DONE:
                 self.on_close(self, CLOSE_ABNORMAL)
 
-
-def _move(b, s, e):
-    """b[0:e - s] = b[s:e], forwards, without a temporary."""
-    i = 0
-    while s < e:
-        b[i] = b[s]
-        i += 1
-        s += 1
