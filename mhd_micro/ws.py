@@ -298,8 +298,8 @@ class Conn(_w.Decoder):
         """Decode the next event and act on it."""
         ev = self.feed(self.inb, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
-            if self.state == _OPEN:  # after our close, data is dropped; a piece ends at pos
-                self.on_message(self, self.inb[self.start:self.pos], self.first, self.last, ev == _OP_TEXT)
+            if self.state == _OPEN:  # after our close, data is dropped
+                self.on_message(self, self.inb[self.start:self.stop], self.first, self.last, ev == _OP_TEXT)
         elif ev == _OP_PING:
             if self.state == _OPEN:
                 p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
