@@ -10,7 +10,8 @@
 # accept answers a bad handshake itself (400, or 426 with "Sec-WebSocket-Version: 13"). A
 # connection then has fixed memory, taken once when it opens: a read buffer of `buffer`
 # bytes, a send queue of `queue` bytes (by default one piece of the read buffer with its
-# frame header and a control frame more), and the codec's Decoder. Nothing blocks the daemon:
+# frame header and a control frame more), and the codec's state (a Conn is its Decoder: about
+# 1.2 KB on a 64-bit port with 128- and 269-byte buffers). Nothing blocks the daemon:
 # frames are queued, the queue goes out when the socket takes it (the daemon's poll says when:
 # upgraded_notify), and while the queue is not empty the layer reads nothing more, so a
 # client that sends faster than it reads waits (backpressure). A message larger than the
