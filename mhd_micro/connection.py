@@ -458,6 +458,7 @@ class Connection:
         self.stage = _ST_SEND
 
     def _upgraded(self):
+        self.out = None  # the 101's bytes are out: not kept while the connection stays upgraded
         if self.urh is None:
             self.urh = load("upgrade").Upgraded(self)
         self.urh.begin()

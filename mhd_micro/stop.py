@@ -3,9 +3,9 @@
 # daemon stops: a running server carries none of this code (on a board, every resident byte
 # of bytecode is heap).
 from .platform import const, close
-from .lazy import load
 
 _REQUEST_ENDED_DAEMON_SHUTDOWN = const(60)  # = mhd.REQUEST_ENDED_DAEMON_SHUTDOWN
+_SC_UPGRADED_HANDLE_INVALID = const(60161)  # = mhd.SC_UPGRADED_HANDLE_INVALID
 
 
 def close_listener(d):
@@ -28,10 +28,16 @@ def daemon_quiesce(daemon):
 
 
 def daemon_destroy(daemon):
+    # upgraded connections the application did not close are closed now, and said so (MHD2
+    # asks to close them before destroying the daemon); here, not in upgrade.py, which every
+    # WebSocket server keeps loaded
+    n = 0
     for c in daemon.slots:
         if c.urh is not None and c.urh.open:
-            load("upgrade").report_open(daemon)  # MHD2 asks the application to close them first
-            break
+            c.urh.open = False
+            n += 1
+    if n:
+        daemon.log(_SC_UPGRADED_HANDLE_INVALID, "daemon destroyed with %d upgraded connection(s) still open: closed" % n)
     for c in daemon.slots:
         c.close(_REQUEST_ENDED_DAEMON_SHUTDOWN)
     while daemon.refused:

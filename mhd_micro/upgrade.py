@@ -111,12 +111,14 @@ class Upgraded:
     """The handle of an upgraded connection (MHD's struct MHD_UpgradedHandle), one per
     connection slot, made on its first upgrade."""
 
+    waiter = None  # a one-socket poll, for upgraded_recv/send with a wait: made on first need
+    # (a class default: instance attributes take heap in every slot's handle)
+
     def __init__(self, c):
         self.conn = c
         self.open = False
         self.notify = None  # (cb, cls) of upgraded_notify
         self.events = 0  # what the application waits for: POLLIN, POLLOUT
-        self.waiter = None  # a one-socket poll, for upgraded_recv/send with a wait
 
     def begin(self):
         """The 101 is out: the handler gets the connection."""
@@ -136,8 +138,9 @@ class Upgraded:
     def ready(self, events):
         """The daemon's poll found the socket ready for what the application waits for."""
         if self.notify is not None:
-            readable = bool(events & (POLLIN | POLLERR | POLLHUP)) or self.conn.pos < self.conn.rlen
-            self.conn.daemon.call_safely(self.notify[0], self.notify[1], self, readable, bool(events & POLLOUT))
+            r = bool(events & (POLLIN | POLLERR | POLLHUP)) or self.conn.pos < self.conn.rlen
+            w = bool(events & POLLOUT)
+            self.conn.daemon.call_safely(self.notify[0], self.notify[1], self, r, w)
 
 
 def upgraded_notify(urh, cb, cls=None, read=True, write=False):
@@ -164,20 +167,40 @@ def upgraded_recv(urh, buf, max_wait_millisec=0):
         return _SC_UPGRADED_HANDLE_INVALID, 0
     c = urh.conn
     if c.pos < c.rlen:  # the bytes that came after the request head, first
-        n = min(len(buf), c.rlen - c.pos)
-        buf[0:n] = c.mv[c.pos:c.pos + n]
-        c.take_leftover(n)
-        return _SC_OK, n
+        return _leftover(c, buf)
     mv = buf if isinstance(buf, memoryview) else memoryview(buf)
     while True:
-        try:
-            n = recv_into(c.sock, mv)
-        except OSError:
-            return _SC_UPGRADED_NET_CONN_BROKEN, 0
+        n = _recv(c.sock, mv)
         if n is not None:
-            return _SC_OK, n
-        if not _wait(urh, POLLIN, max_wait_millisec):
+            return (_SC_OK, n) if n >= 0 else (_SC_UPGRADED_NET_CONN_BROKEN, 0)
+        if not max_wait_millisec or not _wait(urh, POLLIN, max_wait_millisec):  # 0: no poll object
             return _SC_UPGRADED_NET_TIMEOUT, 0
+
+
+def _leftover(c, buf):
+    n = min(len(buf), c.rlen - c.pos)
+    buf[0:n] = c.mv[c.pos:c.pos + n]
+    c.take_leftover(n)
+    return _SC_OK, n
+
+
+# the socket calls, on their own: the callers' frames (without a try) stay on MicroPython's
+# C stack instead of the heap at each call (tools/mpy_frames.py)
+def _recv(sock, mv):
+    """recv_into: -1 on a network error."""
+    try:
+        return recv_into(sock, mv)
+    except OSError:
+        return -1
+
+
+def _send(sock, data, off):
+    """send data[off:]: -1 on a network error. (Its frame, with the try, is still taken from
+    the heap: 3 arguments are too many for the stack's 11 words.)"""
+    try:
+        return send(sock, data, off, len(data) - off)
+    except OSError:
+        return -1
 
 
 def upgraded_send(urh, data, max_wait_millisec=0, more_data_to_come=False):
@@ -191,9 +214,8 @@ def upgraded_send(urh, data, max_wait_millisec=0, more_data_to_come=False):
     sock = urh.conn.sock
     done = 0
     while done < len(data):
-        try:
-            n = send(sock, data, done, len(data) - done)
-        except OSError:
+        n = _send(sock, data, done)
+        if n is not None and n < 0:
             return _SC_UPGRADED_NET_CONN_BROKEN, done
         if n is None:
             if not max_wait_millisec:
@@ -238,14 +260,3 @@ def _wait(urh, event, ms):
     finally:
         p.unregister(sock)
 
-
-def report_open(d):
-    """daemon_destroy: upgraded connections the application did not close are closed now,
-    and said so (MHD2 asks to close them before destroying the daemon)."""
-    n = 0
-    for c in d.slots:
-        if c.urh is not None and c.urh.open:
-            c.urh.open = False
-            n += 1
-    if n:
-        d.log(_SC_UPGRADED_HANDLE_INVALID, "daemon destroyed with %d upgraded connection(s) still open: closed" % n)

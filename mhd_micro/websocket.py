@@ -67,7 +67,7 @@ def _bytes(v):
     return v.encode() if isinstance(v, str) else v
 
 
-def _has_token(v, tok):
+def has_token(v, tok):
     """True if the comma-separated list v (bytes) holds tok (lower case), ignoring case and OWS."""
     for t in v.split(b","):
         if t.strip().lower() == tok:
@@ -95,7 +95,7 @@ def handshake_status(upgrade, key, version):
     must carry "Sec-WebSocket-Version: 13", VERSION_FIELD). The method (GET), the HTTP
     version (1.1) and "Connection: upgrade" are the HTTP layer's checks."""
     upgrade = _bytes(upgrade)
-    if upgrade is None or not _has_token(upgrade, b"websocket"):
+    if upgrade is None or not has_token(upgrade, b"websocket"):
         return 400
     if version is None or _bytes(version).strip() != b"13":
         return 426
@@ -219,8 +219,8 @@ def unmask(b, s, e, k, p):
     return p & 3
 
 
-def _copy(dst, d, b, s, e):
-    """dst[d:] = b[s:e] without a temporary slice."""
+def copy_into(dst, d, b, s, e):
+    """dst[d:] = b[s:e] without a temporary slice (forwards: also within one buffer, d < s)."""
     while s < e:
         dst[d] = b[s]
         d += 1
@@ -257,31 +257,38 @@ class Decoder:
     the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
     """
 
+    # class defaults: MicroPython keeps an instance's attributes in a dict of its own (one
+    # that grows in steps: 23 entries take 416 bytes on a 64-bit port, 29 take 512), and most
+    # decoders never set these. (No properties: a class with one makes every attribute store
+    # on its instances look in the class first, which made decoding 15% slower.)
+    frsv = 0  # set only when an extension negotiated RSV bits (else every frame's are 0)
+    code = 0  # set by a close frame
+    error = 0  # set by a protocol error
+
     def __init__(self, max_size=1 << 20, rsv=0):
         self.max_size = max_size
         self.rsv = rsv
-        self.hdr = bytearray(14)  # the frame header being read: 2 + up to 8 + 4 (mask) bytes
-        self.key = bytearray(4)  # the current frame's masking key
+        # the frame header being read: 2 + up to 8 + 4 (mask) bytes. Once it is complete,
+        # hdr[0:4] holds the frame's masking key and hdr[4] the header's first byte (FIN,
+        # RSV, opcode): no attributes of their own
+        self.hdr = bytearray(14)
         self.ctl = bytearray(125)  # a control frame's payload (section 5.5: at most 125)
         self.reset()
 
     def reset(self):
         """Start over, as for a new connection."""
         self.st = _HEAD
-        self.hn = 0  # header bytes in hdr
-        self.need = 2  # header bytes needed (known once the first two came)
-        self.op = 0  # the current frame's opcode
-        self.fin = False  # the current frame's FIN bit
-        self.frsv = 0  # the current frame's RSV bits
-        self.left = 0  # payload bytes of the current frame still to come
-        self.kp = 0  # the masking key byte for the next payload byte
-        self.msg = 0  # the opcode of the message in progress (0: none)
+        # two fields serve the header and then the payload (never both at once):
+        self.at = 0  # header bytes in hdr; then the masking key byte for the next payload byte
+        self.left = 0  # the header's size (known once its first two bytes came); then the
+        # frame's payload bytes still to come
+        self.msg = 0  # the opcode of the message in progress (0: none), negative until a
+        # piece of it was handed over
         self.size = 0  # payload bytes of that message so far, with the current frame's
-        self.fresh = False  # no piece of that message was handed over yet
         self.utf8 = UTF8_OK  # validator state of a text message (-1: not checked)
         self.clen = 0  # control payload bytes in ctl
-        self.code = 0  # the close frame's code
-        self.error = 0  # the close code for the protocol error
+        if self.code or self.error:
+            self.code = self.error = 0
         self.pos = 0
         self.start = 0
         self.stop = 0
@@ -314,18 +321,20 @@ class Decoder:
 
     def _head(self, b, pos, end):
         """Copy header bytes into hdr; at its end, begin the frame."""
-        n = self.hn
-        while n < self.need:
+        n = self.at
+        need = self.left if n >= 2 else 2
+        while n < need:
             if pos == end:
-                self.hn = n
+                self.at = n
                 self.pos = pos
                 return MORE
             self.hdr[n] = b[pos]
             n += 1
             pos += 1
-            if n == 2 and self._first_two():
-                return ERROR
-        self.hn = 0
+            if n == 2:
+                if self._first_two():
+                    return ERROR
+                need = self.left
         self.pos = pos
         return self._begin(self.hdr, n)
 
@@ -350,26 +359,26 @@ class Decoder:
                 return self._fail(CLOSE_PROTOCOL_ERROR)
         elif self.msg:  # a new message before the last one's final frame
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        self.need = 6 if n < 126 else 8 if n == 126 else 14
+        self.left = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
         return 0
 
     def _begin(self, h, n):
-        """The header is complete (n bytes in h): take its length and key, then the payload."""
-        k = self.key
-        k[0] = h[n - 4]
-        k[1] = h[n - 3]
-        k[2] = h[n - 2]
-        k[3] = h[n - 1]
-        self.kp = 0
-        self.need = 2
+        """The header is complete (n bytes in h): take its length, then its masking key into
+        h[0:4] (forwards: the key is behind) and its first byte into h[4], then the payload."""
         ln = self._length(h)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
+        h0 = h[0]
+        op = h0 & 15
+        h[0] = h[n - 4]
+        h[1] = h[n - 3]
+        h[2] = h[n - 2]
+        h[3] = h[n - 1]
+        h[4] = h0
+        if self.rsv:
+            self.frsv = h0 & 0x70
         self.left = ln
-        op = h[0] & 15
-        self.op = op
-        self.fin = h[0] >= 0x80
-        self.frsv = h[0] & 0x70
+        self.at = 0
         if op & 8:
             self.clen = 0
             self.st = _CTRL
@@ -401,9 +410,8 @@ class Decoder:
 
     def _message(self, op):
         """A data frame with an opcode starts a message."""
-        self.msg = op
+        self.msg = -op  # no piece of it handed over yet
         self.size = 0
-        self.fresh = True
         # text is UTF-8 (section 8.1), unless an extension (RSV1: compression) transforms it
         self.utf8 = UTF8_OK if op == OP_TEXT and not self.frsv & 0x40 else -1
 
@@ -414,7 +422,7 @@ class Decoder:
         if n > self.left:
             n = self.left
         end = pos + n
-        self.kp = unmask(b, pos, end, self.key, self.kp)
+        self.at = unmask(b, pos, end, self.hdr, self.at)
         self.left -= n
         self.pos = end
         return end
@@ -426,7 +434,7 @@ class Decoder:
             if end == pos:
                 return MORE
         else:
-            self.st = _HEAD
+            self.st = _HEAD  # (at is 0 again: _piece)
         if self.utf8 >= 0 and self._bad_text(b, pos, end):
             return self._fail(CLOSE_INVALID_DATA)
         return self._piece(pos, end)
@@ -436,35 +444,40 @@ class Decoder:
         the message's end too)."""
         u = utf8_step(b, s, e, self.utf8)
         self.utf8 = u
-        return u == UTF8_BAD or u and not self.left and self.fin
+        return u == UTF8_BAD or u and not self.left and self.hdr[4] >= 0x80  # FIN: the end
 
     def _piece(self, s, e):
         """Hand over b[s:e], unless it is an empty piece that does not end the message (a
         frame of 0 bytes without FIN)."""
-        last = not self.left and self.fin
+        if self.left:
+            last = False
+        else:
+            last = self.hdr[4] >= 0x80  # FIN
+            self.at = 0  # the next header's bytes
         if s == e and not last:
             return _AGAIN
         self.start = s
         self.stop = e
-        self.first = self.fresh
-        self.fresh = False
         self.last = last
         op = self.msg
-        if last:
-            self.msg = 0
+        self.first = op < 0
+        if op < 0:
+            op = -op
+        self.msg = 0 if last else op
         return op
 
     def _ctrl(self, b, pos, end):
         """Gather a control frame's payload into ctl; hand the frame over when complete."""
         end = self._take(b, pos, end)
-        _copy(self.ctl, self.clen, b, pos, end)
+        copy_into(self.ctl, self.clen, b, pos, end)
         self.clen += end - pos
         if self.left:
             return MORE
         self.st = _HEAD
-        if self.op == OP_CLOSE:
+        self.at = 0
+        if self.hdr[4] & 15 == OP_CLOSE:
             return self._close()
-        return self.op
+        return self.hdr[4] & 15  # (no local: the frame stays on the stack)
 
     def _close(self):
         """A close frame: its code and reason (section 5.5.1, 7.4)."""
@@ -518,7 +531,7 @@ def write_control(b, pos, op, src, n):
     """Write a whole control frame (OP_PING, OP_PONG, OP_CLOSE) with payload src[0:n] (n <=
     125) at b[pos:]. Returns its end."""
     pos = frame_header(b, pos, op, True, n)
-    _copy(b, pos, src, 0, n)
+    copy_into(b, pos, src, 0, n)
     return pos + n
 
 
@@ -533,5 +546,5 @@ def write_close(b, pos, code=CLOSE_NO_STATUS, reason=b""):
     b[pos + 1] = code & 255
     pos += 2
     n -= 2
-    _copy(b, pos, reason, 0, n)
+    copy_into(b, pos, reason, 0, n)
     return pos + n

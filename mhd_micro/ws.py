@@ -10,7 +10,8 @@
 # accept answers a bad handshake itself (400, or 426 with "Sec-WebSocket-Version: 13"). A
 # connection then has fixed memory, taken once when it opens: a read buffer of `buffer`
 # bytes, a send queue of `queue` bytes (by default one piece of the read buffer with its
-# frame header and a control frame more), and the codec's Decoder. Nothing blocks the daemon:
+# frame header and a control frame more), and the codec's state (a Conn is its Decoder: about
+# 1.2 KB on a 64-bit port with 128- and 269-byte buffers). Nothing blocks the daemon:
 # frames are queued, the queue goes out when the socket takes it (the daemon's poll says when:
 # upgraded_notify), and while the queue is not empty the layer reads nothing more, so a
 # client that sends faster than it reads waits (backpressure). A message larger than the
@@ -20,10 +21,10 @@
 # 1009) when the peer breaks the protocol; on_close gets 1006 when the connection was lost
 # without a close frame.
 import mhd_micro as _mhd
-from .platform import const
+from .platform import const, collect, mem_free
 from .upgrade import action_upgrade, upgraded_recv, upgraded_send, upgraded_notify, upgraded_close
 from . import websocket as _w
-from .websocket import header_size, frame_header, write_control
+from .websocket import header_size, frame_header, write_control, copy_into
 
 CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a close frame
 
@@ -51,16 +52,17 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     than 13, or an upgrade the daemon refuses). max_message: the largest message taken
     (1009 past it); buffer: the read buffer's size; queue: the send queue's size (0: buffer
     + 14 + 127, room for a piece as large as the read buffer and a control frame)."""
-    get = _mhd.request_get_value
-    h = _mhd.VK_HEADER
-    key = get(request, h, "Sec-WebSocket-Key")
-    sc = _w.handshake_status(get(request, h, "Upgrade"), key, get(request, h, "Sec-WebSocket-Version"))
-    if sc == 101 and (request.method != _HTTP_METHOD_GET or not _has(get(request, h, "Connection"), "upgrade")):
+    f = _fields(request)
+    key = f.get(b"sec-websocket-key")
+    sc = _w.handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
+    if sc == 101 and request.method != _HTTP_METHOD_GET:
+        sc = 400
+    if sc == 101 and not _w.has_token(f.get(b"connection", b""), b"upgrade"):
         sc = 400
     if sc != 101:
         return _refuse(request, sc)
     fields = [("Sec-WebSocket-Accept", _w.accept_key(key).decode())]
-    proto = _w.choose_subprotocol(get(request, h, "Sec-WebSocket-Protocol"), subprotocols)
+    proto = _w.choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
     if proto is not None:
         proto = proto.decode() if isinstance(proto, bytes) else proto
         fields.append(("Sec-WebSocket-Protocol", proto))
@@ -69,13 +71,19 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     return act if act is not None else _refuse(request, 400)
 
 
-def _has(v, token):
-    if v is None:
-        return False
-    for t in v.split(","):
-        if t.strip().lower() == token:
-            return True
-    return False
+def _fields(r):
+    """The handshake's header fields: {lower-case name: value}, as bytes, the first line of
+    each name. Read here from the parser's field index, without request_get_value:
+    values.py would stay loaded for it (6 KB of heap on a 64-bit port, half on a board)."""
+    mv = r.conn.mv
+    h = r.hdr
+    got = {}
+    for i in range(0, r.nhdr * 4, 4):
+        name = bytes(mv[h[i]:h[i + 1]]).lower()
+        if name.startswith(b"sec-websocket-") or name in (b"upgrade", b"connection"):
+            if name not in got:
+                got[name] = bytes(mv[h[i + 2]:h[i + 3]])
+    return got
 
 
 def _refuse(request, sc):
@@ -87,6 +95,10 @@ def _refuse(request, sc):
 
 def _upgraded(args, request, urh):
     """The upgrade handler: the 101 is out."""
+    if mem_free():  # MicroPython (CPython says 0): the handshake's garbage goes first, so the
+        collect()  # connection's objects, kept while it lasts, fill its place instead of
+        # leaving holes between them (tests/test_websocket_load.py: 168K held 28 of the 32
+        # connections in a fragmented heap, all 32 fit in 160K with this)
     w = Conn(urh, args)
     w.busy = True
     args[0](w)
@@ -106,29 +118,36 @@ def _nothing(*args):
     pass
 
 
-class Conn:
-    """One WebSocket connection. Attributes for the application: cls (accept's), subprotocol
-    (the one chosen, or None), on_message, on_close, on_writable (set them in on_open)."""
+class Conn(_w.Decoder):
+    """One WebSocket connection, and its decoder (one object: MicroPython keeps an instance's
+    attributes in a dict of its own, so one object with fewer attributes takes less heap).
+    Attributes for the application: cls (accept's), subprotocol (the one chosen, or None),
+    on_message, on_close, on_writable (set them in on_open)."""
+
+    # class defaults, until accept or the application sets them on the connection
+    cls = None
+    subprotocol = None
+    on_message = staticmethod(_nothing)  # (conn, data, first, last, is_text)
+    on_close = staticmethod(_nothing)  # (conn, code): once, when the connection ends
+    on_writable = None  # (conn): the send queue, full before, is empty again
 
     def __init__(self, urh, args):
+        _w.Decoder.__init__(self, args[3])
         self.urh = urh
-        self.cls = args[1]
-        self.subprotocol = args[2]
-        self.on_message = _nothing  # (conn, data, first, last, is_text)
-        self.on_close = _nothing  # (conn, code): once, when the connection ends
-        self.on_writable = None  # (conn): the send queue, full before, is empty again
-        self.dec = _w.Decoder(args[3])
-        self.inb = bytearray(args[4])
-        self.inv = memoryview(self.inb)
-        self.out = bytearray(args[5])
-        self.outv = memoryview(self.out)
-        self.pos = self.end = 0  # inb[pos:end]: read, not decoded yet
+        if args[1] is not None:
+            self.cls = args[1]
+        if args[2] is not None:
+            self.subprotocol = args[2]
+        # the buffers as memoryviews: slices of them (a piece for on_message, the queue for
+        # upgraded_send) copy nothing, and no bytearray needs an attribute of its own
+        self.inb = memoryview(bytearray(args[4]))
+        self.out = memoryview(bytearray(args[5]))
+        self.end = 0  # inb[pos:end]: read, not decoded yet (pos: the decoder's)
         self.sent = self.queued = 0  # out[sent:queued]: to send
         self.state = _OPEN
-        self.code = 0  # the close code given to on_close (0: not yet)
-        self.waited = False  # the queue could not all go out: say so when it did
         self.busy = False  # in the layer's own loop: it arms the poll at its end
-        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write
+        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write (the queue could
+        # not all go out: on_writable once it did)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -156,7 +175,7 @@ class Conn:
 
     def _frame(self, op, fin, data):
         n = len(data)
-        p = self._head(op, fin, n)
+        p = self._frame_head(op, fin, n)
         if p < 0:
             return False
         self.out[p:p + n] = data
@@ -164,9 +183,9 @@ class Conn:
         self._kick()
         return True
 
-    def _head(self, op, fin, n):
+    def _frame_head(self, op, fin, n):
         """Reserve a frame of n payload bytes and write its header; where its payload goes
-        (-1: no room)."""
+        (-1: no room). (A function of its own: _frame's call frame stays on the stack.)"""
         p = self._reserve(header_size(n) + n)
         return p if p < 0 else frame_header(self.out, p, op, fin, n)
 
@@ -209,7 +228,7 @@ class Conn:
         q = self.queued
         if q - s + n > len(out):
             return -1
-        _move(out, s, q)  # the unsent bytes to the front
+        copy_into(out, 0, out, s, q)  # the unsent bytes to the front (forwards: s > 0)
         self.sent = 0
         self.queued = q - s
         return self.queued
@@ -227,19 +246,19 @@ class Conn:
         """Send what is queued; True when all of it is out."""
         s = self.sent
         if s < self.queued:
-            sc, n = upgraded_send(self.urh, self.outv[s:self.queued], 0)
+            sc, n = upgraded_send(self.urh, self.out[s:self.queued], 0)
             if sc != _SC_OK:  # broken: nothing more goes out
                 self.sent = self.queued = 0
-                self.state = _DONE
+                if self.state < _DONE:
+                    self._done(CLOSE_ABNORMAL)
                 return True
             s += n
             if s < self.queued:
                 self.sent = s
-                self.waited = True
                 return False
             self.sent = self.queued = 0
-        if self.waited:
-            self.waited = False
+        if self.armed == 2:  # the poll waited for the socket to take what the queue held
+            self.armed = 0  # (that is over: _arm tells the poll again)
             if self.on_writable is not None and self.state == _OPEN:
                 self.on_writable(self)
                 return self.sent == self.queued
@@ -282,50 +301,36 @@ class Conn:
 
     def _step(self):
         """Decode the next event and act on it."""
-        d = self.dec
-        ev = d.feed(self.inb, self.pos, self.end)
-        self.pos = d.pos
+        ev = self.feed(self.inb, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
             if self.state == _OPEN:  # after our close, data is dropped
-                self._deliver(d, ev == _OP_TEXT)
+                self.on_message(self, self.inb[self.start:self.stop], self.first, self.last, ev == _OP_TEXT)
         elif ev == _OP_PING:
             if self.state == _OPEN:
-                self._pong(d)
+                p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
+                self.queued = write_control(self.out, p, _OP_PONG, self.ctl, self.clen)
         elif ev == _OP_CLOSE or ev == _ERROR:
-            self._closed(d.code if ev == _OP_CLOSE else d.error)
-
-    def _deliver(self, d, text):
-        self.on_message(self, self.inv[d.start:d.stop], d.first, d.last, text)
-
-    def _pong(self, d):
-        p = self._reserve(d.clen + 2)  # the queue is empty here: it fits
-        self.queued = write_control(self.out, p, _OP_PONG, d.ctl, d.clen)
+            self._closed(self.code if ev == _OP_CLOSE else self.error)
 
     def _closed(self, code):
         """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
         if self.state == _OPEN:  # answer it: echo the code (or send the error's)
             p = self._reserve(4)
             self.queued = _w.write_close(self.out, p, code)
-        self.state = _DONE
-        self._ended(code)
+        self._done(code)
 
-    def _ended(self, code):
-        if not self.code:
-            self.code = code
-            self.on_close(self, code)
+    def _done(self, code):
+        """The connection is over for the application: on_close, once (the state is _DONE
+        from here on, then _CLOSED)."""
+        self.state = _DONE
+        self.on_close(self, code)
 
     def _finish(self):
-        """Close the upgraded connection (once)."""
-        if self.state != _CLOSED:
+        """Close the upgraded connection (once); on_close(1006) if it ended without a close."""
+        st = self.state
+        if st != _CLOSED:
             self.state = _CLOSED
             upgraded_close(self.urh)
-            self._ended(CLOSE_ABNORMAL)
+            if st != _DONE:
+                self.on_close(self, CLOSE_ABNORMAL)
 
-
-def _move(b, s, e):
-    """b[0:e - s] = b[s:e], forwards, without a temporary."""
-    i = 0
-    while s < e:
-        b[i] = b[s]
-        i += 1
-        s += 1
