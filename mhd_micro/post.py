@@ -57,7 +57,10 @@ class _State:
 
     def __init__(self):
         self.parser = PostParser()
-        self.lens = array("i", bytes(4 * 5 * _MAX_FIELDS))  # per field: name, filename, type, encoding, value (-1: none)
+        # per kept field: the lengths of its name, filename, type, encoding, value (-1: none);
+        # room for one field, for all _MAX_FIELDS once a second one is kept: a form whose
+        # fields all stream (a file upload) needs no large piece of heap for it
+        self.lens = array("i", bytes(4 * 5))
         self.n = 0  # fields kept
         self.store = None  # the bytearray the store is in: the connection's buffer or the large pool
         self.at = 0  # the store's start in it
@@ -150,7 +153,8 @@ def _decode(c, r, st, final):
     end = base + r.got
     p.room = len(b) - base if st.store is not b else len(b) - r.body_start - st.cap
     pos = base
-    while True:
+    ok = True
+    while ok:
         ev = p.step(b, pos, end, final)
         pos = p.pos
         if ev == _NEED_MORE:
@@ -168,22 +172,14 @@ def _decode(c, r, st, final):
             ok = _stream(c, r, st, 0, None, True)
         else:
             st.n += 1
-            ok = True
-        if not ok:  # the stage changed
-            _waiting(r, st, b, pos, end)
-            return False
-    _waiting(r, st, b, pos, end)
-    return True
-
-
-def _waiting(r, st, b, pos, end):
-    """The undecoded bytes b[pos:end] move right behind the store."""
+    # the undecoded bytes b[pos:end] move right behind the store
     if st.store is b:
         st.inbuf = st.used
     base = r.body_start + st.inbuf
     if pos != base:
         b[base:base + end - pos] = memoryview(b)[pos:end]
     r.got = end - pos
+    return ok  # False: the stage changed
 
 
 def _field(c, r, st, p):
@@ -202,6 +198,10 @@ def _field(c, r, st, p):
     i = st.n * 5
     if st.n == _MAX_FIELDS or st.used + n > st.cap:
         return _to_stream(c, r, st, [None if x is None else _text(x, 0, len(x)) for x in raw], 0)
+    if i == len(st.lens):  # a second field kept: the table for all (once per request state)
+        lens = array("i", bytes(4 * 5 * _MAX_FIELDS))
+        lens[:i] = st.lens
+        st.lens = lens
     at = st.at + st.used
     for k in range(4):
         x = raw[k]

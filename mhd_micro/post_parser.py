@@ -80,6 +80,7 @@ _FEND = const(11)
 _END = const(12)
 _S_DONE = const(13)
 _S_ERR = const(14)
+_M_START = const(15)  # multipart, at the body's start (_m_pre)
 
 # self.sp: (start, end) spans, one list rather than an attribute each (fewer interned names)
 _NAME = const(0)
@@ -92,12 +93,7 @@ _V = const(12)  # and its value; sp[_ESC]: the value has backslash escapes
 _ESC = const(14)
 
 # hex digit value + 1, 0 for other bytes (RFC 3986 section 2.1 pct-encoded)
-_HEX = bytearray(256)
-for _c in range(10):
-    _HEX[48 + _c] = _c + 1
-for _c in range(6):
-    _HEX[65 + _c] = _c + 11
-    _HEX[97 + _c] = _c + 11
+_HEX = bytes(48) + bytes(range(1, 11)) + bytes(7) + bytes(range(11, 17)) + bytes(26) + bytes(range(11, 17)) + bytes(153)
 
 
 class PostParser:
@@ -105,14 +101,12 @@ class PostParser:
 
     def __init__(self):
         self.st = _S_DONE
-        self.enc = 0
         self.dd = b""  # b"--" + boundary
         self.room = 0  # the most bytes the caller can keep (its buffer's body area)
         self.strict = 0
         self.pos = 0
         self.off = 0  # how far past self.pos a name or the part headers were scanned
         self.after = 0  # the state after FIELD_END
-        self.first = 0  # multipart: at the body's start (a delimiter needs no line break before it)
         self.got = 0  # any body byte seen
         self.bad = 0  # the body ended before its end (OK_BAD_TERMINATION)
         self.nfield = 0  # fields given so far (PARTIAL vs FAILED format errors)
@@ -172,18 +166,16 @@ class PostParser:
         keep between calls (a name or a part's header block longer than that fails with
         FAILED_NO_POOL_MEM); `strict`: the strictness level (bare LF ends a text/plain line at
         levels <= 0, a multipart line at levels <= -2, as MHD2)."""
-        self.enc = enc
         self.room = room
         self.strict = strict
         self.off = self.got = self.bad = self.nfield = self.result = 0
-        self.first = 1
         if enc == _HTTP_POST_ENCODING_FORM_URLENCODED:
             self.st = _U_NAME
         elif enc == _HTTP_POST_ENCODING_TEXT_PLAIN:
             self.st = _T_NAME
         else:
             self.dd = b"--" + bytes(boundary)
-            self.st = _M_PRE
+            self.st = _M_START
 
     def step(self, b, pos, end, final):
         """Decode from b[pos:end]; `final`: no more body bytes will come. Returns one event."""
@@ -211,7 +203,7 @@ def _run(p, b, e, final):
         return _FIELD_END
     if st == _M_HEAD:
         return _m_head(p, b, e, final)
-    if st == _M_PRE:
+    if st == _M_PRE or st == _M_START:
         return _m_pre(p, b, e, final)
     if st == _M_TAIL:
         return _m_tail(p, b, e, final)
@@ -282,16 +274,15 @@ def _pct(b, s, e, plus):
 def _m_pre(p, b, e, final):
     """The preamble: read past up to the first delimiter."""
     s = p.pos
-    if p.first:  # the body may start with "--boundary", without a line break before it
+    if p.st == _M_START:  # the body may start with "--boundary", without a line break before it
         n = _match(b, s, e, p.dd)
         if n == len(p.dd):
             p.pos += n
             p.st = _M_TAIL
-        elif n == e - s and not final:
-            return _NEED_MORE  # too few bytes to tell
-        p.first = 0
-        if p.st != _M_PRE:
             return _AGAIN
+        if n == e - s and not final:
+            return _NEED_MORE  # too few bytes to tell
+        p.st = _M_PRE
     k = _find_delim(p, b, s, e)
     if k >= 0:
         p.pos = p.dend
@@ -360,8 +351,19 @@ def _m_head(p, b, e, final):
     e = k - 1 if k > ls and b[k - 1] == 13 else k
     if (e == k and p.strict > -2) or b.find(b"\r", ls, e) >= 0:
         return _bad_format(p)
-    if e > ls:  # a header line
-        return _bad_format(p) if _m_line(p, b, ls, e) else _AGAIN
+    n = e - ls
+    if n:  # a header line
+        if n >= 20 and ieq(b, ls, ls + 20, b"content-disposition:"):
+            return _bad_format(p) if _disposition(p, b, ls + 20, e) else _AGAIN
+        if n >= 13 and ieq(b, ls, ls + 13, b"content-type:"):
+            e = _rtrim(b, ls + 13, e)
+            p.sp[_CTYPE] = _skip_ws(b, ls + 13, e) - p.pos
+            p.sp[_CTYPE + 1] = e - p.pos
+        elif n >= 26 and ieq(b, ls, ls + 26, b"content-transfer-encoding:"):
+            e = _rtrim(b, ls + 26, e)
+            p.sp[_TENC] = _skip_ws(b, ls + 26, e) - p.pos
+            p.sp[_TENC + 1] = e - p.pos
+        return _AGAIN  # other fields are ignored (RFC 7578 section 4.8)
     if p.sp[_NAME] < 0:  # the empty line after the headers; MHD2: a part without a name is a format error
         return _bad_format(p)
     p.st = _M_VALUE
@@ -398,22 +400,6 @@ def _part(p, pos):
     p.off = 0
     p.nfield += 1
     return _FIELD
-
-
-def _m_line(p, b, s, e):
-    """One header line b[s:e] of a part. Returns 0, or 1 for a format error."""
-    n = e - s
-    if n >= 20 and ieq(b, s, s + 20, b"content-disposition:"):
-        return _disposition(p, b, s + 20, e)
-    if n >= 13 and ieq(b, s, s + 13, b"content-type:"):
-        e = _rtrim(b, s + 13, e)
-        p.sp[_CTYPE] = _skip_ws(b, s + 13, e) - p.pos
-        p.sp[_CTYPE + 1] = e - p.pos
-    elif n >= 26 and ieq(b, s, s + 26, b"content-transfer-encoding:"):
-        e = _rtrim(b, s + 26, e)
-        p.sp[_TENC] = _skip_ws(b, s + 26, e) - p.pos
-        p.sp[_TENC + 1] = e - p.pos
-    return 0  # other fields are ignored (RFC 7578 section 4.8)
 
 
 def _disposition(p, b, s, e):
