@@ -67,7 +67,7 @@ def _u_name(p, b, e, final):
     p.pos = k + 1 if k < e else e
     p.st = _U_VALUE if p.has_value else _FEND
     p.after = _U_NAME
-    k = _pct(b, s, k, 1)
+    k = _plus_pct(b, s, k)
     return _field(p, s, k)
 
 
@@ -84,8 +84,17 @@ def _u_value(p, b, e, final):
         if k == s:
             return _NEED_MORE
         p.pos = k
-    k = _pct(b, s, k, 1)
+    k = _plus_pct(b, s, k)
     return _data(p, s, k)
+
+
+def _plus_pct(b, s, e):
+    """'+' to a space, then post_parser._pct: an urlencoded name or value, in place."""
+    k = b.find(b"+", s, e)
+    while k >= 0:
+        b[k] = 32
+        k = b.find(b"+", k + 1, e)
+    return _pct(b, s, e)
 
 
 def _split_pct(b, s, e):

@@ -241,14 +241,10 @@ def _data(p, s, e):
 # ---- %-decoding (urlencoded values; multipart names and file names)
 
 
-def _pct(b, s, e, plus):
-    """Decode b[s:e] in place: '+' to a space if `plus`, %XX to its byte; a '%' without two hex
-    digits stays as it is (MHD2's lenient decoding). Returns the end of the decoded bytes."""
-    if plus:
-        k = b.find(b"+", s, e)
-        while k >= 0:
-            b[k] = 32
-            k = b.find(b"+", k + 1, e)
+def _pct(b, s, e):
+    """Decode b[s:e] in place: %XX to its byte; a '%' without two hex digits stays as it is
+    (MHD2's lenient decoding). Returns the end of the decoded bytes. (post_pairs.py turns '+'
+    into a space first.)"""
     r = b.find(b"%", s, e)
     if r < 0:
         return e
@@ -438,7 +434,7 @@ def _disposition(p, b, s, e):
             if not vs or sp[_FX] >= 0:
                 continue
         sp[k] = vs - p.pos
-        sp[k + 1] = _pct(b, vs, ve, 0) - p.pos
+        sp[k + 1] = _pct(b, vs, ve) - p.pos
     return 1 if i == -2 else 0
 
 
@@ -513,11 +509,11 @@ def _skip_ws(b, i, e):
     return i
 
 
-def _after_token(b, s, e, tok):
-    """If b[s:e] starts with the token `tok` (lower case, any case in b): the index after it and
+def _after_token(b, s, e, name):
+    """If b[s:e] starts with the token `name` (lower case, any case in b): the index after it and
     its whitespace; -1 if it does not; -2 if other bytes follow (MHD2's "bad format")."""
-    n = len(tok)
-    if e - s < n or not ieq(b, s, s + n, tok):
+    n = len(name)
+    if e - s < n or not ieq(b, s, s + n, name):
         return -1
     i = _skip_ws(b, s + n, e)
     if i == e or b[i] == 59 or b[i] == 44:

@@ -93,7 +93,7 @@ def sha_file(path):
 # while looking up mhd.HTTP_POST_ENCODING_* loaded post_parser.py (~100 names, before 185c880)
 # it crossed that step before the pools were even taken, and at 96K it did not start. After
 # those uploads a malformed request's 400 (errors.py, strictness.py and features.py: 30 names,
-# 6.5 KB) is answered; after a form (613 names) it crosses the step and is closed unanswered.
+# 6.5 KB) is answered; after a form (611 names) it crosses the step and is closed unanswered.
 SMALL_HEAPS = [("cpython", None), ("micropython", "96K"), ("micropython", "104K")]
 
 
@@ -114,14 +114,14 @@ def test_raw_and_chunked_16mib_heap_flat(serve, runtime, heapsize, mpy_tree, tmp
 
 # A multipart form loads post.py, post_parser.py and upload.py (not post_pairs.py: urlencoded
 # and text/plain only, nor post_fields.py: no field is kept): 16.1 KB with their interned
-# names, 85 of them (613 after the form, under the 620 step). With 4 connections the heap
+# names, 83 of them (611 after the form, under the 620 step). With 4 connections the heap
 # holds 91.4 KB after a form (75.3 KB after start) of 97,024 bytes at 96K: upload.py 3.8 KB,
 # post_parser.py 7.4 KB, post.py 3.9 KB, the form's state 0.8 KB. Before (the same example):
 # 139 names (687 after the form: the sixth pool, 7.1 KB) and 27.3 KB, 104.5 KB after a form,
 # 112K the smallest heap it passed in. What is left is cut into pieces (the largest free run
 # after start is ~3 KB): a load that grows a dict needs its table in one piece, so the form's
 # state and the modules' dicts are kept small (PostParser: 17 attributes; post.py's table of
-# kept fields is made whole only once a second field is kept). Passed 15 runs of 15 at 96K.
+# kept fields is made whole only once a second field is kept). Passed 25 runs of 25 at 96K.
 @pytest.mark.parametrize("runtime,heapsize", [("cpython", None), ("micropython", "96K"), ("micropython", "112K")],
                          indirect=["runtime"])
 def test_multipart_16mib_heap_flat(serve, runtime, heapsize, mpy_tree, tmp_path, big, big_file):
