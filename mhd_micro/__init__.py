@@ -78,30 +78,26 @@ def _forget_setup():
     _started[0] = True
 
 
-# prefix=module, tried in order. Modules marked * are let go after the lookup (name tables),
-# those marked + after it once a daemon has started (setup code): their constants are kept
-# here, their functions looked up again on each use. An upper-case name no prefix matches is
-# looked up in enums.py (*): VK_*, REQUEST_INFO_*, HTTP_METHOD_*, DAUTH_*, DIGEST_*...
+# "prefix prefix...=module", lines tried in order. Modules marked * are let go after the lookup
+# (name tables), those marked + after it once a daemon has started (setup code, and the fixed
+# daemon info an application asks once, for its port): their constants are kept here, their
+# functions looked up again on each use. An upper-case name no prefix matches is looked up in
+# enums.py (*): VK_*, REQUEST_INFO_*, HTTP_METHOD_*, DAEMON_INFO_*, DAUTH_*, DIGEST_*...
 _ROUTES = (
-    b"D_OPTION_=+options\nD_O_=+options\nAF_=+options\nWM_=+options\nSPS_=+options\nPSL_=+options\n"
-    b"USL_=+options\ndaemon_set_option=+options\nDAEMON_SET_OPTIONS=+options\nOPTIONS_ARRAY_MAX_SIZE=+options\n"
-    b"daemon_quiesce=stop\ndaemon_destroy=stop\ndaemon_get_info=daemon_info\nDAEMON_INFO_=daemon_info\nconnection_get_info=daemon_info\n"
-    b"request_get_post_data_cb=post\naction_parse_post=post\n"
-    b"request_get_=values\nHTTP_METHOD_STR_=*names\nhttp_method_to_string=values\n"
-    b"protocol_version_to_string=values\n"
-    b"response_add_auth_b=auth_basic\nresponse_add_auth_d=auth_digest\naction_b=auth_basic\naction_d=auth_digest\n"
-    b"digest_=auth_digest\n"
-    b"response_add_=response_headers\npredef_header_to_string=response_headers\nPREDEF_=response_headers\n"
-    b"response_set_option=response_options\nRESPONSE_SET_OPTIONS=response_options\n"
-    b"R_OPTION_=response_options\nR_O_=response_options\n"
-    b"action_suspend=suspend\nrequest_resume=suspend\n"
-    b"action_upgrade=upgrade\nupload_action_upgrade=upgrade\nupgraded_=upgrade\n"
-    b"action_process_upload=upload\nupload_action_=upload\n"
-    b"daemon_event_update=extloop\ndaemon_process_reg_events=extloop\nFD_STATE_=extloop\n"
-    b"dcc_=dcc\nDynContentZCIoVec=dcc\nresponse_from_fd=fd\nresponse_from_pipe=fd\n"
-    b"lib_get_info=libinfo\nLIB_INFO_=libinfo\n"
-    b"HTTP_STATUS_=*status\nHTTP_status_code_to_string=*status\nhttp_status_code_to_string=*status\n"
-    b"SC_=*names\nHTTP_HEADER_=*names\nstatus_code_to_string=*names\n"
+    b"D_OPTION_ D_O_ AF_ WM_ SPS_ PSL_ USL_ daemon_set_option DAEMON_SET_OPTIONS OPTIONS_ARRAY_MAX_SIZE=+options\n"
+    b"daemon_quiesce daemon_destroy=stop\ndaemon_get_info_fixed=+daemon_info\n"
+    b"daemon_get_info connection_get_info=daemon_info\nrequest_get_post_data_cb=post_fields\naction_parse_post=post\n"
+    b"HTTP_METHOD_STR_=*names\nrequest_get_ http_method_to_string protocol_version_to_string=values\n"
+    b"response_add_auth_b action_b=auth_basic\nresponse_add_auth_d action_d digest_=auth_digest\n"
+    b"response_add_ predef_header_to_string PREDEF_=response_headers\n"
+    b"response_set_option RESPONSE_SET_OPTIONS R_OPTION_ R_O_=response_options\n"
+    b"action_suspend request_resume upload_action_suspend=suspend\n"
+    b"action_upgrade upload_action_upgrade upgraded_=upgrade\n"
+    b"action_process_upload_full=upload_full\naction_process_upload upload_action_=upload\n"
+    b"daemon_event_update daemon_process_reg_events FD_STATE_=extloop\n"
+    b"dcc_ DynContentZCIoVec=dcc\nresponse_from_fd response_from_pipe=fd\nlib_get_info LIB_INFO_=libinfo\n"
+    b"HTTP_STATUS_ HTTP_status_code_to_string http_status_code_to_string=*status\n"
+    b"SC_ HTTP_HEADER_ status_code_to_string=*names\n"
 )
 
 
@@ -111,8 +107,13 @@ def _route(name):
     while i < len(_ROUTES):
         eq = _ROUTES.find(b"=", i)
         end = _ROUTES.find(b"\n", eq)
-        if key.startswith(_ROUTES[i:eq]):
-            return _ROUTES[eq + 1:end].decode()
+        while i < eq:  # the line's prefixes
+            sp = _ROUTES.find(b" ", i, eq)
+            if sp < 0:
+                sp = eq
+            if key.startswith(_ROUTES[i:sp]):
+                return _ROUTES[eq + 1:end].decode()
+            i = sp + 1
         i = end + 1
     return None
 

@@ -12,7 +12,7 @@
 COOKIE_PARSER = True  # cookie.py: VK_COOKIE values, REQUEST_INFO_DYNAMIC_NUMBER_COOKIES
 LARGE_FILE = True  # fd.py: file and pipe responses; past 2 GiB where the platform can seek there
 UPGRADE = True  # upgrade.py: action_upgrade, upgraded_recv/send/close
-POST_PARSER = True  # post.py (and post_parser.py, post_pairs.py): action_parse_post, VK_POSTDATA
+POST_PARSER = True  # post.py (and post_parser.py, post_pairs.py, post_fields.py): action_parse_post, VK_POSTDATA
 AUTO_REPLY_BODIES = True  # the daemon's automatic error replies carry a short HTML body
 LOG_MESSAGES = True  # the daemon's log messages (stderr or D_OPTION_LOG_CALLBACK)
 AUTH_BASIC = True  # auth_basic.py (and auth_parser.py): REQUEST_INFO_DYNAMIC_AUTH_BASIC_CREDS, Basic challenges

@@ -14,17 +14,24 @@
 from array import array
 
 from .platform import const
-from .action import claim, ACT_POST
-from .post_parser import PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE
+from .action import claim
+from .post_parser import PostParser
 from .parser import ieq
-from . import upload as _up
+from .upload import call_app, answer
 from .lazy import load
 
 _POST_PARSE_RES_REQUEST_EMPTY = const(1)  # = mhd.POST_PARSE_RES_REQUEST_EMPTY
 _POST_PARSE_RES_FAILED_NO_POOL_MEM = const(60)  # = mhd.POST_PARSE_RES_FAILED_NO_POOL_MEM
 _POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM = const(61)  # = mhd.POST_PARSE_RES_FAILED_NO_LARGE_BUF_MEM
+_ACT_POST = const(4)  # = action.ACT_POST
 _POST = const(3)  # = upload._POST
 _FINAL_POST = const(6)  # = upload._FINAL_POST
+_UA_SUSPEND = const(6)  # = upload._UA_SUSPEND
+# the parser's events
+_NEED_MORE = const(0)  # = post_parser._NEED_MORE
+_FIELD = const(1)  # = post_parser._FIELD
+_DATA = const(2)  # = post_parser._DATA
+_DONE = const(4)  # = post_parser._DONE
 _MAX_FIELDS = const(32)  # fields kept per request
 _MIN_READ = const(256)  # room left to read behind a store in the connection's buffer
 
@@ -39,7 +46,7 @@ def action_parse_post(request, buffer_size, max_nonstream_size, enc, stream_read
     upload action. None without done_cb, or if the request has an action already."""
     if done_cb is None:
         return None
-    act = claim(request, ACT_POST)
+    act = claim(request, _ACT_POST)
     if act is not None:
         act.args = (buffer_size, max_nonstream_size, enc, stream_reader, reader_cls, done_cb, done_cb_cls)
     return act
@@ -50,7 +57,10 @@ class _State:
 
     def __init__(self):
         self.parser = PostParser()
-        self.lens = array("i", bytes(4 * 5 * _MAX_FIELDS))  # per field: name, filename, type, encoding, value (-1: none)
+        # per kept field: the lengths of its name, filename, type, encoding, value (-1: none);
+        # room for one field, for all _MAX_FIELDS once a second one is kept: a form whose
+        # fields all stream (a file upload) needs no large piece of heap for it
+        self.lens = array("i", bytes(4 * 5))
         self.n = 0  # fields kept
         self.store = None  # the bytearray the store is in: the connection's buffer or the large pool
         self.at = 0  # the store's start in it
@@ -86,7 +96,14 @@ def start(c):
             r.large_at = at
             st.store, st.at, st.cap = c.daemon.large, at, size
     if not st.result:
-        enc = st.parser.detect(_content_type(r, c.buf), enc)
+        b = c.buf
+        h = r.hdr
+        ct = None  # the Content-Type value
+        for i in range(0, r.nhdr * 4, 4):
+            if ieq(b, h[i], h[i + 1], b"content-type"):
+                ct = memoryview(b)[h[i + 2]:h[i + 3]]
+                break
+        enc = st.parser.detect(ct, enc)
         if enc > 3:
             st.result = enc  # a POST_PARSE_RES_FAILED_* of the Content-Type
         else:
@@ -96,14 +113,6 @@ def start(c):
         if not st.result:
             st.result = _POST_PARSE_RES_REQUEST_EMPTY
     c.take_body()  # with a result already (a failure), the body is read past, then done_cb
-
-
-def _content_type(r, b):
-    h = r.hdr
-    for i in range(0, r.nhdr * 4, 4):
-        if ieq(b, h[i], h[i + 1], b"content-type"):
-            return memoryview(b)[h[i + 2]:h[i + 3]]
-    return None
 
 
 def give(c, r, s, e):
@@ -127,11 +136,11 @@ def finish(c, r):
     st = r.post
     if not st.result and not _decode(c, r, st, True):
         return True  # the stream reader suspended, replied or aborted
-    act = _up.call_app(c, r.action.args[5], r, r.action.args[6], st.result)
-    if act is not r.action or r.action.kind != _up.UA_SUSPEND:
+    act = call_app(c, r.action.args[5], r, r.action.args[6], st.result)
+    if act is not r.action or r.action.kind != _UA_SUSPEND:
         if r.large_at >= 0:  # the fields' store was in the large pool
             load("upload_full").free_large(c.daemon, r)
-    _up.answer(c, r, act, True)
+    answer(c, r, act, True)
     return True
 
 
@@ -144,42 +153,33 @@ def _decode(c, r, st, final):
     end = base + r.got
     p.room = len(b) - base if st.store is not b else len(b) - r.body_start - st.cap
     pos = base
-    while True:
+    ok = True
+    while ok:
         ev = p.step(b, pos, end, final)
         pos = p.pos
-        if ev == NEED_MORE:
+        if ev == _NEED_MORE:
             break
-        if ev == DONE or ev > DONE:  # DONE or ERROR: the result for done_cb
+        if ev == _DONE or ev > _DONE:  # DONE or ERROR: the result for done_cb
             st.result = p.result
             r.got = 0
             return True
-        if not _event(c, r, st, p, ev):
-            _waiting(r, st, b, pos, end)
-            return False
-    _waiting(r, st, b, pos, end)
-    return True
-
-
-def _waiting(r, st, b, pos, end):
-    """The undecoded bytes b[pos:end] move right behind the store."""
+        # a field starts, a piece of its value, or its end (FIELD_END: a streamed field's last call)
+        if ev == _FIELD:
+            ok = _field(c, r, st, p)
+        elif ev == _DATA:
+            ok = _data(c, r, st, p.data_start, p.data_end)
+        elif st.streamed >= 0:
+            ok = _stream(c, r, st, 0, None, True)
+        else:
+            st.n += 1
+    # the undecoded bytes b[pos:end] move right behind the store
     if st.store is b:
         st.inbuf = st.used
     base = r.body_start + st.inbuf
     if pos != base:
         b[base:base + end - pos] = memoryview(b)[pos:end]
     r.got = end - pos
-
-
-def _event(c, r, st, p, ev):
-    """A field starts, a piece of its value, or its end. Returns False when the stage changed."""
-    if ev == FIELD:
-        return _field(c, r, st, p)
-    if ev == DATA:
-        return _data(c, r, st, p.data_start, p.data_end)
-    if st.streamed >= 0:  # FIELD_END of a streamed field: its last call
-        return _stream(c, r, st, 0, None, True)
-    st.n += 1
-    return True
+    return ok  # False: the stage changed
 
 
 def _field(c, r, st, p):
@@ -189,14 +189,19 @@ def _field(c, r, st, p):
     st.streamed = -1
     b = memoryview(c.buf)
     # copies first: the spans lie in decoded bytes the store may grow over, in any order
-    raw = (bytes(b[p.name_start:p.name_end]), _bytes(b, p.filename_start, p.filename_end),
-           _bytes(b, p.ctype_start, p.ctype_end), _bytes(b, p.tenc_start, p.tenc_end))
+    sp = p.sp  # (start, end) of the name, file name, content type and encoding; -1: none
+    raw = []
     n = 0
-    for x in raw:
-        n += len(x) if x is not None else 0
+    for k in range(0, 8, 2):
+        raw.append(None if sp[k] < 0 else bytes(b[sp[k]:sp[k + 1]]))
+        n += max(sp[k + 1] - sp[k], 0)
     i = st.n * 5
     if st.n == _MAX_FIELDS or st.used + n > st.cap:
         return _to_stream(c, r, st, [None if x is None else _text(x, 0, len(x)) for x in raw], 0)
+    if i == len(st.lens):  # a second field kept: the table for all (once per request state)
+        lens = array("i", bytes(4 * 5 * _MAX_FIELDS))
+        lens[:i] = st.lens
+        st.lens = lens
     at = st.at + st.used
     for k in range(4):
         x = raw[k]
@@ -207,10 +212,6 @@ def _field(c, r, st, p):
     st.used += n
     st.lens[i + 4] = 0 if p.has_value else -1
     return True
-
-
-def _bytes(b, s, e):
-    return None if s < 0 else bytes(b[s:e])
 
 
 def _data(c, r, st, s, e):
@@ -238,31 +239,31 @@ def _data(c, r, st, s, e):
     return st.result != 0 or _data(c, r, st, s, e)  # (a result: no reader, the rest is read past)
 
 
-def _to_stream(c, r, st, names, kept):
-    """The current field goes to the stream reader from now on, starting with the `kept`
+def _to_stream(c, r, st, names, size):
+    """The current field goes to the stream reader from now on, starting with the `size`
     bytes of its value the store holds, which then leave it. Without a reader the form
     cannot be parsed: no room (the rest of the body is read past)."""
     if r.action.args[3] is None:
         st.result = _POST_PARSE_RES_FAILED_NO_POOL_MEM  # the rest is read past
         return True
-    at = st.at + st.used - kept
+    at = st.at + st.used - size
     st.names = names
     st.streamed = 0
     st.used = st.field_at
-    if kept:
-        return _stream(c, r, st, kept, memoryview(st.store)[at:at + kept], False)
+    if size:
+        return _stream(c, r, st, size, memoryview(st.store)[at:at + size], False)
     return True
 
 
 def _stream(c, r, st, size, data, final):
     args = r.action.args
     names = st.names
-    act = _up.call_app(c, args[3], r, args[4], names[0], names[1], names[2], names[3], size, data,
+    act = call_app(c, args[3], r, args[4], names[0], names[1], names[2], names[3], size, data,
                        st.streamed, final)
     st.streamed += size
     if final:
         st.streamed = -1
-    return _up.answer(c, r, act, False)
+    return answer(c, r, act, False)
 
 
 def _text(b, s, e):
@@ -270,31 +271,3 @@ def _text(b, s, e):
         return str(memoryview(b)[s:e], "utf-8")
     except (ValueError, UnicodeError):  # not UTF-8: the bytes as latin-1 would give them
         return "".join(chr(x) for x in memoryview(b)[s:e])
-
-
-# -- reading the kept fields ---------------------------------------------------------------
-def each_field(r, fn, cls):
-    """fn(cls, name, value, filename, content_type, encoding) for each kept field (value None
-    for a name without '='), until it returns True. Returns the number visited."""
-    st = r.post
-    if st is None or r.body_mode < _POST:
-        return 0
-    at = st.at
-    for f in range(st.n):
-        texts = []
-        for k in range(5):
-            n = st.lens[f * 5 + k]
-            texts.append(None if n < 0 else _text(st.store, at, at + n))
-            at += max(n, 0)
-        if fn is not None and fn(cls, texts[0], texts[4], texts[1], texts[2], texts[3]):
-            return f + 1
-    return st.n
-
-
-def request_get_post_data_cb(request, iterator, cls=None):
-    """iterator(cls, name, value, filename, content_type, encoding) for each kept field of
-    the form (MHD's struct MHD_PostField, flattened); it returns False to stop. Returns the
-    number of fields visited."""
-    def visit(_, *field):
-        return iterator(cls, *field) is False
-    return each_field(request, visit, None)

@@ -3,10 +3,12 @@
 # upload) does not load them; post_parser.py loads this module at the first body in one of
 # them. Sans-I/O, as post_parser.py: the state stays in the PostParser.
 from .platform import const
-from .post_parser import NEED_MORE, FIELD, _finish, _bad_format, _data, _pct
+from .post_parser import _finish, _bad_format, _data, _pct
 
 _POST_PARSE_RES_OK = const(0)  # = mhd.POST_PARSE_RES_OK
 _POST_PARSE_RES_OK_BAD_TERMINATION = const(2)  # = mhd.POST_PARSE_RES_OK_BAD_TERMINATION
+_NEED_MORE = const(0)  # = post_parser._NEED_MORE
+_FIELD = const(1)  # = post_parser._FIELD
 _AGAIN = const(6)  # = post_parser._AGAIN
 _U_NAME = const(0)  # = post_parser._U_NAME
 _U_VALUE = const(1)  # = post_parser._U_VALUE
@@ -14,29 +16,34 @@ _T_NAME = const(2)  # = post_parser._T_NAME
 _T_VALUE = const(3)  # = post_parser._T_VALUE
 _T_EOL = const(4)  # = post_parser._T_EOL
 _FEND = const(11)  # = post_parser._FEND
+_NAME = const(0)  # = post_parser._NAME
+_FILENAME = const(2)  # = post_parser._FILENAME
+_FX = const(8)  # = post_parser._FX
 
 
-def run(p, b, e, fin):
+def run(p, b, e, final):
     """The step of post_parser._run for this module's states (below _M_PRE)."""
     st = p.st
     if st == _U_VALUE:  # the hot states first
-        return _u_value(p, b, e, fin)
+        return _u_value(p, b, e, final)
     if st == _T_VALUE:
-        return _t_value(p, b, e, fin)
+        return _t_value(p, b, e, final)
     if st == _U_NAME:
-        return _u_name(p, b, e, fin)
+        return _u_name(p, b, e, final)
     if st == _T_NAME:
-        return _t_name(p, b, e, fin)
-    return _t_eol(p, b, e, fin)
+        return _t_name(p, b, e, final)
+    return _t_eol(p, b, e, final)
 
 
 def _field(p, s, e):
     """A field named b[s:e] starts (urlencoded and text/plain); p.has_value is set."""
-    p.name_start = s
-    p.name_end = e
-    p.filename_start = p.filename_end = p.ctype_start = p.ctype_end = p.tenc_start = p.tenc_end = -1
+    sp = p.sp
+    sp[_NAME] = s
+    sp[_NAME + 1] = e
+    for k in range(_FILENAME, _FX):  # no file name, content type or transfer encoding
+        sp[k] = -1
     p.nfield += 1
-    return FIELD
+    return _FIELD
 
 
 # ---- application/x-www-form-urlencoded: name=value&name=value
@@ -45,13 +52,13 @@ def _field(p, s, e):
 # '=' a field without a value.
 
 
-def _u_name(p, b, e, fin):
+def _u_name(p, b, e, final):
     s = p.pos
     k = _eq_amp(b, s + p.off, e)
     if k < 0:
-        if not fin:
+        if not final:
             p.off = e - s
-            return NEED_MORE
+            return _NEED_MORE
         if e == s:
             return _finish(p, _POST_PARSE_RES_OK)
         k = e
@@ -60,14 +67,14 @@ def _u_name(p, b, e, fin):
     p.pos = k + 1 if k < e else e
     p.st = _U_VALUE if p.has_value else _FEND
     p.after = _U_NAME
-    k = _pct(b, s, k, 1)
+    k = _plus_pct(b, s, k)
     return _field(p, s, k)
 
 
-def _u_value(p, b, e, fin):
+def _u_value(p, b, e, final):
     s = p.pos
     k = b.find(b"&", s, e)
-    if k >= 0 or fin:
+    if k >= 0 or final:
         if k < 0:
             k = e
         p.pos = k + 1 if k < e else e
@@ -75,10 +82,19 @@ def _u_value(p, b, e, fin):
     else:
         k = _split_pct(b, s, e)
         if k == s:
-            return NEED_MORE
+            return _NEED_MORE
         p.pos = k
-    k = _pct(b, s, k, 1)
+    k = _plus_pct(b, s, k)
     return _data(p, s, k)
+
+
+def _plus_pct(b, s, e):
+    """'+' to a space, then post_parser._pct: an urlencoded name or value, in place."""
+    k = b.find(b"+", s, e)
+    while k >= 0:
+        b[k] = 32
+        k = b.find(b"+", k + 1, e)
+    return _pct(b, s, e)
 
 
 def _split_pct(b, s, e):
@@ -103,21 +119,21 @@ def _eq_amp(b, s, e):
 # last line without its CRLF is given, with OK_BAD_TERMINATION.
 
 
-def _t_name(p, b, e, fin):
+def _t_name(p, b, e, final):
     s = p.pos
     k = _eol_eq(b, s + p.off, e)
     if k < 0:
-        if not fin:
+        if not final:
             p.off = e - s
-            return NEED_MORE
+            return _NEED_MORE
         if e == s:
             return _finish(p, _POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else _POST_PARSE_RES_OK)
         k = e
     p.off = 0
     if k < e and b[k] == 61:  # '='
         if k == s:  # "=" and the line end: skipped as an empty line, as MHD2
-            if k + 1 == e and not fin:
-                return NEED_MORE
+            if k + 1 == e and not final:
+                return _NEED_MORE
             if k + 1 == e or b[k + 1] == 13 or b[k + 1] == 10:
                 p.pos = k + 1
                 p.after = _T_NAME
@@ -137,28 +153,28 @@ def _t_name(p, b, e, fin):
     return _field(p, s, k)
 
 
-def _t_value(p, b, e, fin):
+def _t_value(p, b, e, final):
     s = p.pos
     k = _find_eol(b, s, e)
-    if k >= 0 or fin:
+    if k >= 0 or final:
         if k < 0:
             k = e
         p.after = _FEND
         p.st = _T_EOL
     elif s == e:
-        return NEED_MORE
+        return _NEED_MORE
     else:
         k = e
     p.pos = k
     return _data(p, s, k)
 
 
-def _t_eol(p, b, e, fin):
+def _t_eol(p, b, e, final):
     """The line end at p.pos: CR LF, or a bare LF at levels <= 0."""
     s = p.pos
     if s == e or (b[s] == 13 and s + 1 == e):
-        if not fin:
-            return NEED_MORE
+        if not final:
+            return _NEED_MORE
         p.bad = 1
         p.pos = e
     elif b[s] == 13:

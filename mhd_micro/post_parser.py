@@ -12,10 +12,11 @@
 # one event at a time and leaves what it found in attributes:
 #   NEED_MORE  b[:self.pos] is consumed; b[self.pos:end] must be kept and offered again, with
 #              more bytes after it (the caller may move it, e.g. to the front of its buffer)
-#   FIELD      a field starts: name_start..name_end and, for multipart, filename_*, ctype_*,
-#              tenc_* (-1 when absent); has_value is 0 for a name without '=' (and for a part
-#              whose body is missing); all decoded in place, before self.pos: the parser
-#              never writes there again, so they stay valid until the caller drops them
+#   FIELD      a field starts: self.sp[0:8] are the (start, end) spans of its name and, for
+#              multipart, its file name, content type and transfer encoding (-1 when absent);
+#              has_value is 0 for a name without '=' (and for a part whose body is missing);
+#              all decoded in place, before self.pos: the parser never writes there again, so
+#              they stay valid until the caller drops them
 #   DATA       data_start..data_end (before self.pos): the next piece of the field's value
 #   FIELD_END  the current field's value is complete
 #   DONE       the body ended (after final=True): self.result is POST_PARSE_RES_OK,
@@ -54,13 +55,13 @@ _HTTP_POST_ENCODING_FORM_URLENCODED = const(1)  # = mhd.HTTP_POST_ENCODING_FORM_
 _HTTP_POST_ENCODING_MULTIPART_FORMDATA = const(2)  # = mhd.HTTP_POST_ENCODING_MULTIPART_FORMDATA
 _HTTP_POST_ENCODING_TEXT_PLAIN = const(3)  # = mhd.HTTP_POST_ENCODING_TEXT_PLAIN
 
-# step() events
-NEED_MORE = const(0)
-FIELD = const(1)
-DATA = const(2)
-FIELD_END = const(3)
-DONE = const(4)
-ERROR = const(5)
+# step() events (private: their names are not interned; post.py and post_pairs.py copy them)
+_NEED_MORE = const(0)
+_FIELD = const(1)
+_DATA = const(2)
+_FIELD_END = const(3)
+_DONE = const(4)
+_ERROR = const(5)
 _AGAIN = const(6)  # internal: the state changed, run the next one
 
 # states (self.st); those below _M_PRE are post_pairs.py's
@@ -77,47 +78,44 @@ _M_VALUE = const(9)
 _M_EPI = const(10)
 _FEND = const(11)
 _END = const(12)
-_DONE = const(13)
-_ERR = const(14)
+_S_DONE = const(13)
+_S_ERR = const(14)
+_M_START = const(15)  # multipart, at the body's start (_m_pre)
+
+# self.sp: (start, end) spans, one list rather than an attribute each (fewer interned names)
+_NAME = const(0)
+_FILENAME = const(2)
+_CTYPE = const(4)
+_TENC = const(6)
+_FX = const(8)  # multipart: filename*=
+_K = const(10)  # the last parameter's name (_next_param)
+_V = const(12)  # and its value; sp[_ESC]: the value has backslash escapes
+_ESC = const(14)
 
 # hex digit value + 1, 0 for other bytes (RFC 3986 section 2.1 pct-encoded)
-_HEX = bytearray(256)
-for _c in range(10):
-    _HEX[48 + _c] = _c + 1
-for _c in range(6):
-    _HEX[65 + _c] = _c + 11
-    _HEX[97 + _c] = _c + 11
+_HEX = bytes(48) + bytes(range(1, 11)) + bytes(7) + bytes(range(11, 17)) + bytes(26) + bytes(range(11, 17)) + bytes(153)
 
 
 class PostParser:
     """The decoder of one POST body at a time; made once, reset() per request."""
 
     def __init__(self):
-        self.st = _DONE
-        self.enc = 0
+        self.st = _S_DONE
         self.dd = b""  # b"--" + boundary
         self.room = 0  # the most bytes the caller can keep (its buffer's body area)
         self.strict = 0
         self.pos = 0
         self.off = 0  # how far past self.pos a name or the part headers were scanned
         self.after = 0  # the state after FIELD_END
-        self.first = 0  # multipart: at the body's start (a delimiter needs no line break before it)
         self.got = 0  # any body byte seen
         self.bad = 0  # the body ended before its end (OK_BAD_TERMINATION)
         self.nfield = 0  # fields given so far (PARTIAL vs FAILED format errors)
         self.dend = 0
         self.result = 0
         self.has_value = 0
-        self.name_start = self.name_end = 0
-        self.filename_start = self.filename_end = -1
-        self.ctype_start = self.ctype_end = -1
-        self.tenc_start = self.tenc_end = -1
+        self.sp = [-1] * 15  # the spans (_NAME... _V) and sp[_ESC]
         self.data_start = self.data_end = 0
         self.boundary = None
-        self.fx_start = self.fx_end = -1  # multipart: filename*=
-        self.k_start = self.k_end = 0  # the last parameter's name and value
-        self.v_start = self.v_end = 0
-        self.v_esc = 0
 
     def detect(self, v, enc=_HTTP_POST_ENCODING_OTHER, start=0, end=-1):
         """The encoding from the Content-Type value v[start:end] (bytes-like, e.g. the request's
@@ -136,34 +134,31 @@ class PostParser:
             end = len(v)
         end = _rtrim(v, start, end)
         start = _skip_ws(v, start, end)
-        if enc == _HTTP_POST_ENCODING_OTHER and _opt_param(v, start, end, b"application/x-www-form-urlencoded"):
+        i = _after_token(v, start, end, b"application/x-www-form-urlencoded")
+        if enc == _HTTP_POST_ENCODING_OTHER and i >= 0 and (i == end or v[i] == 59):  # maybe with parameters
             return _HTTP_POST_ENCODING_FORM_URLENCODED
-        r = self._mpart(v, start, end)
-        if r != _HTTP_POST_ENCODING_OTHER:
-            return r
-        if enc == _HTTP_POST_ENCODING_MULTIPART_FORMDATA:
-            return _POST_PARSE_RES_FAILED_HEADER_NOT_MPART
-        if _opt_param(v, start, end, b"text/plain"):
-            return _HTTP_POST_ENCODING_TEXT_PLAIN
-        return _POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
-
-    def _mpart(self, v, s, e):
-        """multipart/form-data; boundary=...: 2, a failure, or 0 when it is not multipart."""
-        i = _after_token(v, s, e, b"multipart/form-data")
+        i = _after_token(v, start, end, b"multipart/form-data")
         if i == -1:
-            return _HTTP_POST_ENCODING_OTHER
-        self.data_start = self.data_end = -1  # the boundary's span, until reset()
+            if enc == _HTTP_POST_ENCODING_MULTIPART_FORMDATA:
+                return _POST_PARSE_RES_FAILED_HEADER_NOT_MPART
+            i = _after_token(v, start, end, b"text/plain")
+            if i >= 0 and (i == end or v[i] == 59):
+                return _HTTP_POST_ENCODING_TEXT_PLAIN
+            return _POST_PARSE_RES_FAILED_UNKNOWN_CNTN_TYPE
+        # multipart/form-data; boundary=...
+        sp = self.sp
+        bd = None  # the boundary, as sent
         while i >= 0:
-            i = _next_param(self, v, i, e)
-            if i >= 0 and self.data_start < 0 and ieq(v, self.k_start, self.k_end, b"boundary"):
-                self.data_start = self.v_start
-                self.data_end = self.v_end
-                self.has_value = self.v_esc
+            i = _next_param(sp, v, i, end)
+            if i >= 0 and bd is None and ieq(v, sp[_K], sp[_K + 1], b"boundary"):
+                bd = bytearray(v[sp[_V]:sp[_V + 1]])
+                if sp[_ESC]:
+                    bd = bd[:_unquote(bd, 0, len(bd))]
         if i == -2:
             return _POST_PARSE_RES_FAILED_HEADER_MISFORMED
-        if self.data_end <= self.data_start:
+        if not bd:
             return _POST_PARSE_RES_FAILED_HEADER_NO_BOUNDARY
-        self.boundary = _copy(v, self.data_start, self.data_end, self.has_value)
+        self.boundary = bytes(bd)  # a new bytes: the header's own bytes stay as they came
         return _HTTP_POST_ENCODING_MULTIPART_FORMDATA
 
     def reset(self, enc, boundary=None, room=0x3FFFFFFF, strict=0):
@@ -171,18 +166,16 @@ class PostParser:
         keep between calls (a name or a part's header block longer than that fails with
         FAILED_NO_POOL_MEM); `strict`: the strictness level (bare LF ends a text/plain line at
         levels <= 0, a multipart line at levels <= -2, as MHD2)."""
-        self.enc = enc
         self.room = room
         self.strict = strict
         self.off = self.got = self.bad = self.nfield = self.result = 0
-        self.first = 1
         if enc == _HTTP_POST_ENCODING_FORM_URLENCODED:
             self.st = _U_NAME
         elif enc == _HTTP_POST_ENCODING_TEXT_PLAIN:
             self.st = _T_NAME
         else:
             self.dd = b"--" + bytes(boundary)
-            self.st = _M_PRE
+            self.st = _M_START
 
     def step(self, b, pos, end, final):
         """Decode from b[pos:end]; `final`: no more body bytes will come. Returns one event."""
@@ -194,51 +187,47 @@ class PostParser:
         ev = _run(self, b, end, final)
         while ev == _AGAIN:
             ev = _run(self, b, end, final)
-        if ev == NEED_MORE and end - self.pos >= self.room:
-            return _fail(self, _POST_PARSE_RES_FAILED_NO_POOL_MEM)
+        if ev == _NEED_MORE and end - self.pos >= self.room:
+            return _finish(self, _POST_PARSE_RES_FAILED_NO_POOL_MEM, _S_ERR)
         return ev
 
 
-def _run(p, b, e, fin):
+def _run(p, b, e, final):
     st = p.st
     if st == _M_VALUE:  # the hot states first
-        return _m_value(p, b, e, fin)
+        return _m_value(p, b, e, final)
     if st < _M_PRE:  # urlencoded and text/plain: post_pairs.py, loaded for those bodies only
-        return load("post_pairs").run(p, b, e, fin)
+        return load("post_pairs").run(p, b, e, final)
     if st == _FEND:
         p.st = p.after
-        return FIELD_END
+        return _FIELD_END
     if st == _M_HEAD:
-        return _m_head(p, b, e, fin)
-    if st == _M_PRE:
-        return _m_pre(p, b, e, fin)
+        return _m_head(p, b, e, final)
+    if st == _M_PRE or st == _M_START:
+        return _m_pre(p, b, e, final)
     if st == _M_TAIL:
-        return _m_tail(p, b, e, fin)
+        return _m_tail(p, b, e, final)
     if st == _M_PAD:
-        return _m_pad(p, b, e, fin)
+        return _m_pad(p, b, e, final)
     if st == _M_EPI:
         p.pos = e  # the epilogue is read past (RFC 2046 section 5.1.1)
-        return _finish(p, _POST_PARSE_RES_OK) if fin else NEED_MORE
+        return _finish(p, _POST_PARSE_RES_OK) if final else _NEED_MORE
     if st == _END:
         return _finish(p, _POST_PARSE_RES_OK_BAD_TERMINATION if p.bad else _POST_PARSE_RES_OK)
-    return DONE if st == _DONE else ERROR
+    return _DONE if st == _S_DONE else _ERROR
 
 
-def _finish(p, res):
-    p.result = res
-    p.st = _DONE
-    return DONE
-
-
-def _fail(p, res):
-    p.result = res
-    p.st = _ERR
-    return ERROR
+def _finish(p, result, st=_S_DONE):
+    """The body's end (DONE), or with st _S_ERR a failure (ERROR), with its result."""
+    p.result = result
+    p.st = st
+    return _DONE if st == _S_DONE else _ERROR
 
 
 def _bad_format(p):
     # MHD2: PARTIAL when some field was given to the application, else FAILED
-    return _fail(p, _POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else _POST_PARSE_RES_FAILED_INVALID_POST_FORMAT)
+    return _finish(p, _POST_PARSE_RES_PARTIAL_INVALID_POST_FORMAT if p.nfield else _POST_PARSE_RES_FAILED_INVALID_POST_FORMAT,
+                   _S_ERR)
 
 
 def _data(p, s, e):
@@ -246,28 +235,20 @@ def _data(p, s, e):
         return _AGAIN
     p.data_start = s
     p.data_end = e
-    return DATA
+    return _DATA
 
 
 # ---- %-decoding (urlencoded values; multipart names and file names)
 
 
-def _pct(b, s, e, plus):
-    """Decode b[s:e] in place: '+' to a space if `plus`, %XX to its byte; a '%' without two hex
-    digits stays as it is (MHD2's lenient decoding). Returns the end of the decoded bytes."""
-    if plus:
-        k = b.find(b"+", s, e)
-        while k >= 0:
-            b[k] = 32
-            k = b.find(b"+", k + 1, e)
-    k = b.find(b"%", s, e)
-    if k < 0:
+def _pct(b, s, e):
+    """Decode b[s:e] in place: %XX to its byte; a '%' without two hex digits stays as it is
+    (MHD2's lenient decoding). Returns the end of the decoded bytes. (post_pairs.py turns '+'
+    into a space first.)"""
+    r = b.find(b"%", s, e)
+    if r < 0:
         return e
-    return _pct_from(b, k, e)
-
-
-def _pct_from(b, r, e):
-    # a byte loop: slices would allocate (MicroPython has no in-place memmove)
+    # a byte loop from the first '%': slices would allocate (MicroPython has no in-place memmove)
     w = r
     while r < e:
         c = b[r]
@@ -286,44 +267,36 @@ def _pct_from(b, r, e):
 # Bare LF line ends only at strictness levels <= -2 (MHD2: dangerous in this encoding).
 
 
-def _m_pre(p, b, e, fin):
+def _m_pre(p, b, e, final):
     """The preamble: read past up to the first delimiter."""
     s = p.pos
-    if p.first and not _m_first(p, b, e, fin):
-        return NEED_MORE
-    if p.st != _M_PRE:
-        return _AGAIN
+    if p.st == _M_START:  # the body may start with "--boundary", without a line break before it
+        n = _match(b, s, e, p.dd)
+        if n == len(p.dd):
+            p.pos += n
+            p.st = _M_TAIL
+            return _AGAIN
+        if n == e - s and not final:
+            return _NEED_MORE  # too few bytes to tell
+        p.st = _M_PRE
     k = _find_delim(p, b, s, e)
     if k >= 0:
         p.pos = p.dend
         p.st = _M_TAIL
         return _AGAIN
-    if fin:  # no delimiter at all: no fields, and MHD2 says OK
+    if final:  # no delimiter at all: no fields, and MHD2 says OK
         p.pos = e
         return _finish(p, _POST_PARSE_RES_OK)
     p.pos = _hold(p, b, s, e)
-    return NEED_MORE
+    return _NEED_MORE
 
 
-def _m_first(p, b, e, fin):
-    """The body may start with "--boundary", without a line break before it. False: too few
-    bytes to tell."""
-    n = _match(b, p.pos, e, p.dd)
-    if n == len(p.dd):
-        p.pos += n
-        p.st = _M_TAIL
-    elif n == e - p.pos and not fin:
-        return False
-    p.first = 0
-    return True
-
-
-def _m_tail(p, b, e, fin):
+def _m_tail(p, b, e, final):
     """Right after "--boundary": "--" closes the body, anything else is padding to the line end."""
     s = p.pos
     if e - s < 2 and (s == e or b[s] == 45):
-        if not fin:
-            return NEED_MORE
+        if not final:
+            return _NEED_MORE
         p.bad = 1
         p.st = _END
         return _AGAIN
@@ -335,53 +308,67 @@ def _m_tail(p, b, e, fin):
     return _AGAIN
 
 
-def _m_pad(p, b, e, fin):
+def _m_pad(p, b, e, final):
     """transport-padding CRLF after a delimiter (MHD2 reads past any bytes but a lone CR)."""
     k = b.find(b"\n", p.pos, e)
-    if k < 0:
-        return _pad_more(p, b, e, fin)
-    c = b.find(b"\r", p.pos, k)
+    c = b.find(b"\r", p.pos, e if k < 0 else k)
+    if k < 0:  # no LF yet: keep a CR at the end
+        if c >= 0 and c < e - 1:
+            return _bad_format(p)
+        if final:
+            p.bad = 1
+            p.st = _END
+            return _AGAIN
+        p.pos = c if c >= 0 else e
+        return _NEED_MORE
     if (c >= 0 and c != k - 1) or (c < 0 and p.strict > -2):
         return _bad_format(p)
     p.pos = k + 1
     p.off = 0
     p.has_value = 1
-    p.name_start = p.filename_start = p.fx_start = p.ctype_start = p.tenc_start = -1
+    sp = p.sp
+    sp[_NAME] = sp[_FILENAME] = sp[_FX] = sp[_CTYPE] = sp[_TENC] = -1
     p.st = _M_HEAD
     return _AGAIN
 
 
-def _pad_more(p, b, e, fin):
-    """Padding without its LF yet: keep a CR at the end."""
-    c = b.find(b"\r", p.pos, e)
-    if c >= 0 and c < e - 1:
-        return _bad_format(p)
-    if fin:
-        p.bad = 1
-        p.st = _END
-        return _AGAIN
-    p.pos = c if c >= 0 else e
-    return NEED_MORE
-
-
-def _m_head(p, b, e, fin):
+def _m_head(p, b, e, final):
     """A part's header block, kept whole from p.pos until its empty line; spans relative to p.pos."""
     ls = p.pos + p.off
     if _match(b, ls, e, p.dd) == len(p.dd):  # a delimiter among the headers: the part has no body
         return _no_body(p, _M_TAIL, ls)
     k = b.find(b"\n", ls, e)
     if k < 0:
-        if not fin:
-            return NEED_MORE
+        if not final:
+            return _NEED_MORE
         p.bad = 1  # as MHD2: a named part cut in its headers is given, without a value
         return _no_body(p, _END, e)
     p.off = k + 1 - p.pos
-    return _head_line(p, b, ls, k)
+    e = k - 1 if k > ls and b[k - 1] == 13 else k
+    if (e == k and p.strict > -2) or b.find(b"\r", ls, e) >= 0:
+        return _bad_format(p)
+    n = e - ls
+    if n:  # a header line
+        if n >= 20 and ieq(b, ls, ls + 20, b"content-disposition:"):
+            return _bad_format(p) if _disposition(p, b, ls + 20, e) else _AGAIN
+        if n >= 13 and ieq(b, ls, ls + 13, b"content-type:"):
+            e = _rtrim(b, ls + 13, e)
+            p.sp[_CTYPE] = _skip_ws(b, ls + 13, e) - p.pos
+            p.sp[_CTYPE + 1] = e - p.pos
+        elif n >= 26 and ieq(b, ls, ls + 26, b"content-transfer-encoding:"):
+            e = _rtrim(b, ls + 26, e)
+            p.sp[_TENC] = _skip_ws(b, ls + 26, e) - p.pos
+            p.sp[_TENC + 1] = e - p.pos
+        return _AGAIN  # other fields are ignored (RFC 7578 section 4.8)
+    if p.sp[_NAME] < 0:  # the empty line after the headers; MHD2: a part without a name is a format error
+        return _bad_format(p)
+    p.st = _M_VALUE
+    return _part(p, k + 1)
 
 
 def _no_body(p, after, pos):
     """A part ends before its headers do: FIELD without a value (if it has a name)."""
-    if p.name_start < 0:
+    if p.sp[_NAME] < 0:
         if after == _END:
             p.st = _END
             return _AGAIN
@@ -392,62 +379,23 @@ def _no_body(p, after, pos):
     return _part(p, pos + len(p.dd) if after == _M_TAIL else pos)
 
 
-def _head_line(p, b, s, k):
-    """The header line b[s:k] (k: its LF), or the empty line that ends the headers."""
-    e = k - 1 if k > s and b[k - 1] == 13 else k
-    if (e == k and p.strict > -2) or b.find(b"\r", s, e) >= 0:
-        return _bad_format(p)
-    if e > s:
-        return _bad_format(p) if _m_line(p, b, s, e) else _AGAIN
-    if p.name_start < 0:  # MHD2: a part without a name is a format error
-        return _bad_format(p)
-    p.st = _M_VALUE
-    return _part(p, k + 1)
-
-
 def _part(p, pos):
     """FIELD for the part whose headers start at p.pos; the body goes on at `pos`."""
     s = p.pos
-    if p.fx_start >= 0:  # filename* wins over filename (RFC 6266 section 4.3)
-        p.filename_start = p.fx_start
-        p.filename_end = p.fx_end
-    p.name_start += s
-    p.name_end += s
-    if p.filename_start >= 0:
-        p.filename_start += s
-        p.filename_end += s
-    else:
-        p.filename_end = -1
-    if p.ctype_start >= 0:
-        p.ctype_start += s
-        p.ctype_end += s
-    else:
-        p.ctype_end = -1
-    if p.tenc_start >= 0:
-        p.tenc_start += s
-        p.tenc_end += s
-    else:
-        p.tenc_end = -1
+    sp = p.sp
+    if sp[_FX] >= 0:  # filename* wins over filename (RFC 6266 section 4.3)
+        sp[_FILENAME] = sp[_FX]
+        sp[_FILENAME + 1] = sp[_FX + 1]
+    for k in range(_NAME, _FX, 2):  # the spans were relative to the headers' start
+        if sp[k] >= 0:
+            sp[k] += s
+            sp[k + 1] += s
+        else:
+            sp[k + 1] = -1
     p.pos = pos
     p.off = 0
     p.nfield += 1
-    return FIELD
-
-
-def _m_line(p, b, s, e):
-    """One header line b[s:e] of a part. Returns 0, or 1 for a format error."""
-    n = e - s
-    if n >= 20 and ieq(b, s, s + 20, b"content-disposition:"):
-        return _disposition(p, b, s + 20, e)
-    if n >= 13 and ieq(b, s, s + 13, b"content-type:"):
-        e = _rtrim(b, s + 13, e)
-        p.ctype_start = _skip_ws(b, s + 13, e) - p.pos
-        p.ctype_end = e - p.pos
-    elif n >= 26 and ieq(b, s, s + 26, b"content-transfer-encoding:"):
-        e = _rtrim(b, s + 26, e)
-        p.tenc_start = _skip_ws(b, s + 26, e) - p.pos
-        p.tenc_end = e - p.pos
-    return 0  # other fields are ignored (RFC 7578 section 4.8)
+    return _FIELD
 
 
 def _disposition(p, b, s, e):
@@ -459,46 +407,35 @@ def _disposition(p, b, s, e):
     i = _after_token(b, _skip_ws(b, s, e), e, b"form-data")
     if i == -1:
         return 0
+    sp = p.sp
     while i >= 0:
-        i = _next_param(p, b, i, e)
-        if i >= 0 and _disp_param(p, b):
+        i = _next_param(sp, b, i, e)
+        if i < 0:
+            break
+        # keep name, filename and filename*; a second name or filename is an error
+        ks = sp[_K]
+        n = sp[_K + 1] - ks
+        k = _NAME if n == 4 and ieq(b, ks, ks + 4, b"name") else -1
+        if n == 8 and ieq(b, ks, ks + 8, b"filename"):
+            k = _FILENAME
+        elif n == 9 and ieq(b, ks, ks + 9, b"filename*"):
+            k = _FX
+        if k < 0:
+            continue
+        if k != _FX and sp[k] >= 0:
             return 1
+        vs = sp[_V]
+        ve = _unquote(b, vs, sp[_V + 1]) if sp[_ESC] else sp[_V + 1]
+        if k == _FX:
+            # ext-value = charset "'" [ language ] "'" value-chars (RFC 8187 section 3.2.1): the
+            # %-decoded value-chars, as sent (UTF-8 by RFC 8187, or ISO-8859-1); the first one wins
+            q = b.find(b"'", vs, ve)
+            vs = b.find(b"'", q + 1, ve) + 1 if q >= 0 else 0
+            if not vs or sp[_FX] >= 0:
+                continue
+        sp[k] = vs - p.pos
+        sp[k + 1] = _pct(b, vs, ve) - p.pos
     return 1 if i == -2 else 0
-
-
-def _disp_param(p, b):
-    """Keep the parameter just read if it is name, filename or filename*. 1: a second one."""
-    ks = p.k_start
-    n = p.k_end - ks
-    if n == 4 and ieq(b, ks, ks + 4, b"name"):
-        if p.name_start >= 0:
-            return 1
-        p.name_start = p.v_start - p.pos
-        p.name_end = _pct(b, p.v_start, _value_end(p, b), 0) - p.pos
-    elif n == 8 and ieq(b, ks, ks + 8, b"filename"):
-        if p.filename_start >= 0:
-            return 1
-        p.filename_start = p.v_start - p.pos
-        p.filename_end = _pct(b, p.v_start, _value_end(p, b), 0) - p.pos
-    elif n == 9 and ieq(b, ks, ks + 9, b"filename*"):
-        _ext_value(p, b)
-    return 0
-
-
-def _value_end(p, b):
-    return _unquote(b, p.v_start, p.v_end) if p.v_esc else p.v_end
-
-
-def _ext_value(p, b):
-    """ext-value = charset "'" [ language ] "'" value-chars  (RFC 8187 section 3.2.1): the
-    %-decoded value-chars; the bytes are given as sent (UTF-8 by RFC 8187, or ISO-8859-1)."""
-    vs = p.v_start
-    ve = _value_end(p, b)
-    q = b.find(b"'", vs, ve)
-    q = b.find(b"'", q + 1, ve) if q >= 0 else -1
-    if q >= 0 and p.fx_start < 0:
-        p.fx_start = q + 1 - p.pos
-        p.fx_end = _pct(b, q + 1, ve, 0) - p.pos
 
 
 def _hold(p, b, s, e):
@@ -528,14 +465,14 @@ def _find_delim(p, b, s, e):
     return -1
 
 
-def _m_value(p, b, e, fin):
+def _m_value(p, b, e, final):
     s = p.pos
     k = _find_delim(p, b, s, e)
     if k >= 0:
         p.pos = p.dend
         p.after = _M_TAIL
         p.st = _FEND
-    elif fin:  # no closing delimiter: what came is the value (MHD2: OK_BAD_TERMINATION)
+    elif final:  # no closing delimiter: what came is the value (MHD2: OK_BAD_TERMINATION)
         k = p.pos = e
         p.bad = 1
         p.after = _END
@@ -543,7 +480,7 @@ def _m_value(p, b, e, fin):
     else:
         k = p.pos = _hold(p, b, s, e)
         if k == s:
-            return NEED_MORE
+            return _NEED_MORE
     return _data(p, s, k)
 
 
@@ -572,11 +509,11 @@ def _skip_ws(b, i, e):
     return i
 
 
-def _after_token(b, s, e, tok):
-    """If b[s:e] starts with the token `tok` (lower case, any case in b): the index after it and
+def _after_token(b, s, e, name):
+    """If b[s:e] starts with the token `name` (lower case, any case in b): the index after it and
     its whitespace; -1 if it does not; -2 if other bytes follow (MHD2's "bad format")."""
-    n = len(tok)
-    if e - s < n or not ieq(b, s, s + n, tok):
+    n = len(name)
+    if e - s < n or not ieq(b, s, s + n, name):
         return -1
     i = _skip_ws(b, s + n, e)
     if i == e or b[i] == 59 or b[i] == 44:
@@ -584,16 +521,11 @@ def _after_token(b, s, e, tok):
     return -1 if i == s + n else -2
 
 
-def _opt_param(b, s, e, tok):
-    """b[s:e] is `tok`, maybe with parameters."""
-    i = _after_token(b, s, e, tok)
-    return i >= 0 and (i == e or b[i] == 59)
-
-
-def _next_param(p, b, i, e):
-    """The next `; name=value` from b[i:e] (RFC 9110 section 5.6.6): sets p.k_start..k_end (the
-    name), p.v_start..v_end (the value, inside the quotes) and p.v_esc (it has backslash
-    escapes). Returns the index after it, -1 at the end of the parameters, -2 if misformed."""
+def _next_param(sp, b, i, e):
+    """The next `; name=value` from b[i:e] (RFC 9110 section 5.6.6): sets the spans sp[_K] (the
+    name) and sp[_V] (the value, inside the quotes; quoted-string: RFC 9110 section 5.6.4) and
+    sp[_ESC] (it has backslash escapes). Returns the index after it, -1 at the end of the
+    parameters, -2 if misformed."""
     i = _skip_ws(b, i, e)
     if i == e or b[i] == 44:  # ',': the next token
         return -1
@@ -602,43 +534,34 @@ def _next_param(p, b, i, e):
     i = _skip_ws(b, i + 1, e)
     if i == e:
         return -1
-    p.k_start = i
+    sp[_K] = i
     while b[i] != 61:
         if b[i] == 59 or b[i] == 44:
             return -2  # a parameter without a value
         i += 1
         if i == e:
             return -2
-    p.k_end = i
+    sp[_K + 1] = i
     i += 1
-    p.v_esc = 0
-    if i < e and b[i] == 34:
-        return _quoted(p, b, i + 1, e)
-    p.v_start = i
-    while i < e and b[i] not in (32, 9, 59, 44):
+    sp[_ESC] = 0
+    q = i < e and b[i] == 34
+    if q:
         i += 1
-    p.v_end = i
-    return i
-
-
-def _quoted(p, b, i, e):
-    """quoted-string from after its opening quote; -2 without its closing quote."""
-    p.v_start = i
+    sp[_V] = i
+    if not q:
+        while i < e and b[i] not in (32, 9, 59, 44):
+            i += 1
+        sp[_V + 1] = i
+        return i
     while i < e and b[i] != 34:
         if b[i] == 92:
-            p.v_esc = 1
+            sp[_ESC] = 1
             i += 1
         i += 1
     if i >= e:
-        return -2
-    p.v_end = i
+        return -2  # no closing quote
+    sp[_V + 1] = i
     return i + 1
-
-
-def _copy(v, s, e, esc):
-    """v[s:e] as a new bytes, unquoted if `esc` (the header's own bytes stay as they came)."""
-    v = bytearray(v[s:e])
-    return bytes(v[:_unquote(v, 0, len(v))] if esc else v)
 
 
 def _unquote(b, s, e):

@@ -4,9 +4,13 @@
 # Loaded the first time an application suspends or resumes. The connection's side of it
 # (Connection.suspend, wake and resume) is connection.py's.
 #
-# The entry points are action_suspend(request), request_resume(request), and for the
+# The entry points are action_suspend(request), upload_action_suspend(request) (its kind
+# upload.py carries out), request_resume(request), and for the
 # daemon resume_all(d).
+from .platform import const
 from .action import ACT_SUSPEND, claim
+
+_UA_SUSPEND = const(6)  # = upload._UA_SUSPEND
 
 
 def action_suspend(request):
@@ -16,6 +20,14 @@ def action_suspend(request):
     if request.conn.daemon.no_suspend:
         return None
     return claim(request, ACT_SUSPEND)
+
+
+def upload_action_suspend(request):
+    """Stop reading the body until request_resume(request); the upload goes on from where it
+    stopped (a last call is made again). None where suspending is disallowed."""
+    if request.conn.daemon.no_suspend:
+        return None
+    return claim(request, _UA_SUSPEND)
 
 
 def request_resume(request):

@@ -15,8 +15,15 @@
 # large pool (D_OPTION_LARGE_POOL_SIZE, taken at start), given back when the callback
 # returns: upload_full.py, loaded only for full uploads.
 from .platform import const
-from .parser import MORE, F_CHUNKED, F_EXPECT_100, SIZE_UNKNOWN
-from .action import claim, action_from_response, ACT_RESPONSE, ACT_UPLOAD
+from .parser import SIZE_UNKNOWN
+from .action import claim, action_from_response
+from .lazy import load
+
+_MORE = const(-1)  # = parser.MORE
+_F_EXPECT_100 = const(8)  # = parser.F_EXPECT_100
+_F_CHUNKED = const(16)  # = parser.F_CHUNKED
+_ACT_RESPONSE = const(1)  # = action.ACT_RESPONSE
+_ACT_UPLOAD = const(3)  # = action.ACT_UPLOAD
 
 # r.body_mode: what happens to the body's bytes
 _READ_PAST = const(0)  # nobody asked for them
@@ -30,7 +37,7 @@ _FINAL_POST = const(6)  # all parsed: the POST parser's done callback is due
 # Action.kind of the upload actions (MHD_UploadAction); a response is action.ACT_RESPONSE
 _UA_CONTINUE = const(5)
 _ACT_UPGRADE = const(7)  # = action.ACT_UPGRADE
-UA_SUSPEND = const(6)
+_UA_SUSPEND = const(6)  # (upload_action_suspend: suspend.py)
 
 _ST_BODY = const(4)  # = connection._ST_BODY
 _CH_TRAILER = const(-3)  # = chunked.CH_TRAILER
@@ -50,14 +57,10 @@ def action_process_upload(request, large_buffer_size, uc_full, uc_full_cls=None,
     go together (as in MHD), or if the request has an action already."""
     if (uc_full is None and uc_inc is None) or (uc_full is None) != (not large_buffer_size):
         return None
-    act = claim(request, ACT_UPLOAD)
+    act = claim(request, _ACT_UPLOAD)
     if act is not None:
         act.args = (large_buffer_size, uc_full, uc_full_cls, uc_inc, uc_inc_cls)
     return act
-
-
-def action_process_upload_full(request, buff_size, uc, uc_cls=None):
-    return action_process_upload(request, buff_size, uc, uc_cls)
 
 
 def action_process_upload_inc(request, uc, uc_cls=None):
@@ -67,14 +70,6 @@ def action_process_upload_inc(request, uc, uc_cls=None):
 def upload_action_continue(request):
     """Go on with the next piece (incremental callback only: anywhere else it aborts)."""
     return claim(request, _UA_CONTINUE)
-
-
-def upload_action_suspend(request):
-    """Stop reading the body until request_resume(request); the upload goes on from where it
-    stopped (a last call is made again). None where suspending is disallowed."""
-    if request.conn.daemon.no_suspend:
-        return None
-    return claim(request, UA_SUSPEND)
 
 
 def upload_action_from_response(request, response):
@@ -99,7 +94,7 @@ def start(c):
     if full is not None and (n == SIZE_UNKNOWN or n <= size):
         r.body_mode = _FULL
         if n != SIZE_UNKNOWN and r.body_start + n > len(c.buf):
-            r.large_at = _load("upload_full").alloc_large(c.daemon, n)
+            r.large_at = load("upload_full").alloc_large(c.daemon, n)
             if r.large_at < 0:
                 if inc is None:
                     # larger than the pool: never; else the pool is lent to other uploads
@@ -122,7 +117,7 @@ def answered_early(c):
     reply when the body is larger, or held back by the client for a 100 Continue that
     never comes."""
     r = c.req
-    if r.flags & F_EXPECT_100 or (r.cl > _DRAIN_LIMIT and not r.flags & F_CHUNKED):
+    if r.flags & _F_EXPECT_100 or (r.cl > _DRAIN_LIMIT and not r.flags & _F_CHUNKED):
         c.respond(c.resp, True)
     else:
         c.take_body()
@@ -134,10 +129,10 @@ def read_body(c):
     while True:
         if r.body_mode >= _FINAL_INC:
             return _final(c, r)
-        pos = _chunked(c, r) if r.flags & F_CHUNKED else _sized(c, r)
+        pos = _chunked(c, r) if r.flags & _F_CHUNKED else _sized(c, r)
         if pos < 0:
             return True  # the stage changed: an error reply, a response, a suspend or a close
-        done = r.chunk_left == _CH_DONE if r.flags & F_CHUNKED else r.received == r.cl
+        done = r.chunk_left == _CH_DONE if r.flags & _F_CHUNKED else r.received == r.cl
         if not done and r.body_mode == _READ_PAST and r.received - r.got > _DRAIN_LIMIT:
             c.respond(c.resp, True)  # too much to read past what the application took: close
             return True
@@ -147,8 +142,16 @@ def read_body(c):
                 c.body_complete(c.pos)
                 return True
             r.body_mode += _FINAL_INC - _INC
-        elif c.rlen == len(c.buf):  # nothing more fits
-            if not _make_room(c, r):
+        elif c.rlen == len(c.buf):
+            # nothing more fits, and nothing in the buffer can be given yet: a trailer or a
+            # framing line too long, or a full upload's chunked body outgrowing the buffer
+            if r.chunk_left == _CH_TRAILER:
+                c.fail(431)
+                return True
+            if r.body_mode != _FULL or not r.got or r.large_at >= 0:
+                c.fail(413)
+                return True
+            if not load("upload_full").make_room(c, r):
                 return True
         elif not c.rready or not c.receive():
             return False
@@ -184,10 +187,10 @@ def _chunked(c, r):
     """Step the chunked framing over the bytes held, giving the data of each chunk. Returns
     the position reached, or -1."""
     pos = c.pos
-    step = _load("chunked").chunk_step  # the chunked coding's parser: loaded for chunked bodies only
+    step = load("chunked").chunk_step  # the chunked coding's parser: loaded for chunked bodies only
     while pos < c.rlen and r.chunk_left != _CH_DONE:
         p = step(r, c.buf, pos, c.rlen, c.daemon.strict)
-        if p == MORE:
+        if p == _MORE:
             break
         if p == _CHUNK_BROKEN:
             c.fail(r.error)
@@ -204,12 +207,7 @@ def give(c, r, s, e):
     """Body bytes buf[s:e] as the mode wants them. Returns False when the stage changed."""
     if r.body_mode == _INC:
         return _give_piece(c, r, e - s, c.mv[s:e])
-    return r.body_mode == _READ_PAST or _give_to(c, r, s, e)
-
-
-def _give_to(c, r, s, e):
-    m = _load("upload_full" if r.body_mode == _FULL else "post")
-    return m.give(c, r, s, e)
+    return r.body_mode == _READ_PAST or load("upload_full" if r.body_mode == _FULL else "post").give(c, r, s, e)
 
 
 def _give_piece(c, r, n, data):
@@ -219,28 +217,10 @@ def _give_piece(c, r, n, data):
     return answer(c, r, act, False)
 
 
-def _load(name):
-    from .lazy import load
-    return load(name)
-
-
-def _make_room(c, r):
-    """The buffer is full and nothing in it can be given yet: a trailer or a framing line
-    too long (431, 413), or a full upload's chunked body outgrowing the buffer
-    (upload_full.py). Returns False when the stage changed."""
-    if r.chunk_left == _CH_TRAILER:
-        c.fail(431)
-        return False
-    if r.body_mode != _FULL or not r.got or r.large_at >= 0:
-        c.fail(413)
-        return False
-    return _load("upload_full").make_room(c, r)
-
-
 def _final(c, r):
     """The application's last call: the full body, or the incremental callback's size 0."""
     if r.body_mode == _FINAL_POST:
-        return _load("post").finish(c, r)
+        return load("post").finish(c, r)
     if r.body_mode == _FINAL_FULL:
         if r.large_at >= 0:
             data = memoryview(c.daemon.large)[r.large_at:r.large_at + r.got]
@@ -249,8 +229,8 @@ def _final(c, r):
         act = call(c, r, r.got, data)
     else:
         act = call(c, r, 0, None)
-    if r.large_at >= 0 and (act is not r.action or r.action.kind != UA_SUSPEND):
-        _load("upload_full").free_large(c.daemon, r)  # the data was the application's only during the call
+    if r.large_at >= 0 and (act is not r.action or r.action.kind != _UA_SUSPEND):
+        load("upload_full").free_large(c.daemon, r)  # the data was the application's only during the call
     answer(c, r, act, True)
     return True
 
@@ -283,10 +263,10 @@ def answer(c, r, act, final):
         return False
     kind = act.kind
     act.kind = 0
-    if kind == UA_SUSPEND:
+    if kind == _UA_SUSPEND:
         c.suspend(_ST_BODY)
         return False
-    if kind == ACT_RESPONSE:
+    if kind == _ACT_RESPONSE:
         resp = act.response
         act.response = None
         if final or not (r.cl >= 0 and r.cl - r.received > _DRAIN_LIMIT):
@@ -301,7 +281,7 @@ def answer(c, r, act, final):
     if kind == _UA_CONTINUE and not final:
         return True
     if kind == _ACT_UPGRADE and final:  # upload_action_upgrade: the new protocol follows the body
-        _load("upgrade").start(c, c.pos)
+        load("upgrade").start(c, c.pos)
         return False
     c.close(_REQUEST_ENDED_BY_APP_ABORT)  # "continue" where the body is over: an abort, as in MHD
     return False

@@ -12,6 +12,12 @@ from . import upload as _up
 _INC = const(1)  # = upload._INC
 
 
+
+def action_process_upload_full(request, buff_size, uc, uc_cls=None):
+    """action_process_upload with the full callback only (its macro in MHD)."""
+    return _up.action_process_upload(request, buff_size, uc, uc_cls)
+
+
 def give(c, r, s, e):
     """A full upload: the bytes join those collected, in the buffer behind the head or in
     the large pool. Returns False when the stage changed."""

@@ -120,10 +120,10 @@ def _each_field(r, fn, cls, first, end):
 
 
 def _each_post(r, fn, cls):
-    """The fields action_parse_post kept (post.py, loaded only if the request has a form)."""
+    """The fields action_parse_post kept (post_fields.py, loaded only if the request has a form)."""
     if r.post is None:
         return 0
-    return load("post").each_field(r, None if fn is None else lambda c, n, v, *more: fn(c, n, v), cls)
+    return load("post_fields").each_field(r, None if fn is None else lambda c, n, v, *more: fn(c, n, v), cls)
 
 
 _KINDS = ((_VK_HEADER, _each_header), (_VK_COOKIE, _each_cookie), (_VK_GET_ARGUMENT, _each_query),

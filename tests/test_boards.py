@@ -91,7 +91,7 @@ def test_trimmed_bundles_leave_the_modules_out(tmp_path):
         for mod in ("auth_basic", "auth_digest", "auth_parser"):
             assert mod not in info["modules"], mod
         assert "cookie" not in info["modules"] and "fd" not in info["modules"]
-        for mod in ("post", "post_parser", "post_pairs"):
+        for mod in ("post", "post_parser", "post_pairs", "post_fields"):
             assert mod not in info["modules"], mod
         assert not os.path.exists(os.path.join(out, "mhd_micro", "cookie.mpy"))
         with open(os.path.join(out, "src", "mhd_micro", "features.py")) as f:

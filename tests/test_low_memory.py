@@ -346,7 +346,7 @@ def test_soak_short(serve, runtime):
 
 
 # -- real MemoryErrors: MicroPython with a small heap ----------------------------------------
-HEAP = "232K"  # the app warmed up (every route, every slot and buffer) holds about 190 KB of it
+HEAP = "216K"  # the app warmed up (every route, every slot and buffer) holds about 174 KB of it
 
 
 def test_real_memory_errors_under_a_small_heap(mpy_tree):

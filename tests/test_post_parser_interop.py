@@ -11,7 +11,7 @@ import threading
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "unit"))
-from test_post_parser import feed  # noqa: E402  (the engine-like feeder of the unit tests)
+from test_post_parser import feed, DONE  # noqa: E402  (the engine-like feeder of the unit tests)
 import mhd_micro as mhd  # noqa: E402
 from mhd_micro import post_parser as pp  # noqa: E402
 
@@ -25,7 +25,7 @@ def decode(content_type, body, size=4096, pieces=(1 << 30,)):
     enc = p.detect(content_type)
     assert enc in (1, 2, 3), enc
     fields, ev, res = feed(body, enc, p.boundary, size, pieces)
-    assert ev == pp.DONE, (ev, res)
+    assert ev == DONE, (ev, res)
     return [tuple(f[:5]) for f in fields], res
 
 

@@ -61,7 +61,7 @@ ROMFS_DIR = "inplace"  # in the .mpy tree: hello.mpy, the image and its runner, 
 CHART_RPS = "bench_rps.svg"
 CHART_HEAP = "bench_heap.svg"
 # modules a plain server never needs: optional features (only with their own API calls)
-OPTIONAL_MODULES = {"cookie", "fd", "post", "post_parser", "post_pairs", "extloop", "aio", "upgrade", "websocket", "ws", "upload_full"}
+OPTIONAL_MODULES = {"cookie", "fd", "post", "post_parser", "post_pairs", "post_fields", "extloop", "aio", "upgrade", "websocket", "ws", "upload_full"}
 SETUP_MODULES = ("options", "pools", "platform_listen")  # let go at daemon_start (mhd_micro/lazy.py)
 
 # runs hello.mpy with the core executed in place from a ROMFS image: the image is read into

@@ -55,7 +55,7 @@ FEATURES = {
     "tls": ("TLS", "tls"),
 }
 # the modules a feature brings besides its own, left out with it
-FEATURE_EXTRAS = {"post_parser": ("post_parser", "post_pairs"), "upgrade": ("websocket", "ws")}
+FEATURE_EXTRAS = {"post_parser": ("post_parser", "post_pairs", "post_fields"), "upgrade": ("websocket", "ws")}
 # modules several features share: left out only when all of them are
 SHARED_EXTRAS = {"auth_parser": ("auth_basic", "auth_digest")}
 ARCHS = {"xtensawin": ["-march=xtensawin"], "armv6m": ["-march=armv6m"], "x64": ["-march=x64"], "host": []}

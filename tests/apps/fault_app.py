@@ -128,7 +128,7 @@ def install():
     req = lazy.load("request")
     req._new_path = wrap("path", req._new_path)
     for mod, names in (("framing", ("status_line",)), ("errors", ("write_error",)),
-                       ("upload", ("start", "read_body", "_load")), ("chunked", ("chunk_step",)),
+                       ("upload", ("start", "read_body", "load")), ("chunked", ("chunk_step",)),
                        ("body", ()), ("post", ("start", "give", "finish")), ("values", ("_text", "_find_arg")),
                        ("post_parser", ())):
         m = lazy.load(mod)

@@ -3,7 +3,10 @@ split at every byte and fed through a small buffer that is compacted as the engi
 every way must give the same fields."""
 from testing import unittest
 import mhd_micro as mhd
-from mhd_micro.post_parser import PostParser, NEED_MORE, FIELD, DATA, FIELD_END, DONE, ERROR
+from mhd_micro.post_parser import PostParser
+
+# its step() events (private consts there: MicroPython does not intern their names)
+NEED_MORE, FIELD, DATA, FIELD_END, DONE, ERROR = 0, 1, 2, 3, 4, 5
 
 URL = mhd.POST_ENCODING_FORM_URLENCODED
 MP = mhd.POST_ENCODING_MULTIPART_FORMDATA
@@ -45,11 +48,11 @@ def feed(body, enc, bnd=None, size=4096, pieces=(1 << 30,), strict=0):
             if ev == FIELD:
                 assert not fields or fields[-1][5], "FIELD before the previous FIELD_END"
                 assert p.has_value in (0, 1), p.has_value
-                for a, z in ((p.filename_start, p.filename_end), (p.ctype_start, p.ctype_end), (p.tenc_start, p.tenc_end)):
-                    assert a >= 0 or a == z == -1, (a, z)  # an absent span is (-1, -1)
-                fields.append([bytes(buf[p.name_start:p.name_end]), _span(buf, p.filename_start, p.filename_end),
-                               _span(buf, p.ctype_start, p.ctype_end), _span(buf, p.tenc_start, p.tenc_end),
-                               b"" if p.has_value else None, False])
+                sp = p.sp  # (start, end) of the name, file name, content type, transfer encoding
+                for k in (2, 4, 6):
+                    assert sp[k] >= 0 or sp[k] == sp[k + 1] == -1, sp  # an absent span is (-1, -1)
+                fields.append([bytes(buf[sp[0]:sp[1]]), _span(buf, sp[2], sp[3]), _span(buf, sp[4], sp[5]),
+                               _span(buf, sp[6], sp[7]), b"" if p.has_value else None, False])
             elif ev == DATA:
                 f = fields[-1]
                 assert f[4] is not None and not f[5]
@@ -574,7 +577,7 @@ def run_to_end(p, b, pos, end):
     while True:
         ev = p.step(b, pos, end, True)
         if ev == FIELD:
-            got.append(bytes(b[p.name_start:p.name_end]))
+            got.append(bytes(b[p.sp[0]:p.sp[1]]))
         elif ev == DATA:
             got.append(bytes(b[p.data_start:p.data_end]))
         elif ev in (DONE, ERROR):
