@@ -1,0 +1,31 @@
+"""enums.py: the table of MHD's small numbered enums, resolved by the package on first use."""
+from testing import unittest
+import mhd_micro as mhd
+from mhd_micro import enums
+
+
+class TestEnums(unittest.TestCase):
+    def test_every_name_resolves_through_the_package(self):
+        n = 0
+        for t in enums._NUMBERS:
+            for e in bytes(t).split(b"\n"):
+                if e:
+                    name, number = e.decode().split(" ")
+                    self.assertEqual(enums.resolve(name), int(number))
+                    self.assertEqual(getattr(mhd, name), int(number))
+                    n += 1
+        self.assertTrue(n > 150)
+        self.assertEqual((mhd.HTTP_METHOD_PUT, mhd.DAEMON_INFO_FIXED_BIND_PORT, mhd.POST_PARSE_RES_OK), (4, 1, 0))
+
+    def test_pieces_are_small_and_whole(self):
+        # after daemon_start the heap is in pieces: loading the table must need no block over 1 KB
+        for t in enums._NUMBERS:
+            self.assertTrue(len(t) <= 1024)
+            self.assertEqual((t[0], t[-1]), (10, 10))  # each entry whole: "\nNAME NUMBER\n"
+
+    def test_unknown_names(self):
+        self.assertIsNone(enums.resolve("HTTP_METHOD_NOPE"))
+        self.assertIsNone(enums.resolve("HTTP_METHOD_GE"))  # a prefix of a name is not that name
+        with self.assertRaises(AttributeError):
+            mhd.HTTP_METHOD_NOPE
+
