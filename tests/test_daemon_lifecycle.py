@@ -48,8 +48,9 @@ def test_daemon_info_dynamic(serve):
     # before the first client: no connection, no timeout to wait for; and the process call
     # made before daemon_start was refused
     assert (idle_has, int(idle_wait), int(early)) == ("False", WAIT_INDEFINITELY, SC_TOO_EARLY)
-    # with a client, the next timeout scan comes within the 30 s timeout (milliseconds)
-    assert has == "True" and 0 < int(wait) <= 30000
+    # with a client, the next timeout scan comes within the 30 s timeout (milliseconds; 0 when
+    # the scan is due as the request is served, which a loaded machine makes happen)
+    assert has == "True" and 0 <= int(wait) <= 30000
     assert int(unknown) == SC_INFO_GET_TYPE_UNKNOWN
 
 
