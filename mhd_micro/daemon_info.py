@@ -6,12 +6,11 @@ from .daemon import WAIT_INDEFINITELY
 from .connection import ST_FREE, ST_SUSPENDED
 from .lazy import load
 
-# the infos (their names are in enums.py)
-_DAEMON_INFO_FIXED_BIND_PORT = const(1)  # = mhd.DAEMON_INFO_FIXED_BIND_PORT
-_DAEMON_INFO_FIXED_LISTEN_SOCKET = const(2)  # = mhd.DAEMON_INFO_FIXED_LISTEN_SOCKET
-_DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT = const(1)  # = mhd.DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT
-_DAEMON_INFO_FIXED_TLS_BACKEND = const(100)  # = mhd.DAEMON_INFO_FIXED_TLS_BACKEND
-_DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS = const(20)  # = mhd.DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS
+DAEMON_INFO_FIXED_BIND_PORT = const(1)
+DAEMON_INFO_FIXED_LISTEN_SOCKET = const(2)
+DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT = const(1)
+DAEMON_INFO_FIXED_TLS_BACKEND = const(100)
+DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS = const(20)
 _CONNECTION_INFO_FIXED_CLIENT_ADDRESS = const(1)  # = mhd.CONNECTION_INFO_FIXED_CLIENT_ADDRESS
 _CONNECTION_INFO_FIXED_CONNECTION_SOCKET = const(2)  # = mhd.CONNECTION_INFO_FIXED_CONNECTION_SOCKET
 _CONNECTION_INFO_FIXED_DAEMON = const(20)  # = mhd.CONNECTION_INFO_FIXED_DAEMON
@@ -34,13 +33,13 @@ def daemon_get_info_fixed(daemon, info):
     """(SC_OK, value), or (error code, None). BIND_PORT is the real port when 0 was asked."""
     if not daemon.started:
         return _SC_TOO_EARLY, None
-    if info == _DAEMON_INFO_FIXED_BIND_PORT:
+    if info == DAEMON_INFO_FIXED_BIND_PORT:
         if daemon.lsock is not None and not daemon.port:
             return _SC_INFO_GET_TYPE_UNOBTAINABLE, None  # MicroPython can't tell a given socket's port
         return _SC_OK, daemon.port
-    if info == _DAEMON_INFO_FIXED_LISTEN_SOCKET:
+    if info == DAEMON_INFO_FIXED_LISTEN_SOCKET:
         return _SC_OK, daemon.lsock
-    if info == _DAEMON_INFO_FIXED_TLS_BACKEND:
+    if info == DAEMON_INFO_FIXED_TLS_BACKEND:
         # MHD never answers ANY here; mbedTLS (MicroPython) has no value of its own: ANY stands for it
         if daemon.tls is None:
             return _SC_OK, _TLS_BACKEND_NONE
@@ -53,10 +52,10 @@ def daemon_get_info_dynamic(daemon, info):
     (WAIT_INDEFINITELY when nothing is due)."""
     if not daemon.started:
         return _SC_TOO_EARLY, None
-    if info == _DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT:
+    if info == DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT:
         ms = daemon.max_wait_ms()
         return _SC_OK, WAIT_INDEFINITELY if ms < 0 else ms
-    if info == _DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS:
+    if info == DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS:
         return _SC_OK, bool(daemon.by_sock)
     return _SC_INFO_GET_TYPE_UNKNOWN, None
 

@@ -5,16 +5,16 @@ from mhd_micro import enums
 
 
 class TestEnums(unittest.TestCase):
-    def test_every_name_resolves_through_the_package(self):
+    def test_every_name_resolves(self):
         n = 0
         for t in enums._NUMBERS:
             for e in bytes(t).split(b"\n"):
                 if e:
                     name, number = e.decode().split(" ")
                     self.assertEqual(enums.resolve(name), int(number))
-                    self.assertEqual(getattr(mhd, name), int(number))
                     n += 1
         self.assertTrue(n > 150)
+        # through the package (which keeps each name it resolves: a few only, on a small heap)
         self.assertEqual((mhd.HTTP_METHOD_PUT, mhd.DAEMON_INFO_FIXED_BIND_PORT, mhd.POST_PARSE_RES_OK), (4, 1, 0))
 
     def test_pieces_are_small_and_whole(self):
