@@ -82,12 +82,12 @@ def _forget_setup():
 # (name tables), those marked + after it once a daemon has started (setup code, and the fixed
 # daemon info an application asks once, for its port): their constants are kept here, their
 # functions looked up again on each use. An upper-case name no prefix matches is looked up in
-# enums.py (*): VK_*, REQUEST_INFO_*, HTTP_METHOD_*, DAEMON_INFO_*, DAUTH_*, DIGEST_*...
+# enums.py (*): VK_*, REQUEST_INFO_*, HTTP_METHOD_*, DAUTH_*, DIGEST_*...
 _ROUTES = (
     b"D_OPTION_ D_O_ AF_ WM_ SPS_ PSL_ USL_ daemon_set_option DAEMON_SET_OPTIONS OPTIONS_ARRAY_MAX_SIZE=+options\n"
-    b"daemon_quiesce daemon_destroy=stop\ndaemon_get_info_fixed=+daemon_info\n"
+    b"daemon_quiesce daemon_destroy=stop\ndaemon_get_info_f DAEMON_I=+daemon_info\n"
     b"daemon_get_info connection_get_info=daemon_info\nrequest_get_post_data_cb=post_fields\naction_parse_post=post\n"
-    b"HTTP_METHOD_STR_=*names\nrequest_get_ http_method_to_string protocol_version_to_string=values\n"
+    b"HTTP_METHOD_STR_=*names\nrequest_get_ http_method_ protocol_version_=values\n"
     b"response_add_auth_b action_b=auth_basic\nresponse_add_auth_d action_d digest_=auth_digest\n"
     b"response_add_ predef_header_to_string PREDEF_=response_headers\n"
     b"response_set_option RESPONSE_SET_OPTIONS R_OPTION_ R_O_=response_options\n"

@@ -6,12 +6,20 @@ from .daemon import WAIT_INDEFINITELY
 from .connection import ST_FREE, ST_SUSPENDED
 from .lazy import load
 
-# the infos (their names are in enums.py)
+# The daemon infos (DAEMON_INFO_*) are resolved here, not in enums.py's table: every example asks
+# DAEMON_INFO_FIXED_BIND_PORT for its port after daemon_start, when the free heap is in small
+# pieces, and the package then loads this module (1.2 KB of heap on the unix port, core as
+# .mpy), which daemon_get_info_fixed needs anyway, rather than enums.py (6.8 KB): hello.py with
+# 8 connections of 1024 bytes starts in 90 KiB, not 94 (75 with 2 shared buffers, not 80). The
+# names are bytes, not module globals, so that loading this module interns none of them (the
+# consts' comments let tests/test_static_attrs.py check that the two agree).
 _DAEMON_INFO_FIXED_BIND_PORT = const(1)  # = mhd.DAEMON_INFO_FIXED_BIND_PORT
 _DAEMON_INFO_FIXED_LISTEN_SOCKET = const(2)  # = mhd.DAEMON_INFO_FIXED_LISTEN_SOCKET
-_DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT = const(1)  # = mhd.DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT
 _DAEMON_INFO_FIXED_TLS_BACKEND = const(100)  # = mhd.DAEMON_INFO_FIXED_TLS_BACKEND
+_DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT = const(1)  # = mhd.DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT
 _DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS = const(20)  # = mhd.DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS
+_NAMES = (b"\nDAEMON_INFO_FIXED_BIND_PORT 1\nDAEMON_INFO_FIXED_LISTEN_SOCKET 2\nDAEMON_INFO_FIXED_TLS_BACKEND 100\n"
+          b"DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT 1\nDAEMON_INFO_DYNAMIC_HAS_CONNECTIONS 20\n")  # one object, as enums.py's
 _CONNECTION_INFO_FIXED_CLIENT_ADDRESS = const(1)  # = mhd.CONNECTION_INFO_FIXED_CLIENT_ADDRESS
 _CONNECTION_INFO_FIXED_CONNECTION_SOCKET = const(2)  # = mhd.CONNECTION_INFO_FIXED_CONNECTION_SOCKET
 _CONNECTION_INFO_FIXED_DAEMON = const(20)  # = mhd.CONNECTION_INFO_FIXED_DAEMON
@@ -28,6 +36,12 @@ _TLS_BACKEND_OPENSSL = const(3)  # = mhd.TLS_BACKEND_OPENSSL
 _TLS_VERSION_NO_TLS = const(0)  # = mhd.TLS_VERSION_NO_TLS
 _SC_INFO_GET_TYPE_UNKNOWN = const(60200)  # = mhd.SC_INFO_GET_TYPE_UNKNOWN
 _SC_INFO_GET_TYPE_UNOBTAINABLE = const(60204)  # = mhd.SC_INFO_GET_TYPE_UNOBTAINABLE
+
+
+def resolve(name):
+    """The value of a DAEMON_INFO_* name (the package asks); None if unknown."""
+    i = _NAMES.find(b"\n" + name.encode() + b" ")
+    return None if i < 0 else int(_NAMES[i + len(name) + 2:_NAMES.find(b"\n", i + 1)])
 
 
 def daemon_get_info_fixed(daemon, info):

@@ -3,9 +3,9 @@
 # connection infos, TLS backends and versions, those of authentication (DAUTH_*, DIGEST_*, the
 # digest sizes), the POST parser's results and encodings (POST_PARSE_RES_*,
 # HTTP_POST_ENCODING_*, also spelt POST_ENCODING_*), so that looking one up does not load
-# post_parser.py, whose interned names an application that only uploads raw bodies never needs,
-# and the daemon infos (DAEMON_INFO_*: every example asks one for its port, and daemon_info.py
-# then interns only its functions' names).
+# post_parser.py, whose interned names an application that only uploads raw bodies never needs.
+# (The daemon infos, DAEMON_INFO_*, are daemon_info.py's: every example asks one for its port
+# after the start, when the heap is in pieces.)
 # A table of bytes rather than module globals: the package's __getattr__ resolves a name here
 # once, caches its value and lets this module go again, so the names cost heap (and interned
 # strings) only for the ones an application uses. The engine keeps its own private copies
@@ -66,15 +66,14 @@ _NUMBERS = (  # in pieces of at most 1 KB: a lookup made after the start needs n
     b'ADER_NOT_MPART 84\nPOST_PARSE_RES_FAILED_INVALID_POST_FORMAT 90\nHTTP_POST_ENCODING_OTHER 0\nHTTP_POST_'
     b'ENCODING_FORM_URLENCODED 1\nHTTP_POST_ENCODING_MULTIPART_FORMDATA 2\nHTTP_POST_ENCODING_TEXT_PLAIN 3\nP'
     b'OST_ENCODING_OTHER 0\nPOST_ENCODING_FORM_URLENCODED 1\nPOST_ENCODING_MULTIPART_FORMDATA 2\nPOST_ENCODIN'
-    b'G_TEXT_PLAIN 3\nDAEMON_INFO_FIXED_BIND_PORT 1\nDAEMON_INFO_FIXED_LISTEN_SOCKET 2\nDAEMON_INFO_FIXED_TLS'
-    b'_BACKEND 100\nDAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT 1\nDAEMON_INFO_DYNAMIC_HAS_CONNECTIONS 20\n',
+    b'G_TEXT_PLAIN 3\n',
 )
 
 
 def resolve(name):
     """The value of REQUEST_ENDED_*, CONNECTION_NOTIFY_*, HTTP_METHOD_*, HTTP_VERSION_*, VK_*,
     REQUEST_INFO_*, CONNECTION_INFO_*, TLS_*, DAUTH_*, DIGEST_*, *_DIGEST_SIZE, POST_PARSE_RES_*,
-    HTTP_POST_ENCODING_*, POST_ENCODING_* or DAEMON_INFO_*; None if unknown."""
+    HTTP_POST_ENCODING_* or POST_ENCODING_*; None if unknown."""
     key = b"\n" + name.encode() + b" "
     for t in _NUMBERS:
         i = t.find(key)
