@@ -3,7 +3,6 @@
 # returns a status code; here the pair comes back as (SC_*, value).
 from .platform import const
 from .daemon import WAIT_INDEFINITELY
-from .connection import ST_FREE, ST_SUSPENDED
 from .lazy import load
 
 # The daemon infos (DAEMON_INFO_*) are resolved here, not in enums.py's table: every example asks
@@ -20,6 +19,8 @@ _DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT = const(1)  # = mhd.DAEMON_INFO_DYNAMIC_MA
 _DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS = const(20)  # = mhd.DAEMON_INFO_DYNAMIC_HAS_CONNECTIONS
 _NAMES = (b"\nDAEMON_INFO_FIXED_BIND_PORT 1\nDAEMON_INFO_FIXED_LISTEN_SOCKET 2\nDAEMON_INFO_FIXED_TLS_BACKEND 100\n"
           b"DAEMON_INFO_DYNAMIC_MAX_TIME_TO_WAIT 1\nDAEMON_INFO_DYNAMIC_HAS_CONNECTIONS 20\n")  # one object, as enums.py's
+_ST_FREE = const(0)  # = connection.ST_FREE
+_ST_SUSPENDED = const(3)  # = connection.ST_SUSPENDED
 _CONNECTION_INFO_FIXED_CLIENT_ADDRESS = const(1)  # = mhd.CONNECTION_INFO_FIXED_CLIENT_ADDRESS
 _CONNECTION_INFO_FIXED_CONNECTION_SOCKET = const(2)  # = mhd.CONNECTION_INFO_FIXED_CONNECTION_SOCKET
 _CONNECTION_INFO_FIXED_DAEMON = const(20)  # = mhd.CONNECTION_INFO_FIXED_DAEMON
@@ -90,12 +91,12 @@ def connection_get_info_fixed(connection, info):
 def connection_get_info_dynamic(connection, info):
     """(SC_OK, value), or (error code, None). TLS_VER: TLS_VERSION_NO_TLS on a plain
     connection; SC_TOO_EARLY while the handshake may not be done; SC_TOO_LATE once closed."""
-    if connection.stage == ST_FREE:
+    if connection.stage == _ST_FREE:
         return _SC_TOO_LATE, None
     if info == _CONNECTION_INFO_DYNAMIC_CONNECTION_TIMEOUT:
         return _SC_OK, connection.daemon.timeout_ms // 1000
     if info == _CONNECTION_INFO_DYNAMIC_CONNECTION_SUSPENDED:
-        return _SC_OK, connection.stage == ST_SUSPENDED
+        return _SC_OK, connection.stage == _ST_SUSPENDED
     if info == _CONNECTION_INFO_DYNAMIC_TLS_VER:
         if connection.daemon.tls is None:
             return _SC_OK, _TLS_VERSION_NO_TLS

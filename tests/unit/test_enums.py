@@ -38,6 +38,13 @@ class TestEnums(unittest.TestCase):
         with self.assertRaises(AttributeError):
             mhd.DAEMON_INFO_NOPE
 
+    def test_connection_info_of_a_free_slot(self):
+        # daemon_info.py keeps its own copies of the connection's stages (ST_FREE: too late)
+        from mhd_micro.connection import Connection
+        c = Connection(mhd.daemon_create(None))
+        self.assertEqual(mhd.connection_get_info_dynamic(c, mhd.CONNECTION_INFO_DYNAMIC_CONNECTION_SUSPENDED),
+                         (60001, None))  # SC_TOO_LATE
+
     def test_unknown_names(self):
         self.assertIsNone(enums.resolve("HTTP_METHOD_NOPE"))
         self.assertIsNone(enums.resolve("HTTP_METHOD_GE"))  # a prefix of a name is not that name
