@@ -5,8 +5,7 @@
 # HTTP_POST_ENCODING_*, also spelt POST_ENCODING_*), so that looking one up does not load
 # post_parser.py, whose interned names an application that only uploads raw bodies never needs.
 # (The daemon infos, DAEMON_INFO_*, are daemon_info.py's: every example asks one for its port
-# after daemon_start, when loading this table left holes that a first 404's phrase table could
-# not use: hello.py needed 100K instead of 90K.)
+# after the start, when the heap is in pieces.)
 # A table of bytes rather than module globals: the package's __getattr__ resolves a name here
 # once, caches its value and lets this module go again, so the names cost heap (and interned
 # strings) only for the ones an application uses. The engine keeps its own private copies
