@@ -18,12 +18,14 @@
 #   print_exception(e)
 #   sendfile(sock, fd, off, n)    zero-copy file send (CPython only; None elsewhere)
 #   HAS_IPV6 HAS_SENDFILE HAS_PIPE HAS_LARGE_FILE  what this runtime can do
+#   array(typecode, init)         a table of numbers (the request's field offsets): array.array
+#                                 here (no object per number); a list on CPython (quicker to fill)
 try:
-    import micropython
+    from micropython import const  # (not `import micropython`: one global less)
 except ImportError:  # CPython has no micropython module: use the CPython port
     from port_cpython.platform import *  # noqa: F401,F403
 else:
-    from micropython import const
+    from array import array
     import gc
     import select
     import socket
@@ -54,8 +56,7 @@ else:
     HAS_LARGE_FILE = sys.maxsize > 0x7FFFFFFF
     sendfile = None
 
-    def gmtime():
-        return time.gmtime()
+    gmtime = time.gmtime
 
     def listen(af, host, port, backlog):
         # setup code, in a module of its own: loaded by daemon_start, then let go

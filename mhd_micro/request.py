@@ -3,8 +3,7 @@
 #
 # The entry points are Request (one per buffer of the daemon's pool, made at daemon start
 # and reset for every request) and request_path.
-from array import array
-
+from .platform import array
 from .action import Action
 from .lazy import load
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Python function calls per keep-alive GET: the engine's own functions and the request
 callback, counted with sys.setprofile on CPython, which runs the same code as MicroPython.
-The CPython port's wrappers (port_cpython/: ticks_ms, recv_into, send, ipoll), which are C
+The CPython port's wrappers (port_cpython/: ticks_diff, recv_into, send, ipoll), which are C
 functions on MicroPython, are left out; so are the test client's.
 
     .venv/bin/python tools/count_calls.py                          # the working tree, minimal head
