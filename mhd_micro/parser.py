@@ -163,7 +163,6 @@ def _start(r, b):
     return _split(r, b, s, ce) or _method(r, b) or _version(r, b, ce) or _target(r, b)
 
 
-
 def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
     if r.clean_end:  # a clean head (parse_head)

@@ -12,7 +12,6 @@ from . import upload as _up
 _INC = const(1)  # = upload._INC
 
 
-
 def action_process_upload_full(request, buff_size, uc, uc_cls=None):
     """action_process_upload with the full callback only (its macro in MHD)."""
     return _up.action_process_upload(request, buff_size, uc, uc_cls)
