@@ -20,11 +20,15 @@
 # answers pings, echoes the peer's close, and closes with the decoder's code (1002, 1007,
 # 1009) when the peer breaks the protocol; on_close gets 1006 when the connection was lost
 # without a close frame.
-import mhd_micro as _mhd
+import mhd_micro
 from .platform import const, collect, mem_free
 from .upgrade import action_upgrade, upgraded_recv, upgraded_send, upgraded_notify, upgraded_close
-from . import websocket as _w
-from .websocket import header_size, frame_header, write_control, copy_into
+from .websocket import (Decoder, handshake_status, has_token, accept_key, choose_subprotocol, header_size,
+                        frame_header, write_control, write_close, copy_into, VERSION_FIELD)
+# (Every global, attribute, method and argument name here is interned by MicroPython when the
+# module loads, and its table of names grows in steps: past about 620 names a new one of 7 KB
+# on a 64-bit port (tests/test_websocket_load.py). Hence no module aliases, and names the core
+# has already where they fit.)
 
 CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a close frame
 
@@ -54,21 +58,26 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     + 14 + 127, room for a piece as large as the read buffer and a control frame)."""
     f = _fields(request)
     key = f.get(b"sec-websocket-key")
-    sc = _w.handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
+    sc = handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
     if sc == 101 and request.method != _HTTP_METHOD_GET:
         sc = 400
-    if sc == 101 and not _w.has_token(f.get(b"connection", b""), b"upgrade"):
+    if sc == 101 and not has_token(f.get(b"connection", b""), b"upgrade"):
         sc = 400
-    if sc != 101:
-        return _refuse(request, sc)
-    fields = [("Sec-WebSocket-Accept", _w.accept_key(key).decode())]
-    proto = _w.choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
-    if proto is not None:
-        proto = proto.decode() if isinstance(proto, bytes) else proto
-        fields.append(("Sec-WebSocket-Protocol", proto))
-    args = (on_open, cls, proto, max_message, buffer, queue or buffer + 141)
-    act = action_upgrade(request, "websocket", _upgraded, args, fields)
-    return act if act is not None else _refuse(request, 400)
+    if sc == 101:
+        fields = [("Sec-WebSocket-Accept", accept_key(key).decode())]
+        proto = choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
+        if proto is not None:
+            proto = proto.decode() if isinstance(proto, bytes) else proto
+            fields.append(("Sec-WebSocket-Protocol", proto))
+        args = (on_open, cls, proto, max_message, buffer, queue or buffer + 141)
+        act = action_upgrade(request, "websocket", _upgraded, args, fields)
+        if act is not None:
+            return act
+        sc = 400
+    r = mhd_micro.response_from_buffer_copy(sc, b"a WebSocket endpoint\n")
+    if sc == 426:
+        mhd_micro.response_add_header(r, VERSION_FIELD[0].decode(), VERSION_FIELD[1].decode())
+    return mhd_micro.action_from_response(request, r)
 
 
 def _fields(r):
@@ -86,13 +95,6 @@ def _fields(r):
     return got
 
 
-def _refuse(request, sc):
-    r = _mhd.response_from_buffer_copy(sc, b"a WebSocket endpoint\n")
-    if sc == 426:
-        _mhd.response_add_header(r, "Sec-WebSocket-Version", "13")
-    return _mhd.action_from_response(request, r)
-
-
 def _upgraded(args, request, urh):
     """The upgrade handler: the 101 is out."""
     if mem_free():  # MicroPython (CPython says 0): the handshake's garbage goes first, so the
@@ -106,19 +108,15 @@ def _upgraded(args, request, urh):
     _ready(w, urh, True, False)  # bytes that came with the request may wait already
 
 
-def _ready(w, urh, readable, writable):
-    """The daemon's poll: the socket can be read or written."""
-    w.busy = True
-    w._run()
-    w.busy = False
-    w._arm()
+def _ready(cls, urh, read, write):
+    """The daemon's poll: the socket can be read or written (cls: the Conn)."""
+    cls.busy = True
+    cls._run()
+    cls.busy = False
+    cls._arm()
 
 
-def _nothing(*args):
-    pass
-
-
-class Conn(_w.Decoder):
+class Conn(Decoder):
     """One WebSocket connection, and its decoder (one object: MicroPython keeps an instance's
     attributes in a dict of its own, so one object with fewer attributes takes less heap).
     Attributes for the application: cls (accept's), subprotocol (the one chosen, or None),
@@ -127,12 +125,12 @@ class Conn(_w.Decoder):
     # class defaults, until accept or the application sets them on the connection
     cls = None
     subprotocol = None
-    on_message = staticmethod(_nothing)  # (conn, data, first, last, is_text)
-    on_close = staticmethod(_nothing)  # (conn, code): once, when the connection ends
+    on_message = staticmethod(lambda *args: None)  # (conn, data, first, last, is_text)
+    on_close = staticmethod(lambda *args: None)  # (conn, code): once, when the connection ends
     on_writable = None  # (conn): the send queue, full before, is empty again
 
     def __init__(self, urh, args):
-        _w.Decoder.__init__(self, args[3])
+        Decoder.__init__(self, args[3])
         self.urh = urh
         if args[1] is not None:
             self.cls = args[1]
@@ -189,16 +187,16 @@ class Conn(_w.Decoder):
         p = self._reserve(header_size(n) + n)
         return p if p < 0 else frame_header(self.out, p, op, fin, n)
 
-    def ping(self, payload=b""):
-        """Queue a ping (payload: at most 125 bytes); the layer takes the pong. False as
-        send_text."""
-        n = len(payload)
+    def ping(self, data=b""):
+        """Queue a ping (data: its payload, at most 125 bytes); the layer takes the pong.
+        False as send_text."""
+        n = len(data)
         if n > 125:
             return False
         p = self._reserve(n + 2)
         if p < 0:
             return False
-        self.queued = _w.write_control(self.out, p, _OP_PING, payload, n)
+        self.queued = write_control(self.out, p, _OP_PING, data, n)
         self._kick()
         return True
 
@@ -211,7 +209,7 @@ class Conn(_w.Decoder):
         p = self._reserve(len(reason) + 4)
         if p < 0:
             return False
-        self.queued = _w.write_close(self.out, p, code, reason)
+        self.queued = write_close(self.out, p, code, reason)
         self.state = _CLOSING
         self._kick()
         return True
@@ -304,20 +302,16 @@ class Conn(_w.Decoder):
         ev = self.feed(self.inb, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
             if self.state == _OPEN:  # after our close, data is dropped
-                self.on_message(self, self.inb[self.start:self.stop], self.first, self.last, ev == _OP_TEXT)
+                self.on_message(self, self.inb[self.start:self.pos], self.first, not self.msg, ev == _OP_TEXT)
         elif ev == _OP_PING:
             if self.state == _OPEN:
                 p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
                 self.queued = write_control(self.out, p, _OP_PONG, self.ctl, self.clen)
-        elif ev == _OP_CLOSE or ev == _ERROR:
-            self._closed(self.code if ev == _OP_CLOSE else self.error)
-
-    def _closed(self, code):
-        """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
-        if self.state == _OPEN:  # answer it: echo the code (or send the error's)
-            p = self._reserve(4)
-            self.queued = _w.write_close(self.out, p, code)
-        self._done(code)
+        elif ev == _OP_CLOSE or ev == _ERROR:  # the peer's close frame (or its protocol error,
+            code = self.code if ev == _OP_CLOSE else self.error  # 1002, 1007, 1009)
+            if self.state == _OPEN:  # answer it: echo the code (or send the error's)
+                self.queued = write_close(self.out, self._reserve(4), code)
+            self._done(code)
 
     def _done(self, code):
         """The connection is over for the application: on_close, once (the state is _DONE
