@@ -5,15 +5,17 @@
 # CPython and MicroPython:
 #
 #   python3 examples/ws_echo.py --port 9001 [--connections N] [--buffer BYTES] [--pool N]
+#       [--conn-memory BYTES] [--responses N]
 #       [--cert PEM --key PEM]   (wss://: TLS with that certificate and key)
 #
 # Prints "listening on port N". ws://host:port/ echoes; GET /heap answers the heap in use
 # (gc.mem_alloc() after gc.collect(), "-1" where the runtime has no mem_alloc), any other path
 # a short text. --buffer: each WebSocket connection's read buffer (its send queue holds one
-# piece of that size more); --pool: how many HTTP buffers the connection slots share
-# (D_OPTION_CONN_BUFFER_POOL_SIZE). Autobahn|Testsuite's fuzzing client is run against it
-# (tools/autobahn.py, tests/test_websocket_server.py), and 32 clients at once
-# (tests/test_websocket_load.py).
+# piece of that size and its header, or a control frame); --pool: how many HTTP buffers the
+# connection slots share (D_OPTION_CONN_BUFFER_POOL_SIZE); --conn-memory: their size
+# (D_OPTION_CONN_MEMORY_LIMIT); --responses: the response pool (D_OPTION_RESPONSE_POOL_SIZE).
+# Autobahn|Testsuite's fuzzing client is run against it (tools/autobahn.py,
+# tests/test_websocket_server.py), and 32 clients at once (tests/test_websocket_load.py).
 import gc
 import sys
 
@@ -43,8 +45,8 @@ def on_request(cls, request, path, method, upload_size):
     # interned for good when it is compiled: few names, and no global that a value can spare.)
     if path == "/":
         # the echo sends only from on_message, and the layer calls that (and answers a ping or
-        # a close) only once the queue is empty: it needs room for one piece and its header,
-        # or a control frame (127 bytes), not both (accept's default queue)
+        # a close) only once the queue is empty: the queue needs room for one piece and its
+        # header, or for a control frame (127 bytes); accept's default has room for both
         return ws.accept(request, on_open, None, max_message=16 * 1024 * 1024, buffer=cls, queue=max(cls + 10, 127))
     if path == "/heap":
         gc.collect()

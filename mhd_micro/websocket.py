@@ -4,8 +4,8 @@
 # reads into its buffer, hands the bytes to the decoder and sends what the writers produce.
 #
 # The entry points are handshake_status(upgrade, key, version), accept_key(key),
-# choose_subprotocol(offered, supported); Decoder(max_size).feed(b, pos, end); and the writers
-# frame_header(b, pos, op, fin, n), write_control(b, pos, op, src, n), write_close(b, pos,
+# choose_subprotocol(value, names); Decoder(max_size).feed(b, pos, end); and the writers
+# frame_header(b, pos, op, last, n), write_control(b, pos, op, src, n), write_close(b, pos,
 # code, reason).
 #
 # Strategy: the decoder takes any bytes as they arrive (split anywhere) and consumes all of
@@ -67,10 +67,11 @@ def _bytes(v):
     return v.encode() if isinstance(v, str) else v
 
 
-def has_token(v, tok):
-    """True if the comma-separated list v (bytes) holds tok (lower case), ignoring case and OWS."""
+def has_token(v, name):
+    """True if the comma-separated list v (bytes) holds the token `name` (lower case),
+    ignoring case and OWS."""
     for t in v.split(b","):
-        if t.strip().lower() == tok:
+        if t.strip().lower() == name:
             return True
     return False
 
@@ -115,16 +116,16 @@ def accept_key(key):
     return binascii.b2a_base64(h.digest())[:-1]  # without its newline
 
 
-def choose_subprotocol(offered, supported):
-    """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `supported` (the
-    server's, in its order of preference) that the client's comma-separated list `offered`
+def choose_subprotocol(value, names):
+    """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `names` (the
+    server's, in its order of preference) that the client's comma-separated list `value`
     holds (compared exactly; section 4.2.2, /subprotocol/), or None: then the reply
     has no Sec-WebSocket-Protocol field. Several client field lines: join them with ","."""
-    if offered is None:
+    if value is None:
         return None
-    names = [t.strip() for t in _bytes(offered).split(b",")]
-    for p in supported:
-        if _bytes(p) in names:
+    got = [t.strip() for t in _bytes(value).split(b",")]
+    for p in names:
+        if _bytes(p) in got:
             return p
     return None
 
@@ -199,31 +200,31 @@ def close_code_ok(code):
 
 # -- the frame decoder (https://www.rfc-editor.org/rfc/rfc6455#section-5) ------------------------
 
-def unmask(b, s, e, k, p):
-    """XOR b[s:e] in place with the 4-byte masking key k, from key byte p (section 5.3).
+def unmask(b, s, e, key, p):
+    """XOR b[s:e] in place with the 4-byte masking key, from its byte p (section 5.3).
     Returns the key byte for the next payload byte."""
     while p and s < e:  # up to the key's first byte
-        b[s] ^= k[p]
+        b[s] ^= key[p]
         p = (p + 1) & 3
         s += 1
     while s + 4 <= e:  # four at a time: no key index to compute
-        b[s] ^= k[0]
-        b[s + 1] ^= k[1]
-        b[s + 2] ^= k[2]
-        b[s + 3] ^= k[3]
+        b[s] ^= key[0]
+        b[s + 1] ^= key[1]
+        b[s + 2] ^= key[2]
+        b[s + 3] ^= key[3]
         s += 4
     while s < e:
-        b[s] ^= k[p]
+        b[s] ^= key[p]
         p += 1
         s += 1
     return p & 3
 
 
-def copy_into(dst, d, b, s, e):
-    """dst[d:] = b[s:e] without a temporary slice (forwards: also within one buffer, d < s)."""
+def copy_into(buf, at, b, s, e):
+    """buf[at:] = b[s:e] without a temporary slice (forwards: also within one buffer, at < s)."""
     while s < e:
-        dst[d] = b[s]
-        d += 1
+        buf[at] = b[s]
+        at += 1
         s += 1
 
 
@@ -364,19 +365,19 @@ class Decoder:
         self.left = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
         return 0
 
-    def _begin(self, h, n):
-        """The header is complete (n bytes in h): take its length, then its masking key into
-        h[0:4] (forwards: the key is behind) and its first byte into h[4], then the payload."""
-        ln = self._length(h)
+    def _begin(self, hdr, n):
+        """The header is complete (n bytes in hdr): take its length, then its masking key into
+        hdr[0:4] (forwards: the key is behind) and its first byte into hdr[4], then the payload."""
+        ln = self._length(hdr)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        h0 = h[0]
+        h0 = hdr[0]
         op = h0 & 15
-        h[0] = h[n - 4]
-        h[1] = h[n - 3]
-        h[2] = h[n - 2]
-        h[3] = h[n - 1]
-        h[4] = h0
+        hdr[0] = hdr[n - 4]
+        hdr[1] = hdr[n - 3]
+        hdr[2] = hdr[n - 2]
+        hdr[3] = hdr[n - 1]
+        hdr[4] = h0
         if self.rsv:
             self.frsv = h0 & 0x70
         self.left = ln
@@ -393,20 +394,20 @@ class Decoder:
         self.st = _DATA
         return _AGAIN
 
-    def _length(self, h):
-        """The payload length in the header h: 7 bits, or 16 or 64 more (section 5.2;
+    def _length(self, hdr):
+        """The payload length in the header hdr: 7 bits, or 16 or 64 more (section 5.2;
         non-minimal lengths are accepted). -1 if the 64-bit length has its top bit set."""
-        n = h[1] & 127
+        n = hdr[1] & 127
         if n < 126:
             return n
         if n == 126:
-            return h[2] << 8 | h[3]
-        if h[2] & 0x80:
+            return hdr[2] << 8 | hdr[3]
+        if hdr[2] & 0x80:
             return -1
         n = 0
         i = 2
         while i < 10:
-            n = n << 8 | h[i]
+            n = n << 8 | hdr[i]
             i += 1
         return n
 
@@ -504,12 +505,12 @@ def header_size(n):
     return 2 if n < 126 else 4 if n < 65536 else 10
 
 
-def frame_header(b, pos, op, fin, n):
-    """Write at b[pos:] the header of an unmasked frame: opcode op, FIN if fin is true,
+def frame_header(b, pos, op, last, n):
+    """Write at b[pos:] the header of an unmasked frame: opcode op, FIN if last is true,
     payload length n (minimal form). Returns the offset behind it (pos + header_size(n)).
     A message in pieces: the first frame has OP_TEXT or OP_BINARY, the next ones OP_CONT;
-    the last has fin (section 5.4). Control frames: fin, n <= 125."""
-    b[pos] = (0x80 if fin else 0) | op
+    the last one has `last` (FIN; section 5.4). Control frames: last true, n <= 125."""
+    b[pos] = (0x80 if last else 0) | op
     if n < 126:
         b[pos + 1] = n
         return pos + 2
