@@ -20,8 +20,6 @@ _SC_UPGRADED_NET_TIMEOUT = const(30161)  # = mhd.SC_UPGRADED_NET_TIMEOUT
 _SC_UPGRADED_NET_CONN_BROKEN = const(50801)  # = mhd.SC_UPGRADED_NET_CONN_BROKEN
 _SC_UPGRADED_HANDLE_INVALID = const(60161)  # = mhd.SC_UPGRADED_HANDLE_INVALID
 _REQUEST_ENDED_COMPLETED_OK_UPGRADE = const(1)  # = mhd.REQUEST_ENDED_COMPLETED_OK_UPGRADE
-_WAIT_INDEFINITELY = 0xFFFFFFFFFFFFFFFF
-_BAD_NAME = " \t\r\n:,;\""
 
 
 def action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=(),
@@ -39,32 +37,31 @@ def action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_
     before that (the client gone, the daemon shut down)."""
     if request.upload_size:
         return None  # the body would be read as the new protocol
-    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers,
-                    None if ended_cb is None else (ended_cb, ended_cb_cls))
+    return upload_action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers,
+                                 ended_cb, ended_cb_cls)
 
 
 def upload_action_upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls=None, headers=(),
                           ended_cb=None, ended_cb_cls=None):
     """action_upgrade from an upload callback, once the body is read (its last call)."""
-    return _upgrade(request, upgrade_hdr_value, upgrade_handler, upgrade_handler_cls, headers,
-                    None if ended_cb is None else (ended_cb, ended_cb_cls))
-
-
-def _upgrade(request, value, handler, cls, headers, ended):
-    if (handler is None or not value or request.conn.daemon.no_upgrade or request.version != 2
-            or _bad(value, "\r\n\0")):
+    if (upgrade_handler is None or not upgrade_hdr_value or request.conn.daemon.no_upgrade
+            or request.version != 2 or _bad(upgrade_hdr_value, b"\r\n\0")):
         return None
-    head = _head(value, headers)
+    head = _head(upgrade_hdr_value, headers)
     if head is None:
         return None
     act = claim(request, ACT_UPGRADE)
     if act is not None:
-        act.args = (head, handler, cls, ended)
+        act.args = (head, upgrade_handler, upgrade_handler_cls,
+                    None if ended_cb is None else (ended_cb, ended_cb_cls))
     return act
 
 
-def _bad(s, chars):
-    for ch in chars:
+def _bad(s, c):
+    """True if the str s holds one of the bytes c. (Compared as bytes: MicroPython interns
+    every character taken from a str as a name, and names are never freed.)"""
+    s = s.encode()
+    for ch in c:
         if ch in s:
             return True
     return False
@@ -79,13 +76,13 @@ def _head(value, headers):
     extra = ""
     for name, val in headers:
         low = name.lower()
-        if not name or _bad(name, _BAD_NAME) or _bad(val, "\r\n\0") or low == "upgrade":
+        if not name or _bad(name, b" \t\r\n:,;\"") or _bad(val, b"\r\n\0") or low == "upgrade":
             return None
         if low == "connection":
             v = val.lower()
             if conn != "upgrade" or "close" in v or "keep-alive" in v:
                 return None
-            conn = "upgrade, " + val
+            conn = "upgrade, %s" % val  # (a literal of 10 characters or fewer would be a new name)
         else:
             extra += "%s: %s\r\n" % (name, val)
     return (lines + "Connection: %s\r\n" % conn + extra + "\r\n").encode()
@@ -117,14 +114,14 @@ class Upgraded:
     def __init__(self, c):
         self.conn = c
         self.open = False
-        self.notify = None  # (cb, cls) of upgraded_notify
-        self.events = 0  # what the application waits for: POLLIN, POLLOUT
+        self.cb = None  # upgraded_notify's callback (None: the application waits for nothing)
+        self.cls = None  # and its closure: two fields, no tuple (a tuple would be made at each
+        # call, and take 32 bytes more in each upgraded slot on a 64-bit port)
 
     def begin(self):
         """The 101 is out: the handler gets the connection."""
         self.open = True
-        self.notify = None
-        self.events = 0
+        self.cb = self.cls = None
         c = self.conn
         r = c.req
         args = r.action.args
@@ -137,10 +134,10 @@ class Upgraded:
 
     def ready(self, events):
         """The daemon's poll found the socket ready for what the application waits for."""
-        if self.notify is not None:
+        if self.cb is not None:
             r = bool(events & (POLLIN | POLLERR | POLLHUP)) or self.conn.pos < self.conn.rlen
             w = bool(events & POLLOUT)
-            self.conn.daemon.call_safely(self.notify[0], self.notify[1], self, r, w)
+            self.conn.daemon.call_safely(self.cb, self.cls, self, r, w)
 
 
 def upgraded_notify(urh, cb, cls=None, read=True, write=False):
@@ -149,9 +146,9 @@ def upgraded_notify(urh, cb, cls=None, read=True, write=False):
     cb None (or neither read nor write) stops it. Returns SC_OK or SC_UPGRADED_HANDLE_INVALID."""
     if not urh.open:
         return _SC_UPGRADED_HANDLE_INVALID
-    urh.notify = None if cb is None else (cb, cls)
-    urh.events = 0 if cb is None else (POLLIN if read else 0) | (POLLOUT if write else 0)
-    urh.conn.watch(urh.events)
+    urh.cb = cb
+    urh.cls = cls
+    urh.conn.watch(0 if cb is None else (POLLIN if read else 0) | (POLLOUT if write else 0))
     if read and cb is not None and urh.conn.pos < urh.conn.rlen:
         urh.ready(POLLIN)  # bytes that came with the request head wait already
     return _SC_OK
@@ -167,7 +164,10 @@ def upgraded_recv(urh, buf, max_wait_millisec=0):
         return _SC_UPGRADED_HANDLE_INVALID, 0
     c = urh.conn
     if c.pos < c.rlen:  # the bytes that came after the request head, first
-        return _leftover(c, buf)
+        n = min(len(buf), c.rlen - c.pos)
+        buf[0:n] = c.mv[c.pos:c.pos + n]
+        c.take_leftover(n)
+        return _SC_OK, n
     mv = buf if isinstance(buf, memoryview) else memoryview(buf)
     while True:
         n = _recv(c.sock, mv)
@@ -175,13 +175,6 @@ def upgraded_recv(urh, buf, max_wait_millisec=0):
             return (_SC_OK, n) if n >= 0 else (_SC_UPGRADED_NET_CONN_BROKEN, 0)
         if not max_wait_millisec or not _wait(urh, POLLIN, max_wait_millisec):  # 0: no poll object
             return _SC_UPGRADED_NET_TIMEOUT, 0
-
-
-def _leftover(c, buf):
-    n = min(len(buf), c.rlen - c.pos)
-    buf[0:n] = c.mv[c.pos:c.pos + n]
-    c.take_leftover(n)
-    return _SC_OK, n
 
 
 # the socket calls, on their own: the callers' frames (without a try) stay on MicroPython's
@@ -233,14 +226,14 @@ def upgraded_close(urh):
     if not urh.open:
         return _SC_UPGRADED_HANDLE_INVALID
     urh.open = False
-    urh.notify = None
+    urh.cb = urh.cls = None  # (the application's objects are not kept with the slot)
     urh.conn.close(_REQUEST_ENDED_COMPLETED_OK_UPGRADE)
     return _SC_OK
 
 
-def _wait(urh, event, ms):
-    """Wait (blocking the daemon) until the socket is ready for `event`, up to ms. True if
-    it is; False when the time ran out."""
+def _wait(urh, event, timeout):
+    """Wait (blocking the daemon) until the socket is ready for `event`, up to `timeout` ms.
+    True if it is; False when the time ran out."""
     if urh.waiter is None:
         import select
         urh.waiter = select.poll()
@@ -248,14 +241,14 @@ def _wait(urh, event, ms):
     sock = urh.conn.sock
     p.register(sock, event)
     try:
-        if ms >= _WAIT_INDEFINITELY:
+        if timeout >= 0xFFFFFFFFFFFFFFFF:  # WAIT_INDEFINITELY
             return bool(p.poll(-1))
         start = ticks_ms()
-        left = ms
+        left = timeout
         while left > 0:
             if p.poll(min(left, 1000)):
                 return True
-            left = ms - ticks_diff(ticks_ms(), start)
+            left = timeout - ticks_diff(ticks_ms(), start)
         return False
     finally:
         p.unregister(sock)

@@ -4,8 +4,8 @@
 # reads into its buffer, hands the bytes to the decoder and sends what the writers produce.
 #
 # The entry points are handshake_status(upgrade, key, version), accept_key(key),
-# choose_subprotocol(offered, supported); Decoder(max_size).feed(b, pos, end); and the writers
-# frame_header(b, pos, op, fin, n), write_control(b, pos, op, src, n), write_close(b, pos,
+# choose_subprotocol(value, names); Decoder(max_size).feed(b, pos, end); and the writers
+# frame_header(b, pos, op, last, n), write_control(b, pos, op, src, n), write_close(b, pos,
 # code, reason).
 #
 # Strategy: the decoder takes any bytes as they arrive (split anywhere) and consumes all of
@@ -67,10 +67,11 @@ def _bytes(v):
     return v.encode() if isinstance(v, str) else v
 
 
-def has_token(v, tok):
-    """True if the comma-separated list v (bytes) holds tok (lower case), ignoring case and OWS."""
+def has_token(v, name):
+    """True if the comma-separated list v (bytes) holds the token `name` (lower case),
+    ignoring case and OWS."""
     for t in v.split(b","):
-        if t.strip().lower() == tok:
+        if t.strip().lower() == name:
             return True
     return False
 
@@ -115,16 +116,16 @@ def accept_key(key):
     return binascii.b2a_base64(h.digest())[:-1]  # without its newline
 
 
-def choose_subprotocol(offered, supported):
-    """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `supported` (the
-    server's, in its order of preference) that the client's comma-separated list `offered`
+def choose_subprotocol(value, names):
+    """The subprotocol to answer in Sec-WebSocket-Protocol: the first of `names` (the
+    server's, in its order of preference) that the client's comma-separated list `value`
     holds (compared exactly; section 4.2.2, /subprotocol/), or None: then the reply
     has no Sec-WebSocket-Protocol field. Several client field lines: join them with ","."""
-    if offered is None:
+    if value is None:
         return None
-    names = [t.strip() for t in _bytes(offered).split(b",")]
-    for p in supported:
-        if _bytes(p) in names:
+    got = [t.strip() for t in _bytes(value).split(b",")]
+    for p in names:
+        if _bytes(p) in got:
             return p
     return None
 
@@ -199,31 +200,31 @@ def close_code_ok(code):
 
 # -- the frame decoder (https://www.rfc-editor.org/rfc/rfc6455#section-5) ------------------------
 
-def unmask(b, s, e, k, p):
-    """XOR b[s:e] in place with the 4-byte masking key k, from key byte p (section 5.3).
+def unmask(b, s, e, key, p):
+    """XOR b[s:e] in place with the 4-byte masking key, from its byte p (section 5.3).
     Returns the key byte for the next payload byte."""
     while p and s < e:  # up to the key's first byte
-        b[s] ^= k[p]
+        b[s] ^= key[p]
         p = (p + 1) & 3
         s += 1
     while s + 4 <= e:  # four at a time: no key index to compute
-        b[s] ^= k[0]
-        b[s + 1] ^= k[1]
-        b[s + 2] ^= k[2]
-        b[s + 3] ^= k[3]
+        b[s] ^= key[0]
+        b[s + 1] ^= key[1]
+        b[s + 2] ^= key[2]
+        b[s + 3] ^= key[3]
         s += 4
     while s < e:
-        b[s] ^= k[p]
+        b[s] ^= key[p]
         p += 1
         s += 1
     return p & 3
 
 
-def copy_into(dst, d, b, s, e):
-    """dst[d:] = b[s:e] without a temporary slice (forwards: also within one buffer, d < s)."""
+def copy_into(buf, at, b, s, e):
+    """buf[at:] = b[s:e] without a temporary slice (forwards: also within one buffer, at < s)."""
     while s < e:
-        dst[d] = b[s]
-        d += 1
+        buf[at] = b[s]
+        at += 1
         s += 1
 
 
@@ -234,10 +235,11 @@ class Decoder:
     b[pos:end] and returns one event; d.pos is then where the next call starts. Call again
     while ev != MORE: MORE means every byte up to `end` was taken (d.pos == end), so the
     whole buffer may be read into again. Events:
-      OP_TEXT / OP_BINARY  a piece of a message: its payload, unmasked, is b[d.start:d.stop]
+      OP_TEXT / OP_BINARY  a piece of a message: its payload, unmasked, is b[d.start:d.pos]
                            (in the caller's buffer; use it before reading into b again). It
                            may be empty only when it is the message's last piece. d.first:
-                           this is the message's first piece; d.last: its last piece. Text
+                           this is the message's first piece; d.msg is 0 after its last
+                           piece (no message in progress; one field less per decoder). Text
                            is checked UTF-8 up to the piece's end (a character may continue
                            in the next piece).
       OP_PING / OP_PONG    a whole control frame: its payload is d.ctl[0:d.clen]. Answer a
@@ -257,17 +259,20 @@ class Decoder:
     the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
     """
 
-    # class defaults: MicroPython keeps an instance's attributes in a dict of its own (one
-    # that grows in steps: 23 entries take 416 bytes on a 64-bit port, 29 take 512), and most
+    # class defaults: MicroPython keeps an instance's attributes in a table of its own that
+    # grows, once full, to 17, 23, 29, 37 entries (16 bytes each on a 64-bit port), and most
     # decoders never set these. (No properties: a class with one makes every attribute store
-    # on its instances look in the class first, which made decoding 15% slower.)
+    # on its instances look in the class first, which made decoding 15% slower.) ws.Conn, a
+    # Decoder with its connection's fields, fits 23 with the on_message an application sets.
+    rsv = 0  # the RSV bits an extension negotiated: set only when there are some
     frsv = 0  # set only when an extension negotiated RSV bits (else every frame's are 0)
     code = 0  # set by a close frame
     error = 0  # set by a protocol error
 
     def __init__(self, max_size=1 << 20, rsv=0):
         self.max_size = max_size
-        self.rsv = rsv
+        if rsv:
+            self.rsv = rsv
         # the frame header being read: 2 + up to 8 + 4 (mask) bytes. Once it is complete,
         # hdr[0:4] holds the frame's masking key and hdr[4] the header's first byte (FIN,
         # RSV, opcode): no attributes of their own
@@ -289,11 +294,9 @@ class Decoder:
         self.clen = 0  # control payload bytes in ctl
         if self.code or self.error:
             self.code = self.error = 0
-        self.pos = 0
+        self.pos = 0  # also the end of the piece an OP_TEXT or OP_BINARY event hands over
         self.start = 0
-        self.stop = 0
         self.first = False
-        self.last = False
 
     def feed(self, b, pos, end):
         """Take bytes of b[pos:end]; the next event (see the class). d.pos: where to go on."""
@@ -362,19 +365,19 @@ class Decoder:
         self.left = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
         return 0
 
-    def _begin(self, h, n):
-        """The header is complete (n bytes in h): take its length, then its masking key into
-        h[0:4] (forwards: the key is behind) and its first byte into h[4], then the payload."""
-        ln = self._length(h)
+    def _begin(self, hdr, n):
+        """The header is complete (n bytes in hdr): take its length, then its masking key into
+        hdr[0:4] (forwards: the key is behind) and its first byte into hdr[4], then the payload."""
+        ln = self._length(hdr)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        h0 = h[0]
+        h0 = hdr[0]
         op = h0 & 15
-        h[0] = h[n - 4]
-        h[1] = h[n - 3]
-        h[2] = h[n - 2]
-        h[3] = h[n - 1]
-        h[4] = h0
+        hdr[0] = hdr[n - 4]
+        hdr[1] = hdr[n - 3]
+        hdr[2] = hdr[n - 2]
+        hdr[3] = hdr[n - 1]
+        hdr[4] = h0
         if self.rsv:
             self.frsv = h0 & 0x70
         self.left = ln
@@ -391,20 +394,20 @@ class Decoder:
         self.st = _DATA
         return _AGAIN
 
-    def _length(self, h):
-        """The payload length in the header h: 7 bits, or 16 or 64 more (section 5.2;
+    def _length(self, hdr):
+        """The payload length in the header hdr: 7 bits, or 16 or 64 more (section 5.2;
         non-minimal lengths are accepted). -1 if the 64-bit length has its top bit set."""
-        n = h[1] & 127
+        n = hdr[1] & 127
         if n < 126:
             return n
         if n == 126:
-            return h[2] << 8 | h[3]
-        if h[2] & 0x80:
+            return hdr[2] << 8 | hdr[3]
+        if hdr[2] & 0x80:
             return -1
         n = 0
         i = 2
         while i < 10:
-            n = n << 8 | h[i]
+            n = n << 8 | hdr[i]
             i += 1
         return n
 
@@ -456,9 +459,7 @@ class Decoder:
             self.at = 0  # the next header's bytes
         if s == e and not last:
             return _AGAIN
-        self.start = s
-        self.stop = e
-        self.last = last
+        self.start = s  # (and e is self.pos)
         op = self.msg
         self.first = op < 0
         if op < 0:
@@ -504,12 +505,12 @@ def header_size(n):
     return 2 if n < 126 else 4 if n < 65536 else 10
 
 
-def frame_header(b, pos, op, fin, n):
-    """Write at b[pos:] the header of an unmasked frame: opcode op, FIN if fin is true,
+def frame_header(b, pos, op, last, n):
+    """Write at b[pos:] the header of an unmasked frame: opcode op, FIN if last is true,
     payload length n (minimal form). Returns the offset behind it (pos + header_size(n)).
     A message in pieces: the first frame has OP_TEXT or OP_BINARY, the next ones OP_CONT;
-    the last has fin (section 5.4). Control frames: fin, n <= 125."""
-    b[pos] = (0x80 if fin else 0) | op
+    the last one has `last` (FIN; section 5.4). Control frames: last true, n <= 125."""
+    b[pos] = (0x80 if last else 0) | op
     if n < 126:
         b[pos + 1] = n
         return pos + 2

@@ -11,20 +11,24 @@
 # connection then has fixed memory, taken once when it opens: a read buffer of `buffer`
 # bytes, a send queue of `queue` bytes (by default one piece of the read buffer with its
 # frame header and a control frame more), and the codec's state (a Conn is its Decoder: about
-# 1.2 KB on a 64-bit port with 128- and 269-byte buffers). Nothing blocks the daemon:
-# frames are queued, the queue goes out when the socket takes it (the daemon's poll says when:
-# upgraded_notify), and while the queue is not empty the layer reads nothing more, so a
-# client that sends faster than it reads waits (backpressure). A message larger than the
-# read buffer reaches on_message in pieces (`data` is a memoryview into the read buffer, valid
-# during the call); send one in pieces with send_piece, going on from on_writable. The layer
-# answers pings, echoes the peer's close, and closes with the decoder's code (1002, 1007,
-# 1009) when the peer breaks the protocol; on_close gets 1006 when the connection was lost
-# without a close frame.
-import mhd_micro as _mhd
+# 1.1 KB on a 64-bit port with 128- and 269-byte buffers, 23 attributes with on_message).
+# Nothing blocks the daemon: frames are queued, the queue goes out when the socket takes it
+# (the daemon's poll says when: upgraded_notify), and while the queue is not empty the layer
+# reads nothing more, so a client that sends faster than it reads waits (backpressure). A
+# message larger than the read buffer reaches on_message in pieces (`data` is a memoryview
+# into the read buffer, valid during the call); send one in pieces with send_piece, going on
+# from on_writable. The layer answers pings, echoes the peer's close, and closes with the
+# decoder's code (1002, 1007, 1009) when the peer breaks the protocol; on_close gets 1006 when
+# the connection was lost without a close frame.
+import mhd_micro
 from .platform import const, collect, mem_free
 from .upgrade import action_upgrade, upgraded_recv, upgraded_send, upgraded_notify, upgraded_close
-from . import websocket as _w
-from .websocket import header_size, frame_header, write_control, copy_into
+from .websocket import (Decoder, handshake_status, has_token, accept_key, choose_subprotocol, header_size,
+                        frame_header, write_control, write_close, copy_into, VERSION_FIELD)
+# (Every global, attribute, method and argument name here is interned by MicroPython when the
+# module loads, and its table of names grows in steps: past about 620 names a new one of 7 KB
+# on a 64-bit port (tests/test_websocket_load.py). Hence no module aliases, and names the core
+# has already where they fit.)
 
 CLOSE_ABNORMAL = const(1006)  # for on_close: the connection ended without a close frame
 
@@ -54,21 +58,26 @@ def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buf
     + 14 + 127, room for a piece as large as the read buffer and a control frame)."""
     f = _fields(request)
     key = f.get(b"sec-websocket-key")
-    sc = _w.handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
+    sc = handshake_status(f.get(b"upgrade"), key, f.get(b"sec-websocket-version"))
     if sc == 101 and request.method != _HTTP_METHOD_GET:
         sc = 400
-    if sc == 101 and not _w.has_token(f.get(b"connection", b""), b"upgrade"):
+    if sc == 101 and not has_token(f.get(b"connection", b""), b"upgrade"):
         sc = 400
-    if sc != 101:
-        return _refuse(request, sc)
-    fields = [("Sec-WebSocket-Accept", _w.accept_key(key).decode())]
-    proto = _w.choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
-    if proto is not None:
-        proto = proto.decode() if isinstance(proto, bytes) else proto
-        fields.append(("Sec-WebSocket-Protocol", proto))
-    args = (on_open, cls, proto, max_message, buffer, queue or buffer + 141)
-    act = action_upgrade(request, "websocket", _upgraded, args, fields)
-    return act if act is not None else _refuse(request, 400)
+    if sc == 101:
+        fields = [("Sec-WebSocket-Accept", accept_key(key).decode())]
+        proto = choose_subprotocol(f.get(b"sec-websocket-protocol"), subprotocols)
+        if proto is not None:
+            proto = proto.decode() if isinstance(proto, bytes) else proto
+            fields.append(("Sec-WebSocket-Protocol", proto))
+        args = (on_open, cls, proto, max_message, buffer, queue or buffer + 141)
+        act = action_upgrade(request, "websocket", _upgraded, args, fields)
+        if act is not None:
+            return act
+        sc = 400
+    r = mhd_micro.response_from_buffer_copy(sc, b"a WebSocket endpoint\n")
+    if sc == 426:
+        mhd_micro.response_add_header(r, VERSION_FIELD[0].decode(), VERSION_FIELD[1].decode())
+    return mhd_micro.action_from_response(request, r)
 
 
 def _fields(r):
@@ -86,13 +95,6 @@ def _fields(r):
     return got
 
 
-def _refuse(request, sc):
-    r = _mhd.response_from_buffer_copy(sc, b"a WebSocket endpoint\n")
-    if sc == 426:
-        _mhd.response_add_header(r, "Sec-WebSocket-Version", "13")
-    return _mhd.action_from_response(request, r)
-
-
 def _upgraded(args, request, urh):
     """The upgrade handler: the 101 is out."""
     if mem_free():  # MicroPython (CPython says 0): the handshake's garbage goes first, so the
@@ -106,19 +108,15 @@ def _upgraded(args, request, urh):
     _ready(w, urh, True, False)  # bytes that came with the request may wait already
 
 
-def _ready(w, urh, readable, writable):
-    """The daemon's poll: the socket can be read or written."""
-    w.busy = True
-    w._run()
-    w.busy = False
-    w._arm()
+def _ready(cls, urh, read, write):
+    """The daemon's poll: the socket can be read or written (cls: the Conn)."""
+    cls.busy = True
+    cls._run()
+    cls.busy = False
+    cls._arm()
 
 
-def _nothing(*args):
-    pass
-
-
-class Conn(_w.Decoder):
+class Conn(Decoder):
     """One WebSocket connection, and its decoder (one object: MicroPython keeps an instance's
     attributes in a dict of its own, so one object with fewer attributes takes less heap).
     Attributes for the application: cls (accept's), subprotocol (the one chosen, or None),
@@ -127,12 +125,12 @@ class Conn(_w.Decoder):
     # class defaults, until accept or the application sets them on the connection
     cls = None
     subprotocol = None
-    on_message = staticmethod(_nothing)  # (conn, data, first, last, is_text)
-    on_close = staticmethod(_nothing)  # (conn, code): once, when the connection ends
+    on_message = staticmethod(lambda *args: None)  # (conn, data, first, last, is_text)
+    on_close = staticmethod(lambda *args: None)  # (conn, code): once, when the connection ends
     on_writable = None  # (conn): the send queue, full before, is empty again
 
     def __init__(self, urh, args):
-        _w.Decoder.__init__(self, args[3])
+        Decoder.__init__(self, args[3])
         self.urh = urh
         if args[1] is not None:
             self.cls = args[1]
@@ -140,9 +138,9 @@ class Conn(_w.Decoder):
             self.subprotocol = args[2]
         # the buffers as memoryviews: slices of them (a piece for on_message, the queue for
         # upgraded_send) copy nothing, and no bytearray needs an attribute of its own
-        self.inb = memoryview(bytearray(args[4]))
+        self.buf = memoryview(bytearray(args[4]))  # the read buffer
         self.out = memoryview(bytearray(args[5]))
-        self.end = 0  # inb[pos:end]: read, not decoded yet (pos: the decoder's)
+        self.end = 0  # buf[pos:end]: read, not decoded yet (pos: the decoder's)
         self.sent = self.queued = 0  # out[sent:queued]: to send
         self.state = _OPEN
         self.busy = False  # in the layer's own loop: it arms the poll at its end
@@ -173,9 +171,9 @@ class Conn(_w.Decoder):
         (wait for on_writable) or the connection is closing."""
         return self._frame((_OP_BINARY if binary else _OP_TEXT) if first else 0, last, data)
 
-    def _frame(self, op, fin, data):
+    def _frame(self, op, last, data):
         n = len(data)
-        p = self._frame_head(op, fin, n)
+        p = self._frame_head(op, last, n)
         if p < 0:
             return False
         self.out[p:p + n] = data
@@ -183,22 +181,22 @@ class Conn(_w.Decoder):
         self._kick()
         return True
 
-    def _frame_head(self, op, fin, n):
+    def _frame_head(self, op, last, n):
         """Reserve a frame of n payload bytes and write its header; where its payload goes
         (-1: no room). (A function of its own: _frame's call frame stays on the stack.)"""
         p = self._reserve(header_size(n) + n)
-        return p if p < 0 else frame_header(self.out, p, op, fin, n)
+        return p if p < 0 else frame_header(self.out, p, op, last, n)
 
-    def ping(self, payload=b""):
-        """Queue a ping (payload: at most 125 bytes); the layer takes the pong. False as
-        send_text."""
-        n = len(payload)
+    def ping(self, data=b""):
+        """Queue a ping (data: its payload, at most 125 bytes); the layer takes the pong.
+        False as send_text."""
+        n = len(data)
         if n > 125:
             return False
         p = self._reserve(n + 2)
         if p < 0:
             return False
-        self.queued = _w.write_control(self.out, p, _OP_PING, payload, n)
+        self.queued = write_control(self.out, p, _OP_PING, data, n)
         self._kick()
         return True
 
@@ -211,7 +209,7 @@ class Conn(_w.Decoder):
         p = self._reserve(len(reason) + 4)
         if p < 0:
             return False
-        self.queued = _w.write_close(self.out, p, code, reason)
+        self.queued = write_close(self.out, p, code, reason)
         self.state = _CLOSING
         self._kick()
         return True
@@ -289,7 +287,7 @@ class Conn(_w.Decoder):
 
     def _read(self):
         """Read into the buffer; False when nothing came (or the connection ended)."""
-        sc, n = upgraded_recv(self.urh, self.inb, 0)
+        sc, n = upgraded_recv(self.urh, self.buf, 0)
         if sc == _SC_UPGRADED_NET_TIMEOUT:
             return False
         if sc != _SC_OK or not n:  # the client went away
@@ -301,23 +299,19 @@ class Conn(_w.Decoder):
 
     def _step(self):
         """Decode the next event and act on it."""
-        ev = self.feed(self.inb, self.pos, self.end)
+        ev = self.feed(self.buf, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
             if self.state == _OPEN:  # after our close, data is dropped
-                self.on_message(self, self.inb[self.start:self.stop], self.first, self.last, ev == _OP_TEXT)
+                self.on_message(self, self.buf[self.start:self.pos], self.first, not self.msg, ev == _OP_TEXT)
         elif ev == _OP_PING:
             if self.state == _OPEN:
                 p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
                 self.queued = write_control(self.out, p, _OP_PONG, self.ctl, self.clen)
-        elif ev == _OP_CLOSE or ev == _ERROR:
-            self._closed(self.code if ev == _OP_CLOSE else self.error)
-
-    def _closed(self, code):
-        """The peer's close frame (or its protocol error, code 1002/1007/1009)."""
-        if self.state == _OPEN:  # answer it: echo the code (or send the error's)
-            p = self._reserve(4)
-            self.queued = _w.write_close(self.out, p, code)
-        self._done(code)
+        elif ev == _OP_CLOSE or ev == _ERROR:  # the peer's close frame (or its protocol error,
+            code = self.code if ev == _OP_CLOSE else self.error  # 1002, 1007, 1009)
+            if self.state == _OPEN:  # answer it: echo the code (or send the error's)
+                self.queued = write_close(self.out, self._reserve(4), code)
+            self._done(code)
 
     def _done(self, code):
         """The connection is over for the application: on_close, once (the state is _DONE

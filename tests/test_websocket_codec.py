@@ -41,8 +41,8 @@ def decode(data, cuts, size=None):
                 out.append((ev, bytes(d.ctl[:d.clen])))
                 continue
             assert d.first == (cur is None)
-            cur = (ev, (cur[1] if cur else b"") + bytes(b[d.start:d.stop]))
-            if d.last:
+            cur = (ev, (cur[1] if cur else b"") + bytes(b[d.start:d.pos]))
+            if not d.msg:  # the message's last piece
                 out.append(cur)
                 cur = None
     return out

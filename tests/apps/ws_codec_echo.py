@@ -117,9 +117,9 @@ def handshake(c, buf, mv):
 def echo(c, d, ev, buf, out, mv_out):
     """Answer one decoder event; False when the connection is to close."""
     if ev == ws.OP_TEXT or ev == ws.OP_BINARY:
-        n = d.stop - d.start
-        p = ws.frame_header(out, 0, ev if d.first else ws.OP_CONT, d.last, n)
-        out[p:p + n] = buf[d.start:d.stop]
+        n = d.pos - d.start
+        p = ws.frame_header(out, 0, ev if d.first else ws.OP_CONT, not d.msg, n)
+        out[p:p + n] = buf[d.start:d.pos]
         send_all(c, mv_out, p + n)
         return True
     if ev == ws.OP_PING:

@@ -63,7 +63,7 @@ def feed_all(d, chunks, size=None):
             if ev in (ws.OP_PING, ws.OP_PONG):
                 out.append((NAMES[ev], bytes(d.ctl[:d.clen])))
             else:
-                out.append((NAMES[ev], bytes(b[d.start:d.stop]), d.first, d.last))
+                out.append((NAMES[ev], bytes(b[d.start:d.pos]), d.first, not d.msg))
     return out
 
 
@@ -192,8 +192,8 @@ class TestFrames(unittest.TestCase):
         d = ws.Decoder()
         b = bytearray(b"junk" + frame(1, b"Hello") + b"tail")
         self.assertEqual(d.feed(b, 4, len(b) - 4), ws.OP_TEXT)
-        self.assertEqual((d.start, d.stop, d.pos), (4 + 6, 4 + 11, 4 + 11))
-        self.assertEqual(bytes(b[d.start:d.stop]), b"Hello")
+        self.assertEqual((d.start, d.pos), (4 + 6, 4 + 11))  # the piece ends where the next call starts
+        self.assertEqual(bytes(b[d.start:d.pos]), b"Hello")
         self.assertEqual(bytes(b[-4:]), b"tail")  # untouched
         self.assertEqual(d.feed(b, d.pos, len(b) - 4), ws.MORE)
 
@@ -527,5 +527,5 @@ def _drain(d, b, out):
         if ev == ws.OP_PING:
             ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.clen)
         elif ev == ws.OP_TEXT or ev == ws.OP_BINARY:
-            ws.frame_header(out, 0, ev if d.first else ws.OP_CONT, d.last, d.stop - d.start)
+            ws.frame_header(out, 0, ev if d.first else ws.OP_CONT, not d.msg, d.pos - d.start)
             ws.write_close(out, 0, ws.CLOSE_NORMAL, b"bye")
