@@ -44,7 +44,9 @@ def alloc(d):
     nbuf = min(limit, s.get(_D_O_CONN_BUFFER_POOL_SIZE, (0,))[0] or limit)
     large = s.get(_D_O_LARGE_POOL_SIZE, (DEFAULT_LARGE_POOL,))[0]
     for code, line in _USUAL_STATUS:
-        keep_status_line(code, line)
+        # copies, made low in the heap: this module's own constants would stay behind, amid
+        # the room it leaves once it is let go, where the modules loaded on first need go
+        keep_status_line(code, bytes(memoryview(line)))
     collect()
     # MicroPython: refuse with the numbers before taking half of the heap. Per buffer: the
     # buffer, the header index (size // 3), ~90 words of request state; ~90 words a
