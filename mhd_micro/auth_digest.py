@@ -457,11 +457,11 @@ class Nonces:
 
 
 def fill_nonces(c, end):
-    """The connection's reply header, c.buf[c.reply_at:end], has Digest challenges: give each a
+    """The connection's reply header, c.buf[c.rlen:end], has Digest challenges: give each a
     new nonce (a reusable response is sent with new ones each time, as in MHD2)."""
     b = c.buf
     table = c.daemon.dauth
-    i = b.find(_PLACE, c.reply_at, end)
+    i = b.find(_PLACE, c.rlen, end)
     while i >= 0:
         # without D_OPTION_RANDOM_ENTROPY no nonce can be checked: one that never passes
         nonce = b"0" * _NONCE_LEN if table is None else table.new(c.addr)

@@ -124,8 +124,8 @@ class BodyWriter:
             self.crlf_after = bool(chunked)
             self.left = 0
             if chunked:  # one chunk: its size line, then the buffers
-                end = load("chunked").chunk_header(c.buf, c.reply_at, resp.size, None)
-                c.queue(c.buf, c.reply_at, end, False)
+                end = load("chunked").chunk_header(c.buf, c.rlen, resp.size, None)
+                c.queue(c.buf, c.rlen, end, False)
                 return _QUEUED
             return _GO_ON
         # sendfile writes to the socket underneath: never on TLS, whose bytes are encrypted
@@ -133,7 +133,7 @@ class BodyWriter:
             self.sendfile = True
             return _GO_ON
         # the data is written behind room for its chunk-size line; dyn_cont may add buffers
-        s = c.reply_at + (_CHUNK_ROOM if chunked else 0)
+        s = c.rlen + (_CHUNK_ROOM if chunked else 0)
         cap = len(c.buf) - s - (2 if chunked else 0)
         if 0 < self.left < cap:
             cap = self.left
@@ -209,7 +209,7 @@ class BodyWriter:
         """Frame the n bytes at c.buf[s:] and the iov buffers after them (size bytes) as one
         chunk, with dyn_cont's extension, and queue it."""
         b = c.buf
-        at = c.reply_at
+        at = c.rlen
         chunked = load("chunked")  # the chunk lines' writers
         ext = self.dcc.ext if c.resp.kind == _resp.K_CALLBACK else None
         ext = ext.encode() if ext else None
@@ -234,9 +234,9 @@ class BodyWriter:
         """last-chunk, the footers of dcc_action_finish_with_footer, the empty line."""
         b = c.buf
         chunked = load("chunked")
-        if self.footers and c.reply_at + chunked.trailer_size(self.footers) > len(b):
+        if self.footers and c.rlen + chunked.trailer_size(self.footers) > len(b):
             c.daemon.log(_SC_REPLY_HEADERS_TOO_LARGE, "footers do not fit the buffer: rest dropped")
-        c.queue(b, c.reply_at, chunked.trailer(b, c.reply_at, self.footers), True)
+        c.queue(b, c.rlen, chunked.trailer(b, c.rlen, self.footers), True)
 
     def _iov_done(self, c):
         self.iov = None

@@ -61,7 +61,6 @@ CH_SIZE = const(-1)
 CH_DATA_CRLF = const(-2)
 CH_TRAILER = const(-3)
 CH_DONE = const(-4)
-CHUNK_BROKEN = const(-2)  # chunk_step's result for broken framing (its status in r.error)
 _MAX_CHUNK_HEX = const(16)
 
 
@@ -70,7 +69,7 @@ def chunk_step(r, b, pos, end, strict):
 
     Returns the new position, with the span of chunk data found in r.data_start..r.data_end (the
     caller consumes it, then calls again); MORE when a line is incomplete (the position
-    unchanged); CHUNK_BROKEN on an error, whose status (400, 413) is in r.error."""
+    unchanged); below MORE on an error: minus its status (-400, -413, -431)."""
     r.data_start = r.data_end = pos
     left = r.chunk_left
     if left > 0:
@@ -87,11 +86,10 @@ def chunk_step(r, b, pos, end, strict):
     if left < 0:
         if left == MORE:
             return MORE
-        r.error = 400
-        return CHUNK_BROKEN
-    r.error = _chunk_line(r, b, pos, left)
-    if r.error:
-        return CHUNK_BROKEN
+        return -400
+    end = _chunk_line(r, b, pos, left)  # (a local reused: 0 or the error status)
+    if end:
+        return -end
     return left + 2 if b[left] == 13 else left + 1
 
 
@@ -119,15 +117,14 @@ def _chunk_line(r, b, s, e):
 def _trailer(r, b, pos):
     """trailer-section CRLF, taken whole: its fields are kept as offsets (VK_FOOTER), so it
     is parsed only once all of it is in the buffer. Returns the position after it, MORE, or
-    CHUNK_BROKEN."""
+    minus the error status."""
     s = pos
     while True:  # is the empty line that ends it here yet?
         e = line_end(r, b, s)
         if e < 0:
             if e == MORE:
                 return MORE
-            r.error = 400
-            return CHUNK_BROKEN
+            return -400
         if e == s:
             break
         s = e + 2 if b[e] == 13 else e + 1
@@ -138,9 +135,9 @@ def _trailer(r, b, pos):
         if e == s:
             r.chunk_left = CH_DONE
             return n
-        r.error = _footer(r, b, s, e)
-        if r.error:
-            return CHUNK_BROKEN
+        e = _footer(r, b, s, e)
+        if e:
+            return -e
         s = n
 
 

@@ -49,6 +49,13 @@ OUT_WAITING = const(-2)  # waiting for a buffer; its bytes wait in the kernel
 _OUT_UPGRADED = const(-3)  # upgraded, and the application waits for nothing
 _READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a read will not block
 
+# Connection.flags: what else is true of the connection (one field, not one each: every field
+# is a slot of each connection's attribute table, which MicroPython grows 17, 23, 29... entries)
+_F_SERVED = const(1)  # a reply was sent and the connection kept: idle now means between requests
+_F_RESUMING = const(2)  # request_resume was called: the daemon resumes it next round
+_F_FORCE_CLOSE = const(4)  # close after this reply, for a reason of the engine's
+_F_STAGE = const(4)  # suspended: the stage to resume at is flags >> _F_STAGE
+
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
 _RF_NONCES = const(1024)  # = response.RF_NONCES
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -83,7 +90,8 @@ def _write(c):
 def new_lease(size, nfields):
     """One buffer of the daemon's pool and what goes with it, lent together to a connection:
     (the buffer, its memoryview, the part of it reads may fill while a head does not need the
-    reserve, the request state). The request keeps its lease as r.lease."""
+    reserve, the request state). The request keeps its lease as r.lease; the connection takes
+    the buffer, the memoryview and the request, and reads the read view from the lease."""
     buf = bytearray(size)
     mv = memoryview(buf)
     r = Request(size, nfields)
@@ -102,24 +110,22 @@ class Connection:
         self.began = 0  # ticks when the head being received, or the body, began: for the head
         # deadline, and for telling slow clients from others when the table is full
         self.rready = False  # the socket may have bytes to read
-        self.served = False  # a reply was sent and the connection kept: idle now means between requests
-        self.resuming = False  # request_resume was called: the daemon resumes it next round
-        self.resume_stage = _ST_APP
-        self.force_close = False  # close after this reply, for a reason of the engine's
+        self.flags = 0  # _F_*
         # the lease (new_lease), while the connection has a request in progress or keeps it
-        # between requests: the buffer, its views and the request state
-        self.buf = self.mv = self.read_view = self.req = None
+        # between requests: the buffer, its memoryview and the request state
+        self.buf = self.mv = self.req = None
         self.rlen = 0  # bytes held in buf, from 0
         self.pos = 0  # first byte after the head not yet consumed (the request body's reader)
         # the reply
         self.resp = None
         self.framing = 0  # framing.plan's FR_* bits
-        self.reply_at = 0  # where its header starts in buf, after any pipelined bytes
+        # (its header starts in buf at rlen, after any pipelined bytes: rlen stays while it is sent)
         self.out = None  # the segment being sent is out[out_off:out_end]
         self.out_off = 0
         self.out_end = 0
-        self.final = True  # that segment ends the reply...
-        self.after_send = _ST_DONE  # ...and then the stage is this (_ST_BODY after a 100 Continue)
+        # once it is sent, the stage: _ST_DONE when it ends the reply (_ST_BODY after a 100
+        # Continue, ST_UPGRADED after a 101), 0 while the body's next segment follows it
+        self.then = _ST_DONE
         self.body = None  # body.BodyWriter, for bodies sent in segments: made on first need
         self.urh = None  # upgrade.Upgraded, the handle once upgraded: made on first need
 
@@ -135,9 +141,7 @@ class Connection:
         self.pos = 0
         self.last = now
         self.rready = True  # clients usually send right after connecting: try at once
-        self.resuming = False
-        self.force_close = False
-        self.served = False
+        self.flags = 0
         self.mask = _WANT_READ
 
     def close(self, ended=_REQUEST_ENDED_CONNECTION_ERROR, keep_sock=False):
@@ -147,7 +151,7 @@ class Connection:
             return
         self._drop_response(ended)
         self.stage = ST_FREE
-        self.resuming = False
+        self.flags &= ~_F_RESUMING
         if self.mask >= 0:
             self.daemon.poller.unregister(self.sock)
         self.daemon.conn_closed(self, keep_sock)  # reads the mask: was it waiting for a buffer?
@@ -207,7 +211,7 @@ class Connection:
             return False
         if self.rlen:
             return t >= _GRACE_MS
-        return self.served or ticks_diff(now, self.last) >= _GRACE_MS
+        return self.flags & _F_SERVED or ticks_diff(now, self.last) >= _GRACE_MS
 
     def overdue(self, now):
         """Past the idle timeout (D_OPTION_DEFAULT_TIMEOUT), or past the head deadline
@@ -245,7 +249,7 @@ class Connection:
         """Let go of the lease: the connection closes, or it is idle while another one waits
         for a buffer. Returns the request state, whose lease the daemon gives on."""
         r = self.req
-        self.buf = self.mv = self.read_view = self.req = None
+        self.buf = self.mv = self.req = None
         return r
 
     def stop_waiting(self):
@@ -262,8 +266,9 @@ class Connection:
             self.daemon.poller.unregister(self.sock)
             self.mask = OUT_WAITING
             return False
-        self.buf, self.mv, self.read_view, r = lease
-        self.req = r
+        self.buf = lease[0]
+        self.mv = lease[1]
+        r = self.req = lease[3]
         r.conn = self
         return True
 
@@ -271,7 +276,7 @@ class Connection:
     def suspend(self, resume_stage):
         """Out of the poll set, with no timeout, until resume(); then on at resume_stage."""
         self.stage = ST_SUSPENDED
-        self.resume_stage = resume_stage
+        self.flags = self.flags & (_F_SERVED | _F_FORCE_CLOSE) | resume_stage << _F_STAGE
         self.daemon.poller.unregister(self.sock)
         self.mask = _OUT_SUSPENDED
 
@@ -280,13 +285,13 @@ class Connection:
         False if it is not suspended."""
         if self.stage != ST_SUSPENDED:
             return False
-        self.resuming = True
+        self.flags |= _F_RESUMING
         return True
 
     def resume(self):
         """Back in the poll set at the stage it was suspended in; the daemon then runs it."""
-        self.resuming = False
-        self.stage = self.resume_stage
+        self.flags &= ~_F_RESUMING
+        self.stage = self.flags >> _F_STAGE
         self.last = ticks_ms()
         self.mask = self.want()
         self.daemon.poller.register(self.sock, self.mask)
@@ -358,9 +363,10 @@ class Connection:
         need them: bytes pipelined after a head move to the front when the reply starts, and
         the reply header must still fit after them."""
         at = self.rlen
-        cap = _len(self.read_view)
+        n = self.req.lease[2]  # the lease's read view: reads fill it while the head needs no more
+        cap = _len(n)
         if at < cap:
-            n = _read(self.sock, self.read_view if not at else self.mv[at:cap])
+            n = _read(self.sock, n if not at else self.mv[at:cap])
         else:
             n = _read(self.sock, self.mv[at:])
             cap = len(self.buf)
@@ -454,7 +460,7 @@ class Connection:
         from buf[leftover_at] on came after the request: the handler reads them first."""
         self.pos = leftover_at
         self.queue(head, 0, len(head), True)
-        self.after_send = ST_UPGRADED
+        self.then = ST_UPGRADED
         self.stage = _ST_SEND
 
     def _upgraded(self):
@@ -492,7 +498,7 @@ class Connection:
         self.began = ticks_ms()  # for the body's rate (reclaimable)
         if self.req.flags & F_EXPECT_100 and self.req.upload_size:
             self.queue(_CONTINUE, 0, len(_CONTINUE), True)
-            self.after_send = _ST_BODY
+            self.then = _ST_BODY
             self.stage = _ST_SEND
         else:
             self.stage = _ST_BODY
@@ -518,7 +524,7 @@ class Connection:
         close after it, without reading the rest of the body; else once it is read."""
         self.resp = resp
         if now:
-            self.force_close = True
+            self.flags |= _F_FORCE_CLOSE
             self.pos = self.rlen  # the body bytes held are not a next request
             self.stage = _ST_REPLY
 
@@ -530,8 +536,7 @@ class Connection:
         else:
             self.rlen = self.pos = 0
         resp = self.resp
-        self.framing = plan(resp, self.req, self.force_close or self.daemon.quiesced)
-        self.reply_at = self.rlen
+        self.framing = plan(resp, self.req, self.flags & _F_FORCE_CLOSE or self.daemon.quiesced)
         p = write_head(self.buf, self.rlen, resp, self.framing, self.daemon.date_now)
         if p < 0:
             p = self._head_without_pipelined()
@@ -544,9 +549,9 @@ class Connection:
             if self.body is None:
                 self.body = load("body").BodyWriter()
             self.body.start(self)
-            self.queue(self.buf, self.reply_at, p, False)
+            self.queue(self.buf, self.rlen, p, False)
         else:
-            self.queue(self.buf, self.reply_at, end, True)
+            self.queue(self.buf, self.rlen, end, True)
         self.stage = _ST_SEND
 
     def _compact(self):
@@ -562,7 +567,7 @@ class Connection:
         must retry them, so close after this reply) and write it at the front. Returns its
         end, or -1 when it does not fit the buffer at all (the connection is closed)."""
         if self.rlen:
-            self.rlen = self.reply_at = 0
+            self.rlen = 0
             self.framing &= ~FR_KEEP_ALIVE
             p = write_head(self.buf, 0, self.resp, self.framing, self.daemon.date_now)
             if p >= 0:
@@ -576,7 +581,7 @@ class Connection:
         self.out = data
         self.out_off = off
         self.out_end = end
-        self.final = final
+        self.then = _ST_DONE if final else 0
 
     def close_after_reply(self):
         """The connection closes once this reply is sent (a body shorter than announced)."""
@@ -596,9 +601,8 @@ class Connection:
                 self.last = ticks_ms()
                 if n < self.out_end:
                     return False  # the socket is full: wait for POLLOUT
-            if self.final:  # the segment is sent
-                self.stage = self.after_send
-                self.after_send = _ST_DONE
+            if self.then:  # the segment is sent, and the reply (or the 100 Continue, or the 101)
+                self.stage = self.then
                 return True
             if not self.body.next(self):
                 self.last = ticks_ms()  # a sendfile moved bytes (POLLOUT ran this), or it stopped
@@ -620,10 +624,10 @@ class Connection:
         if not self.framing & FR_KEEP_ALIVE:
             self.close()
             return
-        r.reset()
+        Request.reset(r)  # (through the class: r.reset() would first miss in r's full attribute table)
         self.stage = _ST_HEAD
         self.began = self.last  # for a pipelined head already held
-        self.served = True
+        self.flags |= _F_SERVED
         if self.daemon.waiting and self.rlen == 0:  # idle now, and another connection waits for a buffer
             self.daemon.return_buffer(self.release_buffer())
 
@@ -634,6 +638,6 @@ class Connection:
         errors = load("errors")
         at = errors.reply_offset(self.req, self.rlen, len(self.buf), status)
         self.framing = 0  # close after it; not chunked
-        self.reply_at = at
+        self.rlen = at  # where it starts: behind the bytes held, or at the front (they go)
         self.queue(self.buf, at, errors.write_error(self.daemon, self.req, self.buf, at, status), True)
         self.stage = _ST_SEND

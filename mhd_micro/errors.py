@@ -92,6 +92,7 @@ _REQUEST_ENDED_CONNECTION_ERROR = const(20)  # = mhd.REQUEST_ENDED_CONNECTION_ER
 _SC_LIMIT_CONNECTIONS_REACHED = const(30000)  # = mhd.SC_LIMIT_CONNECTIONS_REACHED
 _LINGER_MS = const(2000)  # how long a refused client's request is read and dropped
 _LINGER_MAX = const(4)  # refused clients lingering at once; more are closed at once
+_F_SERVED = const(1)  # = connection._F_SERVED
 
 
 def refuse(d, sock, c=None):
@@ -102,7 +103,7 @@ def refuse(d, sock, c=None):
     answered yet (silent, or trickling its head), it is told 503, not closed bare."""
     if c is not None:
         sock = c.sock
-        answered = c.served and not c.rlen
+        answered = c.flags & _F_SERVED and not c.rlen
         c.close(_REQUEST_ENDED_CONNECTION_ERROR, not answered)
         if answered:
             return

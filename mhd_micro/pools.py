@@ -44,14 +44,16 @@ def alloc(d):
     nbuf = min(limit, s.get(_D_O_CONN_BUFFER_POOL_SIZE, (0,))[0] or limit)
     large = s.get(_D_O_LARGE_POOL_SIZE, (DEFAULT_LARGE_POOL,))[0]
     for code, line in _USUAL_STATUS:
-        keep_status_line(code, line)
+        # copies, made low in the heap: this module's own constants would stay behind, amid
+        # the room it leaves once it is let go, where the modules loaded on first need go
+        keep_status_line(code, bytes(memoryview(line)))
     collect()
     # MicroPython: refuse with the numbers before taking half of the heap. Per buffer: the
-    # buffer, the header index (size // 3), ~90 words of request state; ~90 words a
-    # connection; ~36 words a response (measured on the unix port, a little under: what
-    # fits is never refused)
+    # buffer, the header index (size // 3), ~90 words of request state; ~52 words a
+    # connection; ~28 words a response (measured on the unix port and on 32-bit, a little
+    # under: what fits is never refused)
     w = 8 if sys.maxsize > 0x7FFFFFFF else 4
-    need = nbuf * (size + size // 3 + 90 * w) + limit * 90 * w + max(0, pool - _resp.pool_made()) * 36 * w + large
+    need = nbuf * (size + size // 3 + 90 * w) + limit * 52 * w + max(0, pool - _resp.pool_made()) * 28 * w + large
     if mem_free() and need > mem_free():
         return _no_room(d, limit, size, pool, need)
     try:

@@ -14,6 +14,8 @@ class Request:
     # One per buffer of the daemon's pool (pools.py), lent with it to a connection: `lease` is
     # that (buffer, memoryview, read view, request) tuple (connection.new_lease), `conn` the
     # connection it is lent to.
+    # At most 37 fields: MicroPython's next attribute table after 37 entries has 47 (160 bytes
+    # more per buffer on 64-bit; tests/test_static_attrs.py holds the count).
     def __init__(self, size, nfields):
         self.conn = None
         self.lease = None
@@ -27,7 +29,7 @@ class Request:
         self.post = None  # post.py's state, made the first time this request state parses a form
         # the parser's scratch for the current parse (parser.py): every attribute exists
         # from the start, so a first request does not grow the instance's dict
-        self.end = self.strict = self.name_end = self.version_start = self.clean_end = 0
+        self.end = self.strict = self.version_start = self.clean_end = 0
         self.method_end = self.path_start = self.path_end = 0  # set by every parse before any read
         self.upload_size = self.body_mode = 1  # so that reset() sets the body's state too
         self.reset()
@@ -36,14 +38,15 @@ class Request:
         # Only what a parse may read before writing it. The body's state changes only for a
         # request with a body or an upload action: a plain GET skips it.
         if self.upload_size or self.body_mode:
-            self.received = self.error = self.data_start = self.data_end = 0
+            self.received = self.data_start = self.data_end = 0
             self.nfooters = 0  # trailer fields, kept in hdr after the head's (VK_FOOTER)
             self.got = 0  # body bytes given to the application, or collected for its full upload callback
             self.body_mode = 0  # what upload.py does with the body: read past it, or give it to the application
             self.chunk_left = -1
             self.large_at = -1  # where this request's region of the daemon's large pool starts
         self.phase = 0  # 0: before the request line; 1: after it; 2: and the early URI logger ran
-        self.line = self.head_start = self.body_start = self.empty_lines = self.nhdr = self.flags = 0
+        # (head_start counts the empty lines before the request line until that line is found)
+        self.line = self.head_start = self.body_start = self.nhdr = self.flags = 0
         self.upload_size = self.method = self.version = self.target_start = self.target_end = 0
         self.cl = self.query_start = -1
         a = self.action

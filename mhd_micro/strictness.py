@@ -30,8 +30,8 @@ def fix_cr_nul(b, s, e, strict):
 
 def empty_line(r):
     """Empty lines before the request line: https://www.rfc-editor.org/rfc/rfc9112#section-2.2"""
-    r.empty_lines += 1
-    n = r.empty_lines
+    r.head_start += 1  # until the request line, head_start counts the empty lines (parser._start)
+    n = r.head_start
     if r.strict >= 2:
         return 400
     if (r.strict == 1 and n > 1) or (r.strict > -3 and n > _MAX_EMPTY_LINES):
@@ -75,16 +75,16 @@ def odd_name(r, b, s, e):
             return 400
         r.flags |= F_SKIPPED  # parser._lines clears it at the next line that is no fold
         return NEXT
-    r.name_end = _name_end(r, b, s, c)
-    if r.name_end < 0:
+    n = _name_end(r, b, s, c)
+    if n < 0:
         return 400
     c = store(r, b, s, c, e)  # the name up to the ':'
-    if c != NEXT or r.hdr[r.nhdr * 4 - 3] == r.name_end:
+    if c != NEXT or r.hdr[r.nhdr * 4 - 3] == n:
         return c
     # level -3, whitespace before the ':': store kept it in the name, where no field _special
     # acts on could match (their names hold none); now the name ends before it
     c = r.nhdr * 4 - 3
-    r.hdr[c] = r.name_end
+    r.hdr[c] = n
     return _special(r, b, c - 1)
 
 

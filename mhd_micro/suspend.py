@@ -11,6 +11,7 @@ from .platform import const
 from .action import ACT_SUSPEND, claim
 
 _UA_SUSPEND = const(6)  # = upload._UA_SUSPEND
+_F_RESUMING = const(2)  # = connection._F_RESUMING
 
 
 def action_suspend(request):
@@ -43,6 +44,6 @@ def resume_all(d):
     d.resume_requested = False
     d.date_line()  # before the daemon's poll: the Date of the replies these may send
     for c in d.slots:
-        if c.resuming:
+        if c.flags & _F_RESUMING:
             c.resume()
             c.run(0)

@@ -29,6 +29,7 @@ _D_O_TLS = const(120)  # = mhd.D_O_TLS
 _D_O_TLS_CERT_KEY = const(121)  # = mhd.D_O_TLS_CERT_KEY
 _D_O_GLOBAL_CONNECTION_LIMIT = const(161)  # = mhd.D_O_GLOBAL_CONNECTION_LIMIT
 _D_O_TLS_HANDSHAKE_TIMEOUT = const(10005)  # = mhd.D_O_TLS_HANDSHAKE_TIMEOUT
+_F_SERVED = const(1)  # = connection._F_SERVED
 _D_O_TLS_CONNECTION_LIMIT = const(10006)  # = mhd.D_O_TLS_CONNECTION_LIMIT
 _TLS_BACKEND_ANY = const(1)  # = mhd.TLS_BACKEND_ANY
 _TLS_BACKEND_OPENSSL = const(3)  # = mhd.TLS_BACKEND_OPENSSL
@@ -91,7 +92,7 @@ def handshaking(c):
     """Connection c is new and has not received a byte of application data: its handshake
     may not be done. (MicroPython's ssl cannot be asked: cipher() crashes before the end of
     the handshake.)"""
-    return not c.served and c.is_idle()
+    return not c.flags & _F_SERVED and c.is_idle()
 
 
 def _nudge(s):

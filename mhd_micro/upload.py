@@ -42,7 +42,6 @@ _UA_SUSPEND = const(6)  # (upload_action_suspend: suspend.py)
 _ST_BODY = const(4)  # = connection._ST_BODY
 _CH_TRAILER = const(-3)  # = chunked.CH_TRAILER
 _CH_DONE = const(-4)  # = chunked.CH_DONE
-_CHUNK_BROKEN = const(-2)  # = chunked.CHUNK_BROKEN
 _ST_SUSPENDED = const(3)  # = connection.ST_SUSPENDED
 _DRAIN_LIMIT = const(65536)  # a body the application answered early is read past up to this much
 _REQUEST_ENDED_BY_APP_ABORT = const(40)  # = mhd.REQUEST_ENDED_BY_APP_ABORT
@@ -192,8 +191,8 @@ def _chunked(c, r):
         p = step(r, c.buf, pos, c.rlen, c.daemon.strict)
         if p == _MORE:
             break
-        if p == _CHUNK_BROKEN:
-            c.fail(r.error)
+        if p < _MORE:  # broken framing: minus the error status
+            c.fail(-p)
             return -1
         pos = p
         if r.data_end > r.data_start:

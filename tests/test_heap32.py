@@ -20,7 +20,9 @@ def test_board_budgets_cover_the_measured_32_bit_core():
     assert wide["64-bit"] and not narrow["64-bit"]
     # objects shrink with the pointers, bytecode does not: both less on 32-bit, the core only a little
     assert narrow["core"] < wide["core"] and narrow["response"] < wide["response"]
-    assert narrow["slot"] < wide["slot"]
+    # (a connection is all pointers and ints; a buffer's bytes do not shrink, and on the
+    # WebAssembly port a buffer with its objects measures a little more than on 64-bit)
+    assert narrow["connection"] < wide["connection"]
     assert narrow["core"] > wide["core"] * 0.7
     for board in ("esp32", "rp2040"):
         with open(os.path.join(ROOT, "boards", board, "config.json")) as f:

@@ -27,6 +27,18 @@ def test_connection_attributes_exist_from_init():
     assert assigned(conn, "self") - assigned(init, "self") == set()
 
 
+def test_connection_fits_a_23_entry_table():
+    # MicroPython grows an instance's attribute table 17, 23, 29... entries: a 23rd field
+    # would fill it, and a 24th would cost each slot 6 entries more (96 bytes on 64-bit). One
+    # entry stays empty because every method call on a connection first looks in that table
+    # and misses: a miss stops at the first empty entry, in a full table it goes round all 23
+    # (~1% more instructions per GET). docs/architecture.md lists the fields.
+    conn = read("connection.py")
+    init = between(conn, "    def __init__(self, daemon):", "    # -- life cycle")
+    fields = assigned(init, "self")
+    assert 18 <= len(fields) <= 22, sorted(fields)
+
+
 def test_body_writer_attributes_exist_from_init():
     body = read("body.py")
     init = between(body, "    def __init__(self):", "    def start(self, c):")
@@ -40,6 +52,15 @@ def test_request_attributes_exist_from_init():
     for name in ("parser.py", "strictness.py", "chunked.py", "connection.py", "upload.py"):
         used |= assigned(read(name), "r")
     assert used - assigned(init, "self") == set()
+
+
+def test_request_fits_a_37_entry_table():
+    # one per buffer of the pool: a 38th field would grow its attribute table to 47 entries
+    # (160 bytes more per buffer on 64-bit, 80 on 32-bit)
+    req = read("request.py")
+    init = between(req, "class Request:", "def text")
+    fields = assigned(init, "self")
+    assert 30 <= len(fields) <= 37, sorted(fields)
 
 
 def test_daemon_attributes_exist_from_init():

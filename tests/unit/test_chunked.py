@@ -2,7 +2,7 @@
 fed whole and one byte at a time, and both must agree. Runs on MicroPython too."""
 from testing import unittest, request_over
 from mhd_micro.parser import MORE
-from mhd_micro.chunked import chunk_step, CHUNK_BROKEN, CH_DONE, CH_DATA_CRLF
+from mhd_micro.chunked import chunk_step, CH_DONE, CH_DATA_CRLF
 
 
 def _decode(raw, grow):
@@ -15,8 +15,8 @@ def _decode(raw, grow):
     end = 1 if grow else n
     while r.chunk_left != CH_DONE:
         p = chunk_step(r, b, pos, end, 0)
-        if p == CHUNK_BROKEN:
-            return r.error, data
+        if p < MORE:  # broken: minus the status
+            return -p, data
         if p == MORE or p == pos and r.data_end == pos:
             if end == n:
                 return MORE, data
@@ -53,15 +53,15 @@ def stream(raw, strict=0, piece=1 << 20, size=256):
     """Feed raw as an engine does: through a buffer of `size` bytes whose unread part is moved
     to its start after each step, `piece` bytes arriving at a time, and the bytes past what has
     arrived are garbage ('?'), so a step that reads too far takes them. Returns (status, data,
-    request, buffer): the status is 0, MORE, or r.error after CHUNK_BROKEN."""
+    request, buffer): the status is 0, MORE, or the error status (chunk_step returned minus it)."""
     r, b, _ = request_over(b"", size)
     b[:] = b"?" * size
     n = got = 0  # bytes in the buffer; bytes of raw that have arrived
     data = b""
     while r.chunk_left != CH_DONE:
         p = chunk_step(r, b, 0, n, strict)
-        if p == CHUNK_BROKEN:
-            return r.error, data, r, b
+        if p < MORE:
+            return -p, data, r, b
         data += bytes(b[r.data_start:r.data_end])
         if p == MORE or p == 0:
             if got == len(raw):
