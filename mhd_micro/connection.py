@@ -540,13 +540,16 @@ class Connection:
         if resp.flags & _RF_NONCES:
             load("auth_digest").fill_nonces(self, p)
         end = body_inline(self.buf, p, resp, self.framing)
+        # queue's work in line (every reply comes this way): the header, and the body if it joined it
+        self.out = self.buf
+        self.out_off = self.reply_at
+        self.final = end >= 0
         if end < 0:  # the body follows the header in segments: body.py
             if self.body is None:
                 self.body = load("body").BodyWriter()
             self.body.start(self)
-            self.queue(self.buf, self.reply_at, p, False)
-        else:
-            self.queue(self.buf, self.reply_at, end, True)
+            end = p
+        self.out_end = end
         self.stage = _ST_SEND
 
     def _compact(self):
