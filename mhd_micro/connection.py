@@ -302,7 +302,30 @@ class Connection:
             if self.stage == ST_UPGRADED:
                 self.urh.ready(events)
             else:
-                self.process()
+                # the stages, until one waits (in line: a call less per round). `events` is done
+                # with and holds the stage (one local less keeps this frame on the C stack).
+                while True:
+                    events = self.stage
+                    if events == _ST_HEAD:
+                        if not (self.rready or self.rlen) or not self._head():
+                            break  # nothing to read or parse (the usual case right after a reply)
+                    elif events == _ST_APP:
+                        self._call_app()
+                    elif events == _ST_REPLY:  # a request's stages in its order: fewer tests on the way
+                        self._reply()
+                    elif events == _ST_SEND:
+                        if not self._send():
+                            break
+                    elif events == _ST_DONE:
+                        self._done()
+                    elif events == _ST_BODY:
+                        if not load("upload").read_body(self):
+                            break
+                    elif events == ST_UPGRADED:
+                        self._upgraded()
+                        break
+                    else:
+                        break
         except MemoryError:
             self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
@@ -324,31 +347,6 @@ class Connection:
             except Exception:  # no heap for the error reply either
                 pass
         self.close()
-
-    def process(self):
-        """Run the stages until one waits."""
-        while True:
-            st = self.stage
-            if st == _ST_HEAD:
-                if not (self.rready or self.rlen) or not self._head():
-                    return  # nothing to read or parse (the usual case right after a reply)
-            elif st == _ST_APP:
-                self._call_app()
-            elif st == _ST_REPLY:  # a request's stages in its order: fewer tests on the way
-                self._reply()
-            elif st == _ST_SEND:
-                if not self._send():
-                    return
-            elif st == _ST_DONE:
-                self._done()
-            elif st == _ST_BODY:
-                if not load("upload").read_body(self):
-                    return
-            elif st == ST_UPGRADED:
-                self._upgraded()
-                return
-            else:
-                return
 
     def receive(self):
         """Read more into buf after the rlen bytes held. Returns the count, None to wait, 0
