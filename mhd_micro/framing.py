@@ -107,7 +107,10 @@ def _phrase(code):
 def write_head(b, p, resp, fr, date):
     """The status line and header fields of `resp` framed as `fr` at b[p:], with the `date`
     line unless the application gave its own. Returns the end, or -1 if they do not fit."""
-    sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
+    # status_line's kept line, looked up here (a call less per reply); made there the first time
+    sl = _lines.get(-resp.sc if resp.flags & _RF_HTTP10_SERVER else resp.sc)
+    if sl is None:
+        sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
     if p + _len(sl) + _HEAD_MORE + _len(resp.hdrs) > _len(b):
         return -1
     # put's copies in line: each call of it would cost more than its copy (a keep-alive reply

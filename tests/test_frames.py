@@ -21,7 +21,7 @@ HOT = {
                    "Connection._take_buffer", "Connection.release_buffer"],
     "framing": ["plan", "write_head", "_fields", "_framing_fields", "body_inline", "status_line", "put",
                 "put_uint", "_ndigits"],
-    "daemon": ["Daemon.process", "Daemon._event", "Daemon.max_wait_ms",
+    "daemon": ["Daemon.process", "Daemon.max_wait_ms",
                "Daemon.date_line", "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
                "Daemon.lend_buffer", "Daemon.return_buffer"],
     "request": ["request_path", "Request.reset"],
