@@ -304,20 +304,23 @@ class Connection:
             else:
                 # the stages, until one waits (in line: a call less per round). `events` is done
                 # with and holds the stage (one local less keeps this frame on the C stack).
+                # The stage workers are called through the class: self._reply() would first
+                # search the instance's dict of fields, nearly full (MicroPython grows a dict
+                # only when it is full), before the class; that miss costs more than the lookup.
                 while True:
                     events = self.stage
                     if events == _ST_HEAD:
-                        if not (self.rready or self.rlen) or not self._head():
+                        if not (self.rready or self.rlen) or not Connection._head(self):
                             break  # nothing to read or parse (the usual case right after a reply)
                     elif events == _ST_APP:
-                        self._call_app()
+                        Connection._call_app(self)
                     elif events == _ST_REPLY:  # a request's stages in its order: fewer tests on the way
-                        self._reply()
+                        Connection._reply(self)
                     elif events == _ST_SEND:
-                        if not self._send():
+                        if not Connection._send(self):
                             break
                     elif events == _ST_DONE:
-                        self._done()
+                        Connection._done(self)
                     elif events == _ST_BODY:
                         if not load("upload").read_body(self):
                             break
@@ -407,7 +410,7 @@ class Connection:
                 if self.rlen == _len(b):
                     self._head_too_long()
                     return True
-            if not self.rready or not self.receive():
+            if not self.rready or not Connection.receive(self):  # (through the class: see run)
                 return False
 
     def _head_too_long(self):
@@ -621,7 +624,7 @@ class Connection:
         if not self.framing & FR_KEEP_ALIVE:
             self.close()
             return
-        r.reset()
+        Request.reset(r)  # (through the class: see run)
         self.stage = _ST_HEAD
         self.began = self.last  # for a pipelined head already held
         self.served = True

@@ -89,11 +89,13 @@ class Daemon:
         if self.resume_requested:
             load("suspend").resume_all(self)
         self.accepting = False
-        events = self.max_wait_ms()  # first the wait in ms, -1 for none (one local: the frame stays on the C stack)
+        # first the wait in ms, -1 for none (one local: the frame stays on the C stack). Methods
+        # called through the class skip a search of the instance's fields (Connection.run says why).
+        events = Daemon.max_wait_ms(self)
         if microsec != WAIT_INDEFINITELY and (events < 0 or microsec // 1000 < events):
             events = microsec // 1000
         events = self.poller.ipoll(events)
-        self.date_line()  # once per wake-up: the replies of this round read date_now
+        Daemon.date_line(self)  # once per wake-up: the replies of this round read date_now
         # Each (socket, events) pair, in line (a call per event less). Locals are reused, each
         # done with: microsec holds the socket, then its connection, and event its events (one
         # value fewer at a time keeps this frame on the C stack).
