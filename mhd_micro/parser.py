@@ -231,12 +231,12 @@ def store(r, b, s, c, e):
     h = r.hdr
     h[i] = s
     h[i + 1] = c
-    # Is it one of the fields _special acts on? Its name's length first (4, 6, 10, 14 or 17: a
-    # bit of _SPECIAL_LENGTHS; no byte read), then its first letter, h c t e in either case: bits
-    # 8, 3, 20 and 5 of _SPECIAL_LETTERS (a few other names pass both: _special looks again).
-    # Shifted right: 1 << 30 would be a long int on a 32-bit board. The answer goes in s, which
-    # is done with (one local less keeps the frame on the C stack).
-    s = _SPECIAL_LENGTHS >> (c - s) & 1 and _SPECIAL_LETTERS >> (b[s] & 31) & 1
+    # Is it one of the fields _special acts on? Its first letter, h c t e in either case: bits 8,
+    # 3, 20 and 5 of _SPECIAL_LETTERS, then its length, 4, 6, 10, 14 or 17: a bit of
+    # _SPECIAL_LENGTHS, which spares Cache-Control and Cookie a call (a few other names pass
+    # both: _special looks again). Shifted right: 1 << 30 would be a long int on a 32-bit board.
+    # The answer goes in s, which is done with (one local less keeps the frame on the C stack).
+    s = _SPECIAL_LETTERS >> (b[s] & 31) & 1 and _SPECIAL_LENGTHS >> (c - s) & 1
     c += 1
     if b[c] == 32:  # the usual single space
         c += 1
