@@ -43,9 +43,10 @@ def action_from_response(request, response):
     the request has an action already."""
     if response is None or response.flags & (_RF_FROZEN | _RF_REUSABLE) == _RF_FROZEN:
         return None
-    act = claim(request, ACT_RESPONSE)
-    if act is None:
-        return None
+    act = request.action  # claim's test in line: every reply comes this way
+    if act.kind:
+        return None  # at most one action per request
+    act.kind = ACT_RESPONSE
     if response.flags & _RF_REUSABLE:
         response.refs += 1  # the connection's own reference; the application keeps its one
     response.flags |= _RF_FROZEN

@@ -307,7 +307,33 @@ class Connection:
             if self.stage == ST_UPGRADED:
                 self.urh.ready(events)
             else:
-                self.process()
+                # the stages, until one waits (in line: a call less per round). `events` is done
+                # with and holds the stage (one local less keeps this frame on the C stack).
+                # The stage workers are called through the class: self._reply() would first
+                # search the instance's dict of fields, nearly full (MicroPython grows a dict
+                # only when it is full), before the class; that miss costs more than the lookup.
+                while True:
+                    events = self.stage
+                    if events == _ST_HEAD:
+                        if not (self.rready or self.rlen) or not Connection._head(self):
+                            break  # nothing to read or parse (the usual case right after a reply)
+                    elif events == _ST_APP:
+                        Connection._call_app(self)
+                    elif events == _ST_REPLY:  # a request's stages in its order: fewer tests on the way
+                        Connection._reply(self)
+                    elif events == _ST_SEND:
+                        if not Connection._send(self):
+                            break
+                    elif events == _ST_DONE:
+                        Connection._done(self)
+                    elif events == _ST_BODY:
+                        if not load("upload").read_body(self):
+                            break
+                    elif events == ST_UPGRADED:
+                        self._upgraded()
+                        break
+                    else:
+                        break
         except MemoryError:
             self._no_memory()
         except Exception:  # no "as e": that would put this frame on the heap (see parser.py)
@@ -329,31 +355,6 @@ class Connection:
             except Exception:  # no heap for the error reply either
                 pass
         self.close()
-
-    def process(self):
-        """Run the stages until one waits."""
-        while True:
-            st = self.stage
-            if st == _ST_HEAD:
-                if not (self.rready or self.rlen) or not self._head():
-                    return  # nothing to read or parse (the usual case right after a reply)
-            elif st == _ST_APP:
-                self._call_app()
-            elif st == _ST_REPLY:  # a request's stages in its order: fewer tests on the way
-                self._reply()
-            elif st == _ST_SEND:
-                if not self._send():
-                    return
-            elif st == _ST_DONE:
-                self._done()
-            elif st == _ST_BODY:
-                if not load("upload").read_body(self):
-                    return
-            elif st == ST_UPGRADED:
-                self._upgraded()
-                return
-            else:
-                return
 
     def receive(self):
         """Read more into buf after the rlen bytes held. Returns the count, None to wait, 0
@@ -415,7 +416,7 @@ class Connection:
                 if self.rlen == _len(b):
                     self._head_too_long()
                     return True
-            if not self.rready or not self.receive():
+            if not self.rready or not Connection.receive(self):  # (through the class: see run)
                 return False
 
     def _head_too_long(self):
@@ -545,13 +546,17 @@ class Connection:
         if resp.flags & _RF_NONCES:
             load("auth_digest").fill_nonces(self, p)
         end = body_inline(self.buf, p, resp, self.framing)
+        # queue's work in line (every reply comes this way): the header, and the body if it joined it
+        self.out = self.buf
+        self.out_off = self.rlen
+        self.then = _ST_DONE
         if end < 0:  # the body follows the header in segments: body.py
             if self.body is None:
                 self.body = load("body").BodyWriter()
             self.body.start(self)
-            self.queue(self.buf, self.rlen, p, False)
-        else:
-            self.queue(self.buf, self.rlen, end, True)
+            self.then = 0
+            end = p
+        self.out_end = end
         self.stage = _ST_SEND
 
     def _compact(self):
@@ -624,7 +629,7 @@ class Connection:
         if not self.framing & FR_KEEP_ALIVE:
             self.close()
             return
-        Request.reset(r)  # (through the class: r.reset() would first miss in r's full attribute table)
+        Request.reset(r)  # (through the class: see run)
         self.stage = _ST_HEAD
         self.began = self.last  # for a pipelined head already held
         self.flags |= _F_SERVED

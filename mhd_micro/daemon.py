@@ -89,13 +89,25 @@ class Daemon:
         if self.resume_requested:
             load("suspend").resume_all(self)
         self.accepting = False
-        events = self.max_wait_ms()  # first the wait in ms, -1 for none (one local: the frame stays on the C stack)
+        # first the wait in ms, -1 for none (one local: the frame stays on the C stack). Methods
+        # called through the class skip a search of the instance's fields (Connection.run says why).
+        events = Daemon.max_wait_ms(self)
         if microsec != WAIT_INDEFINITELY and (events < 0 or microsec // 1000 < events):
             events = microsec // 1000
         events = self.poller.ipoll(events)
-        self.date_line()  # once per wake-up: the replies of this round read date_now
+        Daemon.date_line(self)  # once per wake-up: the replies of this round read date_now
+        # Each (socket, events) pair, in line (a call per event less). Locals are reused, each
+        # done with: microsec holds the socket, then its connection, and event its events (one
+        # value fewer at a time keeps this frame on the C stack).
         for event in events:
-            self._event(event)
+            microsec = event[0]
+            if microsec is self.lsock:
+                self.accepting = True  # after the loop: registering now would disturb ipoll
+            else:
+                microsec = self.by_sock.get(microsec)
+                if microsec is not None:
+                    event = event[1]
+                    microsec.run(event)
         if self.waiting and self.nfree:
             self._unpark()
         if self.accepting:
@@ -107,15 +119,6 @@ class Daemon:
         if self.tls is not None:
             self.tls.tick(self)  # the handshake deadline
         return _SC_OK
-
-    def _event(self, event):
-        """One (socket, events) pair from poll. A separate function keeps process()'s frame
-        small enough for the C stack."""
-        c = self.by_sock.get(event[0])
-        if c is not None:
-            c.run(event[1])
-        elif event[0] is self.lsock:
-            self.accepting = True  # after the loop: registering now would disturb ipoll
 
     def max_wait_ms(self):
         """Milliseconds until the daemon needs to run again; -1 for no limit."""

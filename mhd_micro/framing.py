@@ -107,14 +107,24 @@ def _phrase(code):
 def write_head(b, p, resp, fr, date):
     """The status line and header fields of `resp` framed as `fr` at b[p:], with the `date`
     line unless the application gave its own. Returns the end, or -1 if they do not fit."""
-    sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
+    # status_line's kept line, looked up here (a call less per reply); made there the first time
+    sl = _lines.get(-resp.sc if resp.flags & _RF_HTTP10_SERVER else resp.sc)
+    if sl is None:
+        sl = status_line(resp.sc, resp.flags & _RF_HTTP10_SERVER)
     if p + _len(sl) + _HEAD_MORE + _len(resp.hdrs) > _len(b):
         return -1
-    p = put(b, p, sl)
+    # put's copies in line: each call of it would cost more than its copy (a keep-alive reply
+    # runs these three). The end first: fewer values on the stack keep the frame on the C stack.
+    p += _len(sl)
+    b[p - _len(sl):p] = sl
     if not resp.flags & _RF_HAS_DATE:
-        p = put(b, p, date)
+        p += _len(date)
+        b[p - _len(date):p] = date
     if resp.tail is not None and fr & _TAIL_BITS == FR_KEEP_ALIVE:
-        return put(b, p, resp.tail)
+        sl = resp.tail  # (a local reused, for the same reason)
+        p += _len(sl)
+        b[p - _len(sl):p] = sl
+        return p
     return _fields(b, p, resp, fr)
 
 

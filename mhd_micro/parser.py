@@ -53,6 +53,7 @@ for _c in b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 # work is cut into small functions that pass the request `r` (which carries the buffer end
 # and the strictness level for this parse) and keep their state in it.
 _SPECIAL_LETTERS = const(0x100128)  # bit (letter & 31) set for h, c, t, e (store)
+_SPECIAL_LENGTHS = const(0x24450)  # bit n set for the names' lengths 4, 6, 10, 14, 17 (store)
 NEXT = const(-3)  # a field line was taken: go on with the next one
 _BAD = const(-4)  # a bare LF the strictness level forbids
 
@@ -123,7 +124,7 @@ def parse_head(r, b, end, strict):
         strict = _start(r, b)
         if strict:
             return strict
-    return _lines(r, b)
+    return _clean(r, b) if r.clean_end else _lines(r, b)
 
 
 def _start(r, b):
@@ -165,13 +166,6 @@ def _start(r, b):
 
 def _lines(r, b):
     """The field lines, up to the empty line that ends the head. Returns a status or MORE."""
-    if r.clean_end:  # a clean head (parse_head)
-        s = _clean(r, b)
-        if s:
-            r.line = r.body_start = s
-            return _head_done(r, b)
-        r.clean_end = r.nhdr = r.flags = 0  # the long way, from the first line again: the fields'
-        r.cl = -1  # state as _start left it
     s = r.line  # the line's start
     while True:
         r.line = s  # where a parse that needs more bytes goes on
@@ -204,23 +198,28 @@ def _lines(r, b):
 
 def _clean(r, b):
     """The field lines of a clean head (parse_head), from r.line: each ends at its first CR,
-    which must be followed by LF. Returns the end of the empty line that ends the head, or 0
-    when _lines must take all of them again, the long way: at a bare CR or LF, a line odd_name
-    decides (it may change bytes: a fold) or a status. (The long way gives the same answers
-    for the lines taken here.)"""
+    which must be followed by LF. Returns what _lines would. _lines takes all of them again,
+    the long way, at a bare CR or LF, a line odd_name decides (it may change bytes: a fold) or
+    a status. (The long way gives the same answers for the lines taken here.)"""
     s = r.line
     while True:
         ce = b.find(b"\r", s)
         if b[ce + 1] != 10:  # a bare CR
-            return 0
+            break
         if ce == s:  # the empty line. No line was searched for a bare LF: one count does it for
             # all (a search per line costs a call per line); each line ends in CR LF, as seen
-            return s + 2 if b.count(b"\n", r.line, s) == r.nhdr else 0
+            if b.count(b"\n", r.line, s) != r.nhdr:
+                break
+            r.line = r.body_start = s + 2
+            return _head_done(r, b)
         c = b.find(b":", s, ce)
         # _lines' test of the name (which holds no TAB: parse_head), and its store
         if c <= s or b.find(b" ", s, c) >= 0 or store(r, b, s, c, ce) != NEXT:
-            return 0
+            break
         s = ce + 2
+    r.clean_end = r.nhdr = r.flags = 0  # the long way, from the first field line again: the
+    r.cl = -1  # fields' state as _start left it
+    return _lines(r, b)
 
 
 def store(r, b, s, c, e):
@@ -232,6 +231,12 @@ def store(r, b, s, c, e):
     h = r.hdr
     h[i] = s
     h[i + 1] = c
+    # Is it one of the fields _special acts on? Its first letter, h c t e in either case: bits 8,
+    # 3, 20 and 5 of _SPECIAL_LETTERS, then its length, 4, 6, 10, 14 or 17: a bit of
+    # _SPECIAL_LENGTHS, which spares Cache-Control and Cookie a call (a few other names pass
+    # both: _special looks again). Shifted right: 1 << 30 would be a long int on a 32-bit board.
+    # The answer goes in s, which is done with (one local less keeps the frame on the C stack).
+    s = _SPECIAL_LETTERS >> (b[s] & 31) & 1 and _SPECIAL_LENGTHS >> (c - s) & 1
     c += 1
     if b[c] == 32:  # the usual single space
         c += 1
@@ -244,10 +249,7 @@ def store(r, b, s, c, e):
     h[i + 2] = c
     h[i + 3] = e
     r.nhdr = (i >> 2) + 1  # one read of r.nhdr less than += 1
-    # the first letter, h c t e (in either case) for the fields _special acts on: bits 8, 3, 20
-    # and 5 of _SPECIAL_LETTERS (a few other bytes share them: _special looks again). Shifted
-    # right: 1 << 30 would be a long int on a 32-bit board.
-    if _SPECIAL_LETTERS >> (b[s] & 31) & 1:
+    if s:
         return _special(r, b, i)
     return NEXT
 

@@ -12,7 +12,7 @@ HOT = {
     "parser": ["parse_head", "_start", "line_end", "has_cr_nul", "_lines", "_clean", "store",
                "_special", "_named", "ieq", "_connection", "_option", "_split", "_method",
                "_method_id", "_version", "_target", "_target_chars", "_head_done"],
-    "connection": ["_read", "_write", "Connection.run", "Connection.process", "Connection.receive", "Connection._head",
+    "connection": ["_read", "_write", "Connection.run", "Connection.receive", "Connection._head",
                    "Connection._call_app", "Connection._reply", "Connection._compact", "Connection.queue",
                    "Connection._send", "Connection._done", "Connection.want", "Connection.repoll",
                    # a new connection per request (HTTP/1.0 clients, Connection: close)
@@ -21,7 +21,7 @@ HOT = {
                    "Connection._take_buffer", "Connection.release_buffer"],
     "framing": ["plan", "write_head", "_fields", "_framing_fields", "body_inline", "status_line", "put",
                 "put_uint", "_ndigits"],
-    "daemon": ["Daemon.process", "Daemon._event", "Daemon.max_wait_ms",
+    "daemon": ["Daemon.process", "Daemon.max_wait_ms",
                "Daemon.date_line", "Daemon._accept", "Daemon._admit", "Daemon._free_slot", "Daemon.conn_closed",
                "Daemon.lend_buffer", "Daemon.return_buffer"],
     "request": ["request_path", "Request.reset"],
