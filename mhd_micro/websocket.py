@@ -9,8 +9,8 @@
 # code, reason).
 #
 # Strategy: the decoder takes any bytes as they arrive (split anywhere) and consumes all of
-# them: header bytes are copied into its own 14-byte header buffer, control payloads (at most
-# 125 bytes) into its own 125-byte buffer, and data payloads stay where they are: they are
+# them: header bytes (at most 14) and control payloads (at most 125) are copied into its own
+# buffer of 139 bytes, and data payloads stay where they are: they are
 # unmasked in place in the caller's buffer and handed over as offsets, one piece per call. So
 # a message larger than any buffer reaches the application in pieces, and nothing is
 # allocated per frame. Every rule the RFC makes of a peer's frames is checked as soon as the
@@ -53,12 +53,22 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # section 1.3
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 # decoder stages
-_HEAD = const(0)  # reading a frame header into d.hdr
+_HEAD = const(0)  # reading a frame header into d.ctl[0:14]
 _DATA = const(1)  # a data frame's payload: in place in the caller's buffer
-_CTRL = const(2)  # a control frame's payload: copied into d.ctl
+_CTRL = const(2)  # a control frame's payload: gathered in d.ctl[_C:]
 _CLOSED = const(3)  # a close frame came: what follows is ignored (section 5.5.1)
 _FAILED = const(4)  # the peer broke the protocol: d.error says how
 _AGAIN = const(-3)  # a worker advanced without an event: go on from d.pos
+# d.ctl, one buffer (a bytearray is two heap blocks, its object and its bytes): the frame
+# header being read in d.ctl[0:14]; once it is complete, its masking key in d.ctl[0:4] and its
+# first byte (FIN, RSV, opcode) in d.ctl[_H0]; a control frame's payload gathered behind it,
+# in d.ctl[_C:_C + 125], and moved to d.ctl[0:125] when complete (the header is done with)
+_H0 = const(4)
+_C = const(14)
+CTL_SIZE = const(139)  # _C + 125
+# d.msg: the message in progress (0: none): its opcode (bits 0-1), _FRESH until a piece of
+# it was handed over, and its UTF-8 validator's state + 1 from bit 3 (0: not checked)
+_FRESH = const(4)
 
 
 # -- the opening handshake (https://www.rfc-editor.org/rfc/rfc6455#section-4.2) --------------
@@ -201,8 +211,9 @@ def close_code_ok(code):
 # -- the frame decoder (https://www.rfc-editor.org/rfc/rfc6455#section-5) ------------------------
 
 def unmask(b, s, e, key, p):
-    """XOR b[s:e] in place with the 4-byte masking key, from its byte p (section 5.3).
+    """XOR b[s:e] in place with the 4-byte masking key, from its byte p & 3 (section 5.3).
     Returns the key byte for the next payload byte."""
+    p &= 3
     while p and s < e:  # up to the key's first byte
         b[s] ^= key[p]
         p = (p + 1) & 3
@@ -242,10 +253,11 @@ class Decoder:
                            piece (no message in progress; one field less per decoder). Text
                            is checked UTF-8 up to the piece's end (a character may continue
                            in the next piece).
-      OP_PING / OP_PONG    a whole control frame: its payload is d.ctl[0:d.clen]. Answer a
-                           ping with write_control(out, p, OP_PONG, d.ctl, d.clen).
+      OP_PING / OP_PONG    a whole control frame: its payload is d.ctl[0:d.at] (d.at: the
+                           frame's payload bytes taken). Answer a ping with
+                           write_control(out, p, OP_PONG, d.ctl, d.at).
       OP_CLOSE             the peer's close: d.code (CLOSE_NO_STATUS if it sent none), its
-                           reason d.ctl[2:d.clen] (valid UTF-8). Answer with a close (echo
+                           reason d.ctl[2:d.at] (valid UTF-8). Answer with a close (echo
                            d.code, or none if CLOSE_NO_STATUS: write_close), then close the
                            TCP connection. Bytes after it are ignored (MORE).
       ERROR                the peer broke the protocol: d.error is the close code to send
@@ -256,42 +268,41 @@ class Decoder:
     each frame header, before the payload arrives. rsv: the RSV bits (0x40 RSV1, 0x20 RSV2,
     0x10 RSV3) an extension negotiated; without one, any RSV bit is a protocol error. With
     RSV1 on a message's first frame (compression), the decoder does not check its UTF-8:
-    the extension checks what it inflates; d.frsv holds the current frame's RSV bits.
+    the extension checks what it inflates; d.frsv holds the current frame's RSV bits. ctl:
+    a buffer of at least CTL_SIZE bytes that the decoder may use for d.ctl (else its own).
     """
 
     # class defaults: MicroPython keeps an instance's attributes in a table of its own that
     # grows, once full, to 17, 23, 29, 37 entries (16 bytes each on a 64-bit port), and most
     # decoders never set these. (No properties: a class with one makes every attribute store
-    # on its instances look in the class first, which made decoding 15% slower.) ws.Conn, a
-    # Decoder with its connection's fields, fits 23 with the on_message an application sets.
+    # on its instances look in the class first, which made decoding 15% slower.) A decoder
+    # has 10 attributes; ws.Conn, a Decoder with its connection's fields, 16 with the
+    # on_message an application sets: a 17-entry table.
     rsv = 0  # the RSV bits an extension negotiated: set only when there are some
     frsv = 0  # set only when an extension negotiated RSV bits (else every frame's are 0)
     code = 0  # set by a close frame
     error = 0  # set by a protocol error
 
-    def __init__(self, max_size=1 << 20, rsv=0):
+    def __init__(self, max_size=1 << 20, rsv=0, ctl=None):
         self.max_size = max_size
         if rsv:
             self.rsv = rsv
-        # the frame header being read: 2 + up to 8 + 4 (mask) bytes. Once it is complete,
-        # hdr[0:4] holds the frame's masking key and hdr[4] the header's first byte (FIN,
-        # RSV, opcode): no attributes of their own
-        self.hdr = bytearray(14)
-        self.ctl = bytearray(125)  # a control frame's payload (section 5.5: at most 125)
+        # the frame header (2 + up to 8 + 4 bytes of mask), then a control frame's payload
+        # (section 5.5: at most 125 bytes): _C. ctl: the caller's buffer for them (its first
+        # CTL_SIZE bytes), a bytearray or a memoryview (ws.Conn's, with its queue behind)
+        self.ctl = bytearray(CTL_SIZE) if ctl is None else ctl
         self.reset()
 
     def reset(self):
         """Start over, as for a new connection."""
         self.st = _HEAD
         # two fields serve the header and then the payload (never both at once):
-        self.at = 0  # header bytes in hdr; then the masking key byte for the next payload byte
-        self.left = 0  # the header's size (known once its first two bytes came); then the
-        # frame's payload bytes still to come
-        self.msg = 0  # the opcode of the message in progress (0: none), negative until a
-        # piece of it was handed over
+        self.left = 0  # header bytes read (left is 0 at a frame's end); then the frame's
+        # payload bytes still to come
+        self.at = 0  # the header's size (known once its first two bytes came); then the
+        # frame's payload bytes taken (at & 3: the masking key byte for the next one)
+        self.msg = 0  # the message in progress (0: none; see _FRESH)
         self.size = 0  # payload bytes of that message so far, with the current frame's
-        self.utf8 = UTF8_OK  # validator state of a text message (-1: not checked)
-        self.clen = 0  # control payload bytes in ctl
         if self.code or self.error:
             self.code = self.error = 0
         self.pos = 0  # also the end of the piece an OP_TEXT or OP_BINARY event hands over
@@ -323,29 +334,29 @@ class Decoder:
         return ERROR
 
     def _head(self, b, pos, end):
-        """Copy header bytes into hdr; at its end, begin the frame."""
-        n = self.at
-        need = self.left if n >= 2 else 2
+        """Copy header bytes into ctl; at its end, begin the frame."""
+        n = self.left
+        need = self.at if n >= 2 else 2
         while n < need:
             if pos == end:
-                self.at = n
+                self.left = n
                 self.pos = pos
                 return MORE
-            self.hdr[n] = b[pos]
+            self.ctl[n] = b[pos]
             n += 1
             pos += 1
             if n == 2:
                 if self._first_two():
                     return ERROR
-                need = self.left
+                need = self.at
         self.pos = pos
-        return self._begin(self.hdr, n)
+        return self._begin(self.ctl, n)
 
     def _first_two(self):
         """Check what the first two header bytes decide (section 5.2) and set how many
         follow. Returns 0, or ERROR after _fail."""
-        h0 = self.hdr[0]
-        h1 = self.hdr[1]
+        h0 = self.ctl[0]
+        h1 = self.ctl[1]
         op = h0 & 15
         if h0 & 0x70 & ~self.rsv:  # RSV1-3: "MUST be 0 unless an extension is negotiated"
             return self._fail(CLOSE_PROTOCOL_ERROR)
@@ -362,12 +373,12 @@ class Decoder:
                 return self._fail(CLOSE_PROTOCOL_ERROR)
         elif self.msg:  # a new message before the last one's final frame
             return self._fail(CLOSE_PROTOCOL_ERROR)
-        self.left = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
+        self.at = 6 if n < 126 else 8 if n == 126 else 14  # the header's size
         return 0
 
     def _begin(self, hdr, n):
         """The header is complete (n bytes in hdr): take its length, then its masking key into
-        hdr[0:4] (forwards: the key is behind) and its first byte into hdr[4], then the payload."""
+        hdr[0:4] (forwards: the key is behind) and its first byte into hdr[_H0], then the payload."""
         ln = self._length(hdr)
         if ln < 0:  # "the most significant bit MUST be 0" (section 5.2)
             return self._fail(CLOSE_PROTOCOL_ERROR)
@@ -377,13 +388,12 @@ class Decoder:
         hdr[1] = hdr[n - 3]
         hdr[2] = hdr[n - 2]
         hdr[3] = hdr[n - 1]
-        hdr[4] = h0
+        hdr[_H0] = h0
         if self.rsv:
             self.frsv = h0 & 0x70
         self.left = ln
         self.at = 0
         if op & 8:
-            self.clen = 0
             self.st = _CTRL
             return _AGAIN
         if op:
@@ -413,10 +423,9 @@ class Decoder:
 
     def _message(self, op):
         """A data frame with an opcode starts a message."""
-        self.msg = -op  # no piece of it handed over yet
         self.size = 0
         # text is UTF-8 (section 8.1), unless an extension (RSV1: compression) transforms it
-        self.utf8 = UTF8_OK if op == OP_TEXT and not self.frsv & 0x40 else -1
+        self.msg = op | _FRESH | (UTF8_OK + 1) << 3 if op == OP_TEXT and not self.frsv & 0x40 else op | _FRESH
 
     def _take(self, b, pos, end):
         """Unmask in place the current frame's payload bytes among b[pos:end]; returns
@@ -425,7 +434,8 @@ class Decoder:
         if n > self.left:
             n = self.left
         end = pos + n
-        self.at = unmask(b, pos, end, self.hdr, self.at)
+        unmask(b, pos, end, self.ctl, self.at)
+        self.at += n
         self.left -= n
         self.pos = end
         return end
@@ -437,17 +447,17 @@ class Decoder:
             if end == pos:
                 return MORE
         else:
-            self.st = _HEAD  # (at is 0 again: _piece)
-        if self.utf8 >= 0 and self._bad_text(b, pos, end):
+            self.st = _HEAD  # (left is 0: no header bytes yet)
+        if self.msg > 7 and self._bad_text(b, pos, end):
             return self._fail(CLOSE_INVALID_DATA)
         return self._piece(pos, end)
 
     def _bad_text(self, b, s, e):
         """Go on checking a text message's UTF-8; True if it broke (a character cut off at
         the message's end too)."""
-        u = utf8_step(b, s, e, self.utf8)
-        self.utf8 = u
-        return u == UTF8_BAD or u and not self.left and self.hdr[4] >= 0x80  # FIN: the end
+        u = utf8_step(b, s, e, (self.msg >> 3) - 1)
+        self.msg = self.msg & 7 | (u + 1) << 3
+        return u == UTF8_BAD or u and not self.left and self.ctl[_H0] >= 0x80  # FIN: the end
 
     def _piece(self, s, e):
         """Hand over b[s:e], unless it is an empty piece that does not end the message (a
@@ -455,35 +465,36 @@ class Decoder:
         if self.left:
             last = False
         else:
-            last = self.hdr[4] >= 0x80  # FIN
-            self.at = 0  # the next header's bytes
+            last = self.ctl[_H0] >= 0x80  # FIN
         if s == e and not last:
             return _AGAIN
         self.start = s  # (and e is self.pos)
-        op = self.msg
-        self.first = op < 0
-        if op < 0:
-            op = -op
-        self.msg = 0 if last else op
-        return op
+        m = self.msg
+        self.first = m & _FRESH != 0
+        self.msg = 0 if last else m & ~_FRESH
+        return m & 3
 
     def _ctrl(self, b, pos, end):
-        """Gather a control frame's payload into ctl; hand the frame over when complete."""
+        """Gather a control frame's payload into ctl[_C:]; hand the frame over when complete,
+        in ctl[0:at] (left is 0: no bytes of the next header)."""
         end = self._take(b, pos, end)
-        copy_into(self.ctl, self.clen, b, pos, end)
-        self.clen += end - pos
+        copy_into(self.ctl, _C + self.at + pos - end, b, pos, end)
         if self.left:
             return MORE
+        return self._control()
+
+    def _control(self):
+        """A control frame is complete: its payload to ctl[0:at], the header is done with."""
         self.st = _HEAD
-        self.at = 0
-        if self.hdr[4] & 15 == OP_CLOSE:
-            return self._close()
-        return self.hdr[4] & 15  # (no local: the frame stays on the stack)
+        c = self.ctl
+        op = c[_H0] & 15
+        copy_into(c, 0, c, _C, _C + self.at)  # (forwards: _C > 0)
+        return self._close() if op == OP_CLOSE else op
 
     def _close(self):
         """A close frame: its code and reason (section 5.5.1, 7.4)."""
         self.st = _CLOSED
-        n = self.clen
+        n = self.at
         c = self.ctl
         if n == 0:
             self.code = CLOSE_NO_STATUS

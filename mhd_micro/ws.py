@@ -11,7 +11,7 @@
 # connection then has fixed memory, taken once when it opens: a read buffer of `buffer`
 # bytes, a send queue of `queue` bytes (by default one piece of the read buffer with its
 # frame header and a control frame more), and the codec's state (a Conn is its Decoder: about
-# 1.1 KB on a 64-bit port with 128- and 269-byte buffers, 23 attributes with on_message).
+# 930 B on a 64-bit port with 128- and 269-byte buffers, 16 attributes with on_message).
 # Nothing blocks the daemon: frames are queued, the queue goes out when the socket takes it
 # (the daemon's poll says when: upgraded_notify), and while the queue is not empty the layer
 # reads nothing more, so a client that sends faster than it reads waits (backpressure). A
@@ -41,11 +41,20 @@ _OP_CLOSE = const(8)  # = websocket.OP_CLOSE
 _OP_PING = const(9)  # = websocket.OP_PING
 _OP_PONG = const(10)  # = websocket.OP_PONG
 _ERROR = const(-2)  # = websocket.ERROR
-# connection states
+_Q = const(139)  # = websocket.CTL_SIZE; the decoder's part of Conn.ctl, the send queue behind it
+# Conn.state, three fields in one (an attribute fewer in every connection): the connection's
+# state in its bits 0-1,
 _OPEN = const(0)
 _CLOSING = const(1)  # our close frame is queued or sent: waiting for the peer's
 _DONE = const(2)  # the close handshake is over (or broken): close once the queue is out
 _CLOSED = const(3)  # the upgraded connection is closed
+_LIFE = const(3)
+# what the daemon's poll watches in bits 2-3 (the queue could not all go out: on_writable
+# once it did),
+_READ = const(4)
+_WRITE = const(8)
+_ARMED = const(12)  # (both: not known yet, so the first _arm tells the poll)
+_BUSY = const(16)  # and bit 4: in the layer's own loop, which arms the poll at its end
 
 
 def accept(request, on_open, cls=None, subprotocols=(), max_message=1 << 20, buffer=1024, queue=0):
@@ -102,17 +111,16 @@ def _upgraded(args, request, urh):
         # leaving holes between them (tests/test_websocket_load.py: 168K held 28 of the 32
         # connections in a fragmented heap, all 32 fit in 160K with this)
     w = Conn(urh, args)
-    w.busy = True
-    args[0](w)
-    w.busy = False
+    args[0](w)  # (busy: its sends are queued)
+    w.state &= ~_BUSY
     _ready(w, urh, True, False)  # bytes that came with the request may wait already
 
 
 def _ready(cls, urh, read, write):
     """The daemon's poll: the socket can be read or written (cls: the Conn)."""
-    cls.busy = True
+    cls.state |= _BUSY
     cls._run()
-    cls.busy = False
+    cls.state &= ~_BUSY
     cls._arm()
 
 
@@ -130,28 +138,30 @@ class Conn(Decoder):
     on_writable = None  # (conn): the send queue, full before, is empty again
 
     def __init__(self, urh, args):
-        Decoder.__init__(self, args[3])
+        # the buffers, taken before the attributes (the attribute table, grown as they come,
+        # leaves its old ones behind): the read buffer, and one for the decoder's 139 bytes
+        # and the send queue behind them (ctl[_Q:queued] to send; one block less, and less
+        # rounding up, but not all in one: that might find no room in a fragmented heap).
+        # As memoryviews: slices of them (a piece for on_message, the queue for upgraded_send)
+        # copy nothing.
+        buf = memoryview(bytearray(args[4]))
+        ctl = memoryview(bytearray(_Q + args[5]))
+        Decoder.__init__(self, args[3], 0, ctl)
         self.urh = urh
         if args[1] is not None:
             self.cls = args[1]
         if args[2] is not None:
             self.subprotocol = args[2]
-        # the buffers as memoryviews: slices of them (a piece for on_message, the queue for
-        # upgraded_send) copy nothing, and no bytearray needs an attribute of its own
-        self.buf = memoryview(bytearray(args[4]))  # the read buffer
-        self.out = memoryview(bytearray(args[5]))
+        self.buf = buf  # the read buffer
         self.end = 0  # buf[pos:end]: read, not decoded yet (pos: the decoder's)
-        self.sent = self.queued = 0  # out[sent:queued]: to send
-        self.state = _OPEN
-        self.busy = False  # in the layer's own loop: it arms the poll at its end
-        self.armed = -1  # what the daemon's poll watches: 1 read, 2 write (the queue could
-        # not all go out: on_writable once it did)
+        self.queued = _Q  # ctl[_Q:queued]: to send (what a send leaves goes to the front)
+        self.state = _OPEN | _ARMED | _BUSY
 
     # -- sending ---------------------------------------------------------------------------
 
     def room(self):
         """The bytes the send queue can take now (a frame needs its payload + 2, 4 or 10)."""
-        return len(self.out) - self.queued + self.sent
+        return len(self.ctl) - self.queued
 
     def send_text(self, text):
         """Queue a whole text message (str, or bytes in UTF-8). False (nothing queued) if
@@ -176,7 +186,7 @@ class Conn(Decoder):
         p = self._frame_head(op, last, n)
         if p < 0:
             return False
-        self.out[p:p + n] = data
+        self.ctl[p:p + n] = data
         self.queued = p + n
         self._kick()
         return True
@@ -185,7 +195,7 @@ class Conn(Decoder):
         """Reserve a frame of n payload bytes and write its header; where its payload goes
         (-1: no room). (A function of its own: _frame's call frame stays on the stack.)"""
         p = self._reserve(header_size(n) + n)
-        return p if p < 0 else frame_header(self.out, p, op, last, n)
+        return p if p < 0 else frame_header(self.ctl, p, op, last, n)
 
     def ping(self, data=b""):
         """Queue a ping (data: its payload, at most 125 bytes); the layer takes the pong.
@@ -196,7 +206,7 @@ class Conn(Decoder):
         p = self._reserve(n + 2)
         if p < 0:
             return False
-        self.queued = write_control(self.out, p, _OP_PING, data, n)
+        self.queued = write_control(self.ctl, p, _OP_PING, data, n)
         self._kick()
         return True
 
@@ -209,77 +219,68 @@ class Conn(Decoder):
         p = self._reserve(len(reason) + 4)
         if p < 0:
             return False
-        self.queued = write_close(self.out, p, code, reason)
-        self.state = _CLOSING
+        self.queued = write_close(self.ctl, p, code, reason)
+        self.state |= _CLOSING  # (from _OPEN: _reserve)
         self._kick()
         return True
 
     def _reserve(self, n):
         """Where n bytes can be written at the end of the queue, or -1: no room, or the
         connection is not open."""
-        if self.state != _OPEN:
+        if self.state & _LIFE != _OPEN or self.room() < n:
             return -1
-        out = self.out
-        if len(out) - self.queued >= n:
-            return self.queued
-        s = self.sent
-        q = self.queued
-        if q - s + n > len(out):
-            return -1
-        copy_into(out, 0, out, s, q)  # the unsent bytes to the front (forwards: s > 0)
-        self.sent = 0
-        self.queued = q - s
         return self.queued
 
     def _kick(self):
         """Something was queued: send what the socket takes now, and watch for the rest."""
-        if not self.busy:
+        if not self.state & _BUSY:
             self._flush()
-            if self.state == _DONE and self.sent == self.queued:
+            if self.state & _LIFE == _DONE and self.queued == _Q:
                 self._finish()
             else:
                 self._arm()
 
     def _flush(self):
         """Send what is queued; True when all of it is out."""
-        s = self.sent
-        if s < self.queued:
-            sc, n = upgraded_send(self.urh, self.out[s:self.queued], 0)
+        q = self.queued
+        if q > _Q:
+            sc, n = upgraded_send(self.urh, self.ctl[_Q:q], 0)
             if sc != _SC_OK:  # broken: nothing more goes out
-                self.sent = self.queued = 0
-                if self.state < _DONE:
+                self.queued = _Q
+                if self.state & _LIFE < _DONE:
                     self._done(CLOSE_ABNORMAL)
                 return True
-            s += n
-            if s < self.queued:
-                self.sent = s
+            if n < q - _Q:  # the rest to the front (forwards: n > 0); rare: the socket is full
+                copy_into(self.ctl, _Q, self.ctl, _Q + n, q)
+                self.queued = q - n
                 return False
-            self.sent = self.queued = 0
-        if self.armed == 2:  # the poll waited for the socket to take what the queue held
-            self.armed = 0  # (that is over: _arm tells the poll again)
-            if self.on_writable is not None and self.state == _OPEN:
+            self.queued = _Q
+        if self.state & _ARMED == _WRITE:  # the poll waited for the socket to take what the
+            self.state &= ~_ARMED  # queue held (that is over: _arm tells the poll again)
+            if self.on_writable is not None and self.state & _LIFE == _OPEN:
                 self.on_writable(self)
-                return self.sent == self.queued
+                return self.queued == _Q
         return True
 
     def _arm(self):
         """Tell the daemon's poll what to watch: the socket's writability while the queue
         holds bytes, else its readability."""
-        if self.state == _CLOSED:
+        st = self.state
+        if st & _LIFE == _CLOSED:
             return
-        want = 2 if self.sent < self.queued else 1
-        if want != self.armed:
-            self.armed = want
-            upgraded_notify(self.urh, _ready, self, want == 1, want == 2)
+        want = _WRITE if self.queued > _Q else _READ
+        if want != st & _ARMED:
+            self.state = st & ~_ARMED | want
+            upgraded_notify(self.urh, _ready, self, want == _READ, want == _WRITE)
 
     # -- receiving -------------------------------------------------------------------------
 
     def _run(self):
         """Until the socket has nothing to read or cannot take more."""
-        while self.state != _CLOSED:
+        while self.state & _LIFE != _CLOSED:
             if not self._flush():
                 return  # the client reads slower than it sends: wait
-            if self.state == _DONE:
+            if self.state & _LIFE == _DONE:
                 return self._finish()
             if self.pos == self.end and not self._read():
                 return
@@ -301,29 +302,29 @@ class Conn(Decoder):
         """Decode the next event and act on it."""
         ev = self.feed(self.buf, self.pos, self.end)
         if ev == _OP_TEXT or ev == _OP_BINARY:
-            if self.state == _OPEN:  # after our close, data is dropped
+            if self.state & _LIFE == _OPEN:  # after our close, data is dropped
                 self.on_message(self, self.buf[self.start:self.pos], self.first, not self.msg, ev == _OP_TEXT)
         elif ev == _OP_PING:
-            if self.state == _OPEN:
-                p = self._reserve(self.clen + 2)  # the queue is empty here: it fits
-                self.queued = write_control(self.out, p, _OP_PONG, self.ctl, self.clen)
+            if self.state & _LIFE == _OPEN:
+                p = self._reserve(self.at + 2)  # the queue is empty here: it fits
+                self.queued = write_control(self.ctl, p, _OP_PONG, self.ctl, self.at)
         elif ev == _OP_CLOSE or ev == _ERROR:  # the peer's close frame (or its protocol error,
             code = self.code if ev == _OP_CLOSE else self.error  # 1002, 1007, 1009)
-            if self.state == _OPEN:  # answer it: echo the code (or send the error's)
-                self.queued = write_close(self.out, self._reserve(4), code)
+            if self.state & _LIFE == _OPEN:  # answer it: echo the code (or send the error's)
+                self.queued = write_close(self.ctl, self._reserve(4), code)
             self._done(code)
 
     def _done(self, code):
         """The connection is over for the application: on_close, once (the state is _DONE
         from here on, then _CLOSED)."""
-        self.state = _DONE
+        self.state = self.state & ~_LIFE | _DONE
         self.on_close(self, code)
 
     def _finish(self):
         """Close the upgraded connection (once); on_close(1006) if it ended without a close."""
-        st = self.state
+        st = self.state & _LIFE
         if st != _CLOSED:
-            self.state = _CLOSED
+            self.state |= _CLOSED
             upgraded_close(self.urh)
             if st != _DONE:
                 self.on_close(self, CLOSE_ABNORMAL)

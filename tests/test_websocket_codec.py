@@ -36,9 +36,9 @@ def decode(data, cuts, size=None):
             if ev == ws.ERROR:
                 return out + [("error", d.error)]
             if ev == ws.OP_CLOSE:
-                return out + [(ev, d.code, bytes(d.ctl[2:d.clen]))]
+                return out + [(ev, d.code, bytes(d.ctl[2:d.at]))]
             if ev in (ws.OP_PING, ws.OP_PONG):
-                out.append((ev, bytes(d.ctl[:d.clen])))
+                out.append((ev, bytes(d.ctl[:d.at])))
                 continue
             assert d.first == (cur is None)
             cur = (ev, (cur[1] if cur else b"") + bytes(b[d.start:d.pos]))

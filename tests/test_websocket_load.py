@@ -6,10 +6,11 @@ The server runs with 33 connection slots (--connections 33: the 32 WebSockets an
 HTTP client) sharing one HTTP buffer of 512 bytes (--pool 1 --conn-memory 512: an upgraded
 connection gives its buffer back, and the handshakes and GETs come one at a time), 2 pooled
 responses (--responses 2) and 128-byte WebSocket read buffers (--buffer 128; ws_echo's send
-queue is one piece and its header, 138 bytes). Under MicroPython that needs -X heapsize=136K on
-this 64-bit unix port (160K with 2 HTTP buffers and 269-byte queues before the names and
-attributes were cut; the test gives 192K); 128K holds 25 or 26 of them (a strict xfail with
-the figures).
+queue is one piece and its header, 138 bytes). Under MicroPython that fits -X heapsize=128K on
+this 64-bit unix port (test_32_websockets_at_128k: idle at 88.8 KB, ~1,050-1,100 B per
+WebSocket; 136K before ws.Conn went from 23 attributes to 16 and from four buffers to two,
+160K with 2 HTTP buffers and 269-byte queues before the names and attributes were cut); the
+first test gives 192K.
 One asyncio client opens the 32 connections, reads the server's heap in use before and after
 (ws_echo answers any other path with gc.mem_alloc() after a collection), then every client
 exchanges messages (send one, wait for its echo) for a few seconds while a thread sends
@@ -29,7 +30,7 @@ from conftest import ROOT, start_server
 CLIENTS = 32
 SECONDS = 3.0
 ARGS = ("--connections", 33, "--pool", 1, "--conn-memory", 512, "--responses", 2, "--buffer", 128)
-HEAP = "192K"  # a multiple of 32K that holds them on the 64-bit unix port with room (136K does)
+HEAP = "192K"  # a multiple of 32K that holds them on the 64-bit unix port with room (128K does)
 
 
 def heap_in_use(port):
@@ -104,20 +105,17 @@ def test_32_websockets_and_http_together(serve, runtime, mpy_tree):
         srv = serve("--port", 0, *ARGS, script="examples/ws_echo.py", cwd=ROOT)
     per = run_load(srv)
     if runtime == "micropython":
-        assert 0 < per < 1536, per  # ~1.25 KB on the 64-bit port (2.6 KB before ws.Conn took in its decoder)
+        assert 0 < per < 1536, per  # ~1.1 KB on the 64-bit port (2.6 KB before ws.Conn took in its decoder)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "at -X heapsize=128K the 64-bit unix port holds 25 or 26 of the 32 WebSockets (the 32 need 136K): "
-    "the server idles at 92,096 B in use (importing the core 45 KiB and upgrade, websocket and ws 19 KiB "
-    "as .mpy; the example's code 4 KiB; 604 interned names, under the 620 where a sixth pool of 7 KiB "
-    "would come; 33 slots of ~0.56 KiB, the pooled buffer and responses and the first request), each "
-    "upgraded connection takes about 1,245 B (ws.Conn, its decoder with it, 880 B: a 23-entry attribute "
-    "table of 368 B and its 128+138-byte buffers; the slot's Upgraded handle ~100 B; the socket and its "
-    "poll entry); the 32 open hold 131,840 B, more than the 129,536 B the collector has at 128K, and "
-    "the last handshakes find only holes of at most 14 blocks (224 B) in the ~4 KB still free; on a "
-    "32-bit board objects take about half"))
 def test_32_websockets_at_128k(mpy_tree):
+    """The 32 and the HTTP client in 128K: the server idles at 88.8 KB in use, each upgraded
+    connection takes ~1,050-1,100 B (ws.Conn, its own decoder, 800 B in 32-byte blocks: the
+    object, a 17-entry attribute table for its 16 attributes, a 128-byte read buffer and one
+    of 139 + 138 bytes for the decoder's header and control payload and the send queue, each
+    buffer a memoryview; the slot's Upgraded handle ~100 B; the socket and its poll entry).
+    With 23 attributes and four buffers (~1,300 B each) 28 fitted, and the rest of the heap was
+    in holes of at most 224 B."""
     srv = start_server("micropython", "examples/ws_echo.py", ("--port", 0) + ARGS, cwd=mpy_tree, heap="128K")
     try:
         run_load(srv)

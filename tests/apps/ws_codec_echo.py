@@ -123,7 +123,7 @@ def echo(c, d, ev, buf, out, mv_out):
         send_all(c, mv_out, p + n)
         return True
     if ev == ws.OP_PING:
-        send_all(c, mv_out, ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.clen))
+        send_all(c, mv_out, ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.at))
         return True
     if ev == ws.OP_PONG:
         return True

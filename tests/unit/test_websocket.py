@@ -58,10 +58,10 @@ def feed_all(d, chunks, size=None):
                 out.append(("error", d.error))
                 return out
             if ev == ws.OP_CLOSE:
-                out.append(("close", d.code, bytes(d.ctl[2:d.clen])))
+                out.append(("close", d.code, bytes(d.ctl[2:d.at])))
                 return out
             if ev in (ws.OP_PING, ws.OP_PONG):
-                out.append((NAMES[ev], bytes(d.ctl[:d.clen])))
+                out.append((NAMES[ev], bytes(d.ctl[:d.at])))
             else:
                 out.append((NAMES[ev], bytes(b[d.start:d.pos]), d.first, not d.msg))
     return out
@@ -477,7 +477,7 @@ class TestWriters(unittest.TestCase):
         b = bytearray(frame(9, b"are you there"))
         self.assertEqual(d.feed(b, 0, len(b)), ws.OP_PING)
         out = bytearray(127)
-        end = ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.clen)
+        end = ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.at)
         self.assertEqual(bytes(out[:end]), b"\x8a\x0dare you there")
 
 
@@ -525,7 +525,7 @@ def _drain(d, b, out):
         if ev == ws.MORE or ev == ws.ERROR:
             return
         if ev == ws.OP_PING:
-            ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.clen)
+            ws.write_control(out, 0, ws.OP_PONG, d.ctl, d.at)
         elif ev == ws.OP_TEXT or ev == ws.OP_BINARY:
             ws.frame_header(out, 0, ev if d.first else ws.OP_CONT, not d.msg, d.pos - d.start)
             ws.write_close(out, 0, ws.CLOSE_NORMAL, b"bye")
