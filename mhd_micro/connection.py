@@ -54,7 +54,7 @@ _READY = const(25)  # = platform.POLLIN | platform.POLLERR | platform.POLLHUP; a
 _F_SERVED = const(1)  # a reply was sent and the connection kept: idle now means between requests
 _F_RESUMING = const(2)  # request_resume was called: the daemon resumes it next round
 _F_FORCE_CLOSE = const(4)  # close after this reply, for a reason of the engine's
-_F_STAGE = const(4)  # suspended: the stage to resume at is flags >> _F_STAGE
+_F_STAGE_SHIFT = const(4)  # a shift, not a bit: suspended, the stage to resume at is flags >> 4
 
 _REPLY_RESERVE = const(256)  # room kept for a reply header behind pipelined requests
 _RF_NONCES = const(1024)  # = response.RF_NONCES
@@ -276,7 +276,7 @@ class Connection:
     def suspend(self, resume_stage):
         """Out of the poll set, with no timeout, until resume(); then on at resume_stage."""
         self.stage = ST_SUSPENDED
-        self.flags = self.flags & (_F_SERVED | _F_FORCE_CLOSE) | resume_stage << _F_STAGE
+        self.flags = self.flags & (_F_SERVED | _F_FORCE_CLOSE) | resume_stage << _F_STAGE_SHIFT
         self.daemon.poller.unregister(self.sock)
         self.mask = _OUT_SUSPENDED
 
@@ -291,7 +291,7 @@ class Connection:
     def resume(self):
         """Back in the poll set at the stage it was suspended in; the daemon then runs it."""
         self.flags &= ~_F_RESUMING
-        self.stage = self.flags >> _F_STAGE
+        self.stage = self.flags >> _F_STAGE_SHIFT
         self.last = ticks_ms()
         self.mask = self.want()
         self.daemon.poller.register(self.sock, self.mask)
